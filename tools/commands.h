@@ -1,0 +1,14 @@
+// The eonops subcommands. Each takes the arguments after its own name and returns the exit
+// code; UsageError escapes to main(), which prints it and exits 2.
+#pragma once
+
+namespace eonops::tools {
+
+int RunQot(int argc, char** argv);
+int RunPaths(int argc, char** argv);
+int RunSimulate(int argc, char** argv);
+int RunTracking(int argc, char** argv);
+int RunTrain(int argc, char** argv);
+int RunEvaluate(int argc, char** argv);
+
+}  // namespace eonops::tools
