@@ -5,6 +5,7 @@
 namespace eonops::tools {
 
 int RunQot(int argc, char** argv);
+int RunQotLine(int argc, char** argv);  // `eonops qot line`
 int RunPaths(int argc, char** argv);
 int RunSimulate(int argc, char** argv);
 int RunTracking(int argc, char** argv);
