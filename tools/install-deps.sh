@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   libbenchmark-dev
+  chromium  # headless browser for the tracking web UI test (tests/tracking)
 )
 
 missing=()
