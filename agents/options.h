@@ -1,0 +1,131 @@
+// Hyperparameters of the learners, as plain structs filled from an experiment JSON file.
+//
+// One file in configs/experiments/ describes one experiment: the environment config (passed
+// as-is to the twin's environment factory), the network, the algorithm and the training run.
+// Every key is optional (the defaults below apply); an unknown key or a value of the wrong type
+// throws ConfigError naming the file and the key, so a typo never silently trains with a
+// default.
+//
+//   ExperimentConfig cfg = LoadExperimentConfig("configs/experiments/deeprmsa-nsfnet-ppo.json");
+//   cfg.train.seed = 7;                 // command-line overrides go straight into the struct
+//   Trainer trainer(cfg, [&] { return twin::MakeEnv(cfg.env); });
+//
+// Torch-free: tools/ and pce/ may include it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace eonops::agents {
+
+// Thrown for a bad experiment file or a bad manifest: "<file>: <key>: <reason>".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Activation { kTanh, kRelu, kElu, kLeakyRelu };
+enum class Algorithm { kPpo, kDqn };
+
+std::string ToString(Activation activation);
+std::string ToString(Algorithm algorithm);
+
+// The MLP networks (agents/model.h). The PPO actor-critic uses `hidden_sizes` for the actor and
+// the critic (two separate MLPs, or one trunk with two heads when `shared_trunk`); the DQN
+// Q-network uses it for its trunk, then a dueling (value + advantage) or a plain head.
+struct ModelOptions {
+  std::vector<int> hidden_sizes = {128, 128};
+  Activation activation = Activation::kTanh;
+  bool shared_trunk = false;
+  bool dueling = true;            // DQN only
+  bool orthogonal_init = true;    // orthogonal weights, gain sqrt(2) hidden, 0.01 policy head
+  bool operator==(const ModelOptions& o) const {
+    return hidden_sizes == o.hidden_sizes && activation == o.activation &&
+           shared_trunk == o.shared_trunk && dueling == o.dueling &&
+           orthogonal_init == o.orthogonal_init;
+  }
+};
+
+struct PpoOptions {
+  int rollout_steps = 128;  // steps per environment between updates
+  int epochs = 4;
+  int minibatches = 4;      // per epoch; the rollout (rollout_steps x num_envs) is split in these
+  float learning_rate = 3e-4f;
+  bool anneal_learning_rate = true;  // linear decay to 0 over the run
+  float adam_epsilon = 1e-5f;
+  float gamma = 0.99f;
+  float gae_lambda = 0.95f;
+  float clip = 0.2f;
+  bool clip_value = true;
+  float value_clip = 0.2f;
+  float value_coef = 0.5f;
+  float entropy_coef = 0.01f;
+  float max_grad_norm = 0.5f;  // <= 0 disables clipping
+  bool normalize_advantages = true;
+  float target_kl = 0.0f;      // > 0: stop the epochs once the approximate KL exceeds 1.5x this
+};
+
+struct DqnOptions {
+  float learning_rate = 1e-4f;
+  float adam_epsilon = 1e-8f;
+  float gamma = 0.99f;
+  int batch_size = 64;
+  int buffer_size = 100000;     // transitions
+  int learning_starts = 1000;   // environment steps before the first update
+  int train_frequency = 4;      // vector steps between updates
+  int gradient_steps = 1;       // updates each time
+  int target_update_interval = 1000;  // updates between hard target syncs (tau == 1)
+  float tau = 1.0f;             // < 1: Polyak averaging after every update instead
+  bool double_q = true;
+  float epsilon_start = 1.0f;
+  float epsilon_end = 0.05f;
+  float exploration_fraction = 0.1f;  // of train.total_steps to go from start to end
+  float max_grad_norm = 10.0f;  // <= 0 disables clipping
+};
+
+struct TrainOptions {
+  Algorithm algorithm = Algorithm::kPpo;
+  int64_t total_steps = 1000000;  // environment steps, all environments together
+  int num_envs = 8;
+  int env_threads = 1;            // VecEnv worker threads
+  int torch_threads = 1;          // at::set_num_threads
+  uint64_t seed = 1;
+  bool normalize_observations = true;
+  float observation_clip = 10.0f;  // normalised observations are clipped to +-this
+  int64_t log_interval = 10000;    // environment steps between progress reports
+  int64_t eval_interval = 0;       // environment steps between evaluation hooks (0: never)
+  int64_t checkpoint_interval = 0;  // environment steps between checkpoints (0: only at the end)
+  int episode_window = 100;        // episodes averaged in progress reports
+};
+
+struct ExperimentConfig {
+  std::string name;         // defaults to the file's stem
+  std::string description;
+  nlohmann::json env = nlohmann::json::object();  // handed to the environment factory
+  TrainOptions train;
+  ModelOptions model;
+  PpoOptions ppo;
+  DqnOptions dqn;
+};
+
+// Reads and validates a file; errors name the file and the key.
+ExperimentConfig LoadExperimentConfig(const std::string& path);
+// `source` names the document in error messages (a file name, or "<inline>").
+ExperimentConfig ParseExperimentConfig(const nlohmann::json& j, const std::string& source);
+// The full config with every default filled in (what a run records with its results).
+nlohmann::json ToJson(const ExperimentConfig& config);
+// Flat "section.key" -> value strings, e.g. {"ppo.clip": "0.2"}, for experiment tracking.
+std::map<std::string, std::string> FlattenParams(const ExperimentConfig& config);
+
+ModelOptions ParseModelOptions(const nlohmann::json& j, const std::string& source);
+nlohmann::json ToJson(const ModelOptions& options);
+
+// Linear interpolation from `start` to `end` over the first `fraction` of training, then `end`.
+double LinearSchedule(double start, double end, double fraction, double progress);
+
+}  // namespace eonops::agents

@@ -1,0 +1,65 @@
+// Internal to agents/ (includes torch): Proximal Policy Optimisation with masked actions.
+//
+//   Ppo ppo(model, options.ppo, /*total_updates=*/n, /*seed=*/1);
+//   ... fill a RolloutStorage, storage.ComputeReturns(...)
+//   UpdateStats stats = ppo.Update(storage);
+//
+// One Update is `epochs` passes of `minibatches` shuffled minibatches over the rollout: clipped
+// surrogate objective, (optionally clipped) value loss, entropy bonus, global gradient-norm
+// clipping, Adam with a linear learning-rate decay over `total_updates`, and an optional early
+// stop when the approximate KL to the rollout policy exceeds 1.5 x target_kl (as in SB3).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <torch/optim/adam.h>
+
+#include "agents/model.h"
+#include "agents/options.h"
+#include "agents/random.h"
+#include "agents/rollout_storage.h"
+
+namespace eonops::agents {
+
+struct UpdateStats {
+  double policy_loss = 0;
+  double value_loss = 0;
+  double entropy = 0;
+  double approx_kl = 0;       // mean over the minibatch steps taken
+  double clip_fraction = 0;   // share of samples whose ratio was clipped
+  double explained_variance = 0;
+  double learning_rate = 0;
+  double grad_norm = 0;       // mean global norm before clipping
+  int epochs = 0;             // epochs completed (fewer than options.epochs after an early stop)
+  int minibatch_steps = 0;    // optimiser steps taken
+  bool early_stopped = false;
+
+  std::map<std::string, double> ToMetrics() const;  // "loss/policy", "train/approx_kl", ...
+};
+
+class Ppo {
+ public:
+  Ppo(ActorCritic model, const PpoOptions& options, int64_t total_updates, uint64_t seed);
+
+  UpdateStats Update(RolloutStorage& storage);
+  // The rate the next Update will use.
+  double LearningRate() const;
+
+  ActorCritic& model() { return model_; }
+  torch::optim::Adam& optimizer() { return optimizer_; }
+  Rng& rng() { return rng_; }
+  int64_t updates_done() const { return updates_done_; }
+  void set_updates_done(int64_t n) { updates_done_ = n; }
+
+ private:
+  ActorCritic model_;
+  PpoOptions options_;
+  int64_t total_updates_;
+  int64_t updates_done_ = 0;
+  torch::optim::Adam optimizer_;
+  Rng rng_;  // minibatch shuffling
+};
+
+}  // namespace eonops::agents
