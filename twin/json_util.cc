@@ -1,0 +1,78 @@
+#include "twin/json_util.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace eonops::twin {
+
+void ConfigError(const std::string& where, const std::string& reason) {
+  throw std::runtime_error(where + ": " + reason);
+}
+
+nlohmann::json ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) ConfigError(path, "cannot open file");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    ConfigError(path, std::string("invalid JSON: ") + e.what());
+  }
+}
+
+const nlohmann::json& Require(const nlohmann::json& j, const std::string& key,
+                              const std::string& where) {
+  if (!j.is_object()) ConfigError(where, "expected an object");
+  auto it = j.find(key);
+  if (it == j.end()) ConfigError(where + "." + key, "missing");
+  return *it;
+}
+
+double RequireNumber(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  const auto& v = Require(j, key, where);
+  if (!v.is_number()) ConfigError(where + "." + key, "expected a number, got " + v.dump());
+  double d = v.get<double>();
+  if (!std::isfinite(d)) ConfigError(where + "." + key, "not a finite number");
+  return d;
+}
+
+double RequirePositive(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  double d = RequireNumber(j, key, where);
+  if (!(d > 0)) ConfigError(where + "." + key, "must be positive, got " + j.at(key).dump());
+  return d;
+}
+
+int RequireInt(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  const auto& v = Require(j, key, where);
+  if (!v.is_number_integer()) ConfigError(where + "." + key, "expected an integer, got " + v.dump());
+  return v.get<int>();
+}
+
+std::string RequireString(const nlohmann::json& j, const std::string& key,
+                          const std::string& where) {
+  const auto& v = Require(j, key, where);
+  if (!v.is_string()) ConfigError(where + "." + key, "expected a string, got " + v.dump());
+  return v.get<std::string>();
+}
+
+double NumberOr(const nlohmann::json& j, const std::string& key, double fallback,
+                const std::string& where) {
+  if (!j.is_object() || !j.contains(key)) return fallback;
+  return RequireNumber(j, key, where);
+}
+
+std::string ConfigHash(const nlohmann::json& j) {
+  const std::string s = j.dump();  // nlohmann sorts object keys: canonical
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace eonops::twin

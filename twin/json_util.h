@@ -1,0 +1,33 @@
+// Helpers for reading config JSON with errors that name the file, the field and the reason.
+//
+//   const auto& j = ReadJsonFile(path);                  // throws "<path>: <parse error>"
+//   double km = RequireNumber(link, "length_km", where);  // throws "<where>.length_km: ..."
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace eonops::twin {
+
+// The error every config loader throws: "<file>: <field>: <reason>".
+[[noreturn]] void ConfigError(const std::string& where, const std::string& reason);
+
+nlohmann::json ReadJsonFile(const std::string& path);
+
+const nlohmann::json& Require(const nlohmann::json& j, const std::string& key,
+                              const std::string& where);
+double RequireNumber(const nlohmann::json& j, const std::string& key, const std::string& where);
+// A finite number strictly greater than `min_exclusive`.
+double RequirePositive(const nlohmann::json& j, const std::string& key, const std::string& where);
+int RequireInt(const nlohmann::json& j, const std::string& key, const std::string& where);
+std::string RequireString(const nlohmann::json& j, const std::string& key,
+                          const std::string& where);
+double NumberOr(const nlohmann::json& j, const std::string& key, double fallback,
+                const std::string& where);
+
+// Stable 64-bit FNV-1a hash of a JSON document's canonical dump, as hex (config hashes in
+// manifests).
+std::string ConfigHash(const nlohmann::json& j);
+
+}  // namespace eonops::twin
