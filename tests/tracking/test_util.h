@@ -1,0 +1,119 @@
+// Helpers for the tracking tests: temporary directories, a store plus server on an ephemeral
+// loopback port, and JSON-speaking HTTP calls.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tracking/server.h"
+#include "tracking/store.h"
+
+namespace eonops::tracking::testing {
+
+using Json = nlohmann::json;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "eonops-tracking-XXXXXX").string();
+    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline StoreOptions OptionsIn(const TempDir& dir) {
+  StoreOptions o;
+  o.db_path = dir / "tracking.db";
+  o.artifact_root = dir / "artifacts";
+  return o;
+}
+
+// An HTTP response decoded as JSON (null when the body is not JSON).
+struct Reply {
+  int status = 0;
+  Json body;
+  std::string text;
+};
+
+inline Reply ToReply(const httplib::Result& r) {
+  Reply out;
+  if (!r) {
+    ADD_FAILURE() << "HTTP request failed: " << httplib::to_string(r.error());
+    return out;
+  }
+  out.status = r->status;
+  out.text = r->body;
+  out.body = Json::parse(r->body, nullptr, false);
+  if (out.body.is_discarded()) out.body = nullptr;
+  return out;
+}
+
+// A store in a temporary directory served on an ephemeral loopback port.
+class ServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(""); }
+
+  void StartServer(const std::string& token_file) {
+    server_.reset();
+    store_ = std::make_unique<TrackingStore>(OptionsIn(dir_));
+    ServerOptions so;
+    so.port = 0;
+    so.token_file = token_file;
+    server_ = std::make_unique<TrackingServer>(*store_, so);
+    port_ = server_->Start();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_read_timeout(30, 0);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  Reply Post(const std::string& path, const Json& body, const httplib::Headers& headers = {}) {
+    return ToReply(client_->Post(path.c_str(), headers, body.dump(), "application/json"));
+  }
+  Reply PostRaw(const std::string& path, const std::string& body,
+                const httplib::Headers& headers = {}) {
+    return ToReply(client_->Post(path.c_str(), headers, body, "application/json"));
+  }
+  Reply Get(const std::string& path, const httplib::Params& params = {},
+            const httplib::Headers& headers = {}) {
+    return ToReply(client_->Get(path.c_str(), params, headers));
+  }
+  Reply Delete(const std::string& path, const Json& body, const httplib::Headers& headers = {}) {
+    return ToReply(client_->Delete(path.c_str(), headers, body.dump(), "application/json"));
+  }
+
+  // Asserts MLflow's error shape: the status, {"error_code": code, "message": non-empty}.
+  static void ExpectError(const Reply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.text;
+    ASSERT_TRUE(r.body.is_object()) << r.text;
+    EXPECT_EQ(r.body.value("error_code", ""), code) << r.text;
+    EXPECT_FALSE(r.body.value("message", "").empty()) << r.text;
+  }
+
+  static std::string Api(const std::string& endpoint) { return "/api/2.0/mlflow/" + endpoint; }
+
+  TempDir dir_;
+  std::unique_ptr<TrackingStore> store_;
+  std::unique_ptr<TrackingServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+  int port_ = 0;
+};
+
+}  // namespace eonops::tracking::testing
