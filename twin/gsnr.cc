@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "twin/json_util.h"
 
@@ -69,7 +68,8 @@ int FibreParams::BandIndex(double frequency_hz) const {
   for (int b = 0; b < static_cast<int>(bands.size()); ++b) {
     const FibreBand& band = bands[b];
     if (frequency_hz >= band.f_min_hz && frequency_hz <= band.f_max_hz) return b;
-    double d = std::min(std::abs(frequency_hz - band.f_min_hz), std::abs(frequency_hz - band.f_max_hz));
+    double d =
+        std::min(std::abs(frequency_hz - band.f_min_hz), std::abs(frequency_hz - band.f_max_hz));
     if (d < best_distance) {
       best_distance = d;
       best = b;
@@ -162,7 +162,8 @@ const char* ToString(NliModel m) { return m == NliModel::kGn ? "gn" : "isrs-gn";
 AmplifierGain ParseAmplifierGain(const std::string& s) {
   if (s == "span-loss") return AmplifierGain::kSpanLoss;
   if (s == "equalise") return AmplifierGain::kEqualise;
-  throw std::invalid_argument("unknown amplifier gain '" + s + "' (expected span-loss or equalise)");
+  throw std::invalid_argument("unknown amplifier gain '" + s +
+                              "' (expected span-loss or equalise)");
 }
 
 const char* ToString(AmplifierGain g) {
@@ -267,8 +268,8 @@ void SpanPhysics::RamanGains(double length_m, double* out) const {
     w_sum += w;
     wf_sum += w * (channels_[k].frequency_hz - centroid_hz_);
   }
-  const double x = raman_slope_ * w_sum;          // C_r sum_j P_j L_eff,j
-  const double centre_hz = wf_sum / w_sum;        // relative to the power centroid
+  const double x = raman_slope_ * w_sum;    // C_r sum_j P_j L_eff,j
+  const double centre_hz = wf_sum / w_sum;  // relative to the power centroid
   double norm = 0.0;
   for (int k = 0; k < n; ++k) {
     double e = std::exp(-x * (channels_[k].frequency_hz - centroid_hz_ - centre_hz));
@@ -370,8 +371,10 @@ void LinePropagation::RunFixedPowers(const std::vector<double>& spans_m, Channel
   const int n = static_cast<int>(channels_.size());
   const int nc = NumCuts();
   std::vector<double> spm(nc, 0.0), leff2(nb), gains(n, 1.0);
-  for (int ci = 0; ci < nc; ++ci) out[ci] = ChannelQot{channels_[cuts_[ci]].frequency_hz,
-                                                       channels_[cuts_[ci]].launch_power_w, 0.0, 0.0};
+  for (int ci = 0; ci < nc; ++ci) {
+    const Channel& c = channels_[cuts_[ci]];
+    out[ci] = ChannelQot{c.frequency_hz, c.launch_power_w, 0.0, 0.0};
+  }
   double previous_length_m = -1.0;
   for (double length_m : spans_m) {
     if (length_m != previous_length_m) {  // spans of a link are usually all equal
@@ -404,14 +407,15 @@ void LinePropagation::RunFixedPowers(const std::vector<double>& spans_m, Channel
   }
 }
 
-void LinePropagation::RunEvolvingPowers(const std::vector<double>& spans_m,
-                                        ChannelQot* out) const {
+void LinePropagation::RunEvolvingPowers(const std::vector<double>& spans_m, ChannelQot* out) const {
   const int nb = static_cast<int>(fibre_.bands.size());
   const int n = static_cast<int>(channels_.size());
   const int nc = NumCuts();
   std::vector<Channel> span_in = channels_;
   std::vector<double> spm(nc, 0.0), leff2(nb), gains(n);
-  for (int ci = 0; ci < nc; ++ci) out[ci] = ChannelQot{channels_[cuts_[ci]].frequency_hz, 0.0, 0.0, 0.0};
+  for (int ci = 0; ci < nc; ++ci) {
+    out[ci] = ChannelQot{channels_[cuts_[ci]].frequency_hz, 0.0, 0.0, 0.0};
+  }
   for (double length_m : spans_m) {
     SpanPhysics span(fibre_, span_in, options_.nli_model);
     span.RamanGains(length_m, gains.data());

@@ -19,17 +19,16 @@
 // Units are SI and linear throughout (W, Hz, m, 1/W/m); dB only in the *Db helpers.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "twin/bands.h"
 
 namespace eonops::twin {
 
-inline constexpr double kPlanckJs = 6.62607015e-34;          // exact (SI 2019)
-inline constexpr double kSpeedOfLightMPerS = 299792458.0;    // exact
+inline constexpr double kPlanckJs = 6.62607015e-34;        // exact (SI 2019)
+inline constexpr double kSpeedOfLightMPerS = 299792458.0;  // exact
 inline constexpr double kPi = 3.14159265358979323846;
 
 double DbToLinear(double db);
@@ -44,7 +43,8 @@ double EffectiveLengthM(double alpha_per_m, double length_m);
 // beta2 = -D lambda^2 / (2 pi c) and beta3 = lambda^2 / (2 pi c)^2 (lambda^2 S + 2 lambda D) at
 // the wavelength of `reference_frequency_hz` (D in s/m^2, S in s/m^3).
 double Beta2S2PerM(double dispersion_s_per_m2, double reference_frequency_hz);
-double Beta3S3PerM(double dispersion_s_per_m2, double slope_s_per_m3, double reference_frequency_hz);
+double Beta3S3PerM(double dispersion_s_per_m2, double slope_s_per_m3,
+                   double reference_frequency_hz);
 
 // Fibre properties over one frequency range (one amplification band).
 struct FibreBand {
@@ -134,7 +134,7 @@ struct ChannelQot {
 // interferer's asymptotic length L_a = 1/alpha_k and beta2 at the pair's mid frequency:
 //   Xi_ii = 16/27 gamma_i^2 asinh(pi^2/2 L_a |beta2| R_i^2) / (2 pi |beta2| L_a R_i^2)
 //   Xi_ik = 32/27 gamma_i^2 psi_ik / (2 pi |beta2| L_a R_k^2),
-//   psi_ik = 1/2 [asinh(pi^2 L_a |beta2| R_i (Df + R_k/2)) - asinh(pi^2 L_a |beta2| R_i (Df - R_k/2))]
+//   psi_ik = 1/2 [asinh(a (Df + R_k/2)) - asinh(a (Df - R_k/2))],  a = pi^2 L_a |beta2| R_i
 // ISRS GN (kIsrsGn): each term is multiplied by the ratio of Semrau's closed form (JLT 2019 eqs.
 // for eta_SPM and eta_XPM, alpha_bar = alpha) at the actual C_r * P_tot to the same at C_r = 0.
 // With x_k = C_r P_tot (f_k - f_c), f_c the power centroid of the comb, T_k = (2 alpha_k - x_k)^2:
@@ -148,7 +148,7 @@ struct ChannelQot {
 //
 // ISRS power profile (Christodoulides & Jander, IEEE PTL 8(12) 1996, for a triangular Raman gain
 // of slope C_r; used in this form by Semrau et al., JLT 36(14) 2018): over a span of length L,
-//   P_k(L) = P_k exp(-alpha_k L) * P_tot exp(-C_r P_tot L_eff f_k) / sum_j P_j exp(-C_r P_tot L_eff f_j)
+//   P_k(L) = P_k e^(-alpha_k L) P_tot e^(-C_r P_tot L_eff f_k) / sum_j P_j e^(-C_r P_tot L_eff f_j)
 // exact when all channels share one attenuation. With per-band loss, P_tot L_eff becomes
 // sum_j P_j L_eff(alpha_j, L) and the weights of the normalisation P_j L_eff(alpha_j, L), which is
 // exact to first order in C_r (within about 0.02 dB of a numerical solution for C+L at 25 dBm;

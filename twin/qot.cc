@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "twin/json_util.h"
 
@@ -34,8 +33,9 @@ QotConfig QotConfig::FromJson(const nlohmann::json& j, const std::string& origin
   c.reference_symbol_rate_baud = RequirePositive(ref, "symbol_rate_gbaud", ref_where) * 1e9;
   c.reference_spacing_hz = RequirePositive(ref, "spacing_ghz", ref_where) * 1e9;
   if (c.reference_spacing_hz < c.reference_symbol_rate_baud * (1 + c.roll_off) * (1 - 1e-12)) {
-    ConfigError(ref_where + ".spacing_ghz",
-                "reference channels would overlap: spacing is less than symbol rate x (1 + roll_off)");
+    ConfigError(
+        ref_where + ".spacing_ghz",
+        "reference channels would overlap: spacing is less than symbol rate x (1 + roll_off)");
   }
   c.guard_slots = j.contains("guard_slots") ? RequireInt(j, "guard_slots", origin) : 0;
   if (c.guard_slots < 0) ConfigError(origin + ".guard_slots", "must not be negative");
@@ -200,7 +200,8 @@ double QotModel::FibreActualNsr(int fibre, const Channel& cut,
     // A reported channel centred within the cut's band is the cut itself (or a caller's
     // double-booking, which the spectrum never allows).
     if (std::abs(a.centre_hz - cut.frequency_hz) < 0.5 * cut.symbol_rate_baud) continue;
-    channels.push_back({a.centre_hz, a.symbol_rate_baud, LaunchPowerW(a.centre_hz, a.symbol_rate_baud)});
+    channels.push_back(
+        {a.centre_hz, a.symbol_rate_baud, LaunchPowerW(a.centre_hz, a.symbol_rate_baud)});
   }
   LinePropagation line(fibre_, nf_lin_, std::move(channels), config_.propagation, {0});
   ChannelQot q;

@@ -29,10 +29,9 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "twin/bands.h"
 #include "twin/gsnr.h"
@@ -42,7 +41,7 @@ namespace eonops::twin {
 
 // configs/qot.json.
 struct QotConfig {
-  double launch_psd_w_per_hz = 1e-3 / 32e9;  // 0 dBm per 32 GBd
+  double launch_psd_w_per_hz = 1e-3 / 32e9;              // 0 dBm per 32 GBd
   std::map<std::string, double> launch_power_offset_db;  // per band name; absent = 0 dB
   double reference_symbol_rate_baud = 32e9;
   double reference_spacing_hz = 50e9;
@@ -79,18 +78,20 @@ class QotModel {
   }
   // Worst-case GSNR (dB) of a block over a path: sum of the fibres' NSRs at the block's centre,
   // plus 1/SNR_TRX. O(hops), no allocation. Arguments must be in range (checked in debug builds).
-  double WorstCaseGsnrDb(const std::vector<int>& fibres, int band, int first_slot,
-                         int width) const;
+  double WorstCaseGsnrDb(const std::vector<int>& fibres, int band, int first_slot, int width) const;
   // The table row of (fibre, band): 2 * num_slots + 1 NSRs at slot edges (even index 2s) and slot
   // centres (odd index 2s + 1); the centre of block (s, w) is entry 2s + w.
-  const double* WorstCaseNsrRow(int fibre, int band) const { return &table_[RowIndex(fibre, band)]; }
+  const double* WorstCaseNsrRow(int fibre, int band) const {
+    return &table_[RowIndex(fibre, band)];
+  }
 
   // GSNR (dB) of the block under the actual occupancy: on each fibre, the GN / ISRS GN model over
   // the fibre's spans with only the channels that `channels_on_fibre` reports (plus this one; a
   // reported channel whose centre lies within this one's band is taken to be this one). The
   // symbol rate is the block's (see BlockChannel) unless `symbol_rate_baud` > 0.
   double ActualGsnrDb(const std::vector<int>& fibres, int band, int first_slot, int width,
-                      const ChannelsOnFibre& channels_on_fibre, double symbol_rate_baud = 0.0) const;
+                      const ChannelsOnFibre& channels_on_fibre,
+                      double symbol_rate_baud = 0.0) const;
 
   // Centre frequency and symbol rate of the channel a block carries.
   ActiveChannel BlockChannel(int band, int first_slot, int width) const;
@@ -117,8 +118,8 @@ class QotModel {
   BandPlan plan_;
   FibreParams fibre_;
   QotConfig config_;
-  std::vector<double> nf_lin_;                     // per band of the plan
-  std::vector<double> band_offset_lin_;            // launch power offset per band
+  std::vector<double> nf_lin_;                      // per band of the plan
+  std::vector<double> band_offset_lin_;             // launch power offset per band
   std::vector<std::vector<double>> fibre_spans_m_;  // per fibre
   int num_fibres_ = 0;
   std::vector<size_t> band_offset_;  // into a fibre's row

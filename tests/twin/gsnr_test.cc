@@ -4,14 +4,14 @@
 // against a numerical solution of the Raman equations).
 #include "twin/gsnr.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "twin/bands.h"
 
@@ -42,7 +42,7 @@ FibreParams CPlusL(double raman_per_w_km_thz) {
 }
 
 std::vector<Channel> CPlusLComb(double power_dbm) {
-  std::vector<Channel> ch = Comb(96, 186.025e12, 50e9, 32e9, power_dbm);  // L
+  std::vector<Channel> ch = Comb(96, 186.025e12, 50e9, 32e9, power_dbm);                 // L
   for (const Channel& c : Comb(96, 191.325e12, 50e9, 32e9, power_dbm)) ch.push_back(c);  // C
   return ch;
 }
@@ -109,7 +109,8 @@ double ReferenceGnEta(const std::vector<Channel>& ch, int i, int k, double loss_
 
 TEST(GsnrTest, GnEtaMatchesIndependentEvaluation) {
   // Mixed symbol rates and a dispersion slope, so that every argument of the formula matters.
-  std::vector<Channel> ch = {{192.0e12, 32e9, 1e-3}, {192.1e12, 64e9, 2e-3}, {193.4e12, 32e9, 1e-3}};
+  std::vector<Channel> ch = {
+      {192.0e12, 32e9, 1e-3}, {192.1e12, 64e9, 2e-3}, {193.4e12, 32e9, 1e-3}};
   FibreParams f = FibreParams::Uniform(0.21, 17.0, 0.067, 1.3, 0.0);
   for (int i = 0; i < 3; ++i) {
     auto eta = SpanNliEta(f, 75e3, ch, i, NliModel::kGn);
@@ -250,9 +251,13 @@ TEST(GsnrTest, IsrsFactorMatchesSemrauClosedForm) {
   FibreParams isrs = FibreParams::Uniform(0.2, 17.0, 0.067, 1.2, 0.028);
   FibreParams plain = FibreParams::Uniform(0.2, 17.0, 0.067, 1.2, 0.0);
   const double lambda = 1550e-9, d = 17e-6, s = 0.067e3;
-  SemrauSetup setup{AlphaPerMFromDbPerKm(0.2), 1.2e-3, -d * lambda * lambda / (2 * pi * kC),
+  SemrauSetup setup{AlphaPerMFromDbPerKm(0.2),
+                    1.2e-3,
+                    -d * lambda * lambda / (2 * pi * kC),
                     std::pow(lambda / (2 * pi * kC), 2) * (lambda * lambda * s + 2 * lambda * d),
-                    fc, 0.028e-15, n * 1e-3};
+                    fc,
+                    0.028e-15,
+                    n * 1e-3};
   for (int i : {0, 50, 100, 150, 200}) {
     auto with = SpanNliEta(isrs, 100e3, ch, i, NliModel::kIsrsGn);
     auto without = SpanNliEta(plain, 100e3, ch, i, NliModel::kGn);
@@ -291,7 +296,8 @@ TEST(GsnrTest, IsrsMovesPowerFromHighToLowFrequencies) {
   // Power is conserved apart from loss: gains and losses balance around the centroid.
   double tilt_db = WToDbm(q.front().power_out_w) - WToDbm(q.back().power_out_w);
   double p_tot = 192 * 1e-3;
-  double leff_km = EffectiveLengthM(0.5 * (AlphaPerMFromDbPerKm(0.2) + AlphaPerMFromDbPerKm(0.21)), 80e3) / 1e3;
+  double leff_km =
+      EffectiveLengthM(0.5 * (AlphaPerMFromDbPerKm(0.2) + AlphaPerMFromDbPerKm(0.21)), 80e3) / 1e3;
   double span_thz = (ch.back().frequency_hz - ch.front().frequency_hz) / 1e12;
   double rule_db = 4.343 * p_tot * leff_km * cr * span_thz;
   EXPECT_GT(rule_db, 3.0);
@@ -375,7 +381,9 @@ TEST(GsnrTest, IsrsRaisesNliAtLowFrequenciesAndLowersItAtHighOnes) {
 
 // --- configuration --------------------------------------------------------------------------
 
-BandPlan ShippedPlan() { return BandPlan::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/bands.json"); }
+BandPlan ShippedPlan() {
+  return BandPlan::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/bands.json");
+}
 
 TEST(GsnrTest, LoadsTheShippedFibreConfig) {
   BandPlan plan = ShippedPlan();

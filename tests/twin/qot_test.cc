@@ -2,14 +2,14 @@
 // the line model), path GSNR that falls with length, the actual-occupancy GSNR, and config errors.
 #include "twin/qot.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "twin/bands.h"
 #include "twin/topology.h"
@@ -26,7 +26,8 @@ class QotModelTest : public ::testing::Test {
     nsfnet_ = new Topology(Topology::Load(kConfigs + "/topologies/nsfnet.json"));
     auto start = std::chrono::steady_clock::now();
     model_ = new QotModel(QotModel::Load(*nsfnet_, *plan_, kConfigs));
-    build_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    build_seconds_ =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   static void TearDownTestSuite() {
     delete model_;
@@ -41,7 +42,8 @@ class QotModelTest : public ::testing::Test {
       const Band& band = plan_->band(b);
       double width = band.num_slots * plan_->slot_width_hz();
       int n = static_cast<int>(std::floor(width / c.reference_spacing_hz + 1e-9));
-      double first = band.f_min_hz + 0.5 * (width - n * c.reference_spacing_hz) + 0.5 * c.reference_spacing_hz;
+      double first =
+          band.f_min_hz + 0.5 * (width - n * c.reference_spacing_hz) + 0.5 * c.reference_spacing_hz;
       for (int i = 0; i < n; ++i) {
         out->push_back({first + i * c.reference_spacing_hz, c.reference_symbol_rate_baud});
       }
@@ -98,7 +100,8 @@ TEST_F(QotModelTest, WorstCaseDecreasesWithPathLength) {
     for (int f : path) {
       prefix.push_back(f);
       double g = model_->WorstCaseGsnrDb(prefix, band, 40, 4);
-      EXPECT_LT(g, previous - 0.5) << plan_->band(band).name << " after " << prefix.size() << " hops";
+      EXPECT_LT(g, previous - 0.5)
+          << plan_->band(band).name << " after " << prefix.size() << " hops";
       previous = g;
     }
   }
@@ -122,7 +125,8 @@ TEST_F(QotModelTest, PathGsnrIsTheSumOfFibreNsrs) {
       for (int f : path) nsr += model_->WorstCaseNsr(f, band, slot, 6);
       EXPECT_NEAR(model_->WorstCaseGsnrDb(path, band, slot, 6), -10 * std::log10(nsr), 1e-12);
       PathQot cached(*model_, path);
-      EXPECT_DOUBLE_EQ(cached.WorstCaseGsnrDb(band, slot, 6), model_->WorstCaseGsnrDb(path, band, slot, 6));
+      EXPECT_DOUBLE_EQ(cached.WorstCaseGsnrDb(band, slot, 6),
+                       model_->WorstCaseGsnrDb(path, band, slot, 6));
     }
   }
 }
@@ -133,17 +137,22 @@ TEST_F(QotModelTest, WorstCaseTableMatchesTheLineModelAtReferenceChannels) {
   std::vector<ActiveChannel> comb;
   FullComb(&comb);
   std::vector<Channel> channels;
-  for (const auto& a : comb) channels.push_back({a.centre_hz, a.symbol_rate_baud, model_->LaunchPowerW(a.centre_hz, a.symbol_rate_baud)});
+  for (const auto& a : comb)
+    channels.push_back(
+        {a.centre_hz, a.symbol_rate_baud, model_->LaunchPowerW(a.centre_hz, a.symbol_rate_baud)});
   std::vector<double> nf;
   for (const auto& b : plan_->bands()) nf.push_back(DbToLinear(b.noise_figure_db));
   std::vector<double> spans_m;
   for (double km : nsfnet_->fibre(fibre).spans_km) spans_m.push_back(km * 1e3);
-  auto qot = LinePropagation(model_->fibre_params(), nf, channels, model_->config().propagation).Run(spans_m);
+  auto qot = LinePropagation(model_->fibre_params(), nf, channels, model_->config().propagation)
+                 .Run(spans_m);
   // C band (first in the plan): channel j of the 50 GHz comb is centred on slots [4j, 4j + 4).
   for (int j : {0, 25, 95}) {
-    EXPECT_NEAR(model_->WorstCaseNsr(fibre, 0, 4 * j, 4) / qot[j].Nsr(), 1.0, 1e-12) << "channel " << j;
+    EXPECT_NEAR(model_->WorstCaseNsr(fibre, 0, 4 * j, 4) / qot[j].Nsr(), 1.0, 1e-12)
+        << "channel " << j;
     // Any width centred there reads the same value (constant launch PSD).
-    EXPECT_EQ(model_->WorstCaseNsr(fibre, 0, 4 * j + 1, 2), model_->WorstCaseNsr(fibre, 0, 4 * j, 4));
+    EXPECT_EQ(model_->WorstCaseNsr(fibre, 0, 4 * j + 1, 2),
+              model_->WorstCaseNsr(fibre, 0, 4 * j, 4));
   }
 }
 
@@ -233,7 +242,8 @@ TEST(QotConfigTest, ErrorsNameTheFileAndField) {
   EXPECT_EQ(QotErrorOf(good), "");
   auto check = [&](nlohmann::json j, const std::string& expected) {
     std::string e = QotErrorOf(j);
-    EXPECT_NE(e.find(expected), std::string::npos) << "got '" << e << "', want '" << expected << "'";
+    EXPECT_NE(e.find(expected), std::string::npos)
+        << "got '" << e << "', want '" << expected << "'";
   };
   auto j = good;
   j.erase("nli_model");
