@@ -97,7 +97,7 @@ struct PropagationOptions {
   NliModel nli_model = NliModel::kGn;
   // SPM adds up coherently over the n spans of the line: its sum is multiplied by n^eps_i with
   // eps_i = 3/10 ln(1 + 6 / (alpha_i L_mean asinh(pi^2/2 |beta2_i| R_i^2 / alpha_i))) (Semrau's
-  // reference code, Poggiolini JLT 2012 eq. 23 with the channel's own bandwidth).
+  // reference code: Poggiolini's 2012 coherence factor with the channel's own bandwidth).
   bool coherent_nli = false;
   AmplifierGain amplifier_gain = AmplifierGain::kSpanLoss;
 };
