@@ -65,12 +65,11 @@ MaskedCategorical::MaskedCategorical(const torch::Tensor& logits, const torch::T
               "MaskedCategorical: logits ", logits.sizes(), " and mask ", mask.sizes(),
               " must both be [batch, actions]");
   TORCH_CHECK(mask.scalar_type() == torch::kBool, "MaskedCategorical: mask must be bool");
-  // Rows with no feasible action keep all actions (uniform after masking everything equally).
-  torch::Tensor any = mask.any(/*dim=*/1, /*keepdim=*/true);
-  torch::Tensor effective = mask.logical_or(any.logical_not());
-  log_probs_ = torch::log_softmax(logits.masked_fill(effective.logical_not(), kMaskedLogit), 1);
+  // A row with no feasible action has every logit replaced by the same constant: uniform over
+  // all actions, no gradient (whatever is chosen is blocked), and sampling may pick any action.
+  log_probs_ = torch::log_softmax(logits.masked_fill(mask.logical_not(), kMaskedLogit), 1);
   probs_ = log_probs_.exp();
-  mask_ = effective;
+  mask_ = mask.logical_or(mask.any(/*dim=*/1, /*keepdim=*/true).logical_not());
 }
 
 torch::Tensor MaskedCategorical::Sample(Rng& rng) const {
