@@ -19,6 +19,7 @@ struct Command {
 const Command kCommands[] = {
     {"paths", eonops::tools::RunPaths, "list the k shortest paths between two nodes"},
     {"qot", eonops::tools::RunQot, "GSNR, latency and energy of a lightpath (or `qot line`)"},
+    {"tracking", eonops::tools::RunTracking, "experiment tracking + model registry server (MLflow API, web UI)"},
 };
 
 void PrintUsage(std::ostream& out) {
