@@ -18,6 +18,7 @@ struct Command {
 // Keep in the order data flows: configs -> twin -> agents -> tracking -> pce -> tapi.
 const Command kCommands[] = {
     {"paths", eonops::tools::RunPaths, "list the k shortest paths between two nodes"},
+    {"simulate", eonops::tools::RunSimulate, "replay the twin under dynamic traffic with heuristics"},
     {"qot", eonops::tools::RunQot, "GSNR, latency and energy of a lightpath (or `qot line`)"},
     {"tracking", eonops::tools::RunTracking, "experiment tracking + model registry server (MLflow API, web UI)"},
 };

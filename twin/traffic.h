@@ -1,0 +1,81 @@
+// Dynamic traffic: Poisson arrivals, exponential holding times, random pairs and bit rates.
+//
+// Load in Erlang = arrival rate x mean holding time; the generator keeps the mean holding time
+// and sets the arrival rate from the load (DeepRMSA: 250 Erlang, holding 25 -> 10 arrivals per
+// time unit). Holding times may be truncated DeepRMSA-style: redrawn while >= 2x the mean.
+// Pairs are uniform over ordered (src != dst) pairs or drawn from a traffic matrix; bit rates
+// are uniform integers on [min, max] Gb/s or drawn from weighted classes, each class with an
+// optional latency bound. One seed fixes the whole sequence, on any machine (twin/rng.h).
+//
+//   TrafficConfig cfg = TrafficConfig::FromJson(j, "exp.json");
+//   TrafficGenerator gen(cfg, topology.NumNodes(), /*seed=*/1);
+//   Request r = gen.Next();
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "twin/rng.h"
+
+namespace eonops::twin {
+
+struct BitRateClass {
+  double bit_rate_gbps = 100.0;
+  double weight = 1.0;
+  double latency_bound_us = std::numeric_limits<double>::infinity();
+};
+
+struct TrafficConfig {
+  double load_erlang = 250.0;
+  double mean_holding_time = 25.0;
+  // DeepRMSA redraws holding times >= truncate_factor x mean; 0 disables truncation.
+  double holding_truncate_factor = 0.0;
+  int bit_rate_min_gbps = 25;
+  int bit_rate_max_gbps = 100;
+  std::vector<BitRateClass> classes;  // when non-empty, used instead of the uniform range
+  // Latency bound applied to every request of the uniform range (inf: none).
+  double latency_bound_us = std::numeric_limits<double>::infinity();
+  // Row-major N x N weights; empty means uniform over ordered pairs.
+  std::vector<double> traffic_matrix;
+
+  double ArrivalRate() const { return load_erlang / mean_holding_time; }
+  // Throws "<origin>.<field>: <reason>" on bad values. Unknown keys are rejected.
+  static TrafficConfig FromJson(const nlohmann::json& j, const std::string& origin);
+  nlohmann::json ToJson() const;
+  // Checks ranges; throws std::invalid_argument naming the field.
+  void Validate(int num_nodes) const;
+};
+
+struct Request {
+  int64_t id = 0;
+  double arrival_time = 0.0;
+  double holding_time = 0.0;
+  int src = 0;
+  int dst = 0;
+  double bit_rate_gbps = 0.0;
+  double latency_bound_us = std::numeric_limits<double>::infinity();
+  int traffic_class = -1;  // index into classes, -1 for the uniform range
+};
+
+class TrafficGenerator {
+ public:
+  TrafficGenerator(const TrafficConfig& config, int num_nodes, uint64_t seed);
+  Request Next();
+  const TrafficConfig& config() const { return config_; }
+
+ private:
+  void DrawPair(int* src, int* dst);
+
+  TrafficConfig config_;
+  int num_nodes_;
+  Rng rng_;
+  double now_ = 0.0;
+  int64_t next_id_ = 0;
+  std::vector<double> class_cdf_, pair_cdf_;
+};
+
+}  // namespace eonops::twin
