@@ -1,0 +1,200 @@
+#include "twin/envs.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/twin/test_util.h"
+#include "twin/json_util.h"
+#include "twin/rng.h"
+#include "twin/vec_env.h"
+
+namespace eonops::twin {
+namespace {
+
+EnvConfig Config(const std::string& use_case, std::vector<std::string> bands, const std::string& mode, int j = 2) {
+  nlohmann::json cfg = ReadJsonFile(testing::ConfigPath("benchmarks/deeprmsa-nsfnet.json"));
+  nlohmann::json e = {{"network", cfg["network"]}, {"traffic", cfg["traffic"]}};
+  e["network"]["bands"] = bands;
+  e["network"]["modulation_mode"] = mode;
+  if (mode == "gsnr") {
+    e["network"]["modulations"] = "modulations.json";
+    e["network"].erase("slots_per_band");
+  }
+  e["env"] = {{"use_case", use_case}, {"j_blocks", j}, {"episode_length", 300}, {"warmup", 500}};
+  return EnvConfig::FromJson(e, "test");
+}
+
+// Plays `steps` random masked actions; checks every mask bit against the spectrum.
+void CheckMasks(const EnvConfig& cfg, int steps) {
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  const EnvSpec& spec = env->Spec();
+  std::vector<float> obs(spec.observation_size);
+  std::vector<uint8_t> mask(spec.num_actions);
+  env->Reset(3, obs.data(), mask.data());
+  Rng rng(5);
+  int accepted = 0;
+  for (int t = 0; t < steps; ++t) {
+    const Request& r = env->engine().current();
+    const auto& layout = env->layout();
+    int feasible = 0;
+    for (int a = 0; a < spec.num_actions - 1; ++a) {
+      const int k = a / (layout.bands * layout.j), b = (a / layout.j) % layout.bands;
+      Candidate c = model->Evaluate(r, k, b);
+      if (mask[a]) {
+        ++feasible;
+        ASSERT_TRUE(c.usable()) << "unmasked action " << a << " has an unusable candidate";
+      }
+    }
+    // Every unmasked action must be committable: try each on a copy of the state.
+    for (int a = 0; a < spec.num_actions - 1; ++a) {
+      if (!mask[a]) continue;
+      const int k = a / (layout.bands * layout.j), b = (a / layout.j) % layout.bands;
+      Candidate c = model->Evaluate(r, k, b);
+      std::vector<uint64_t> occ(16);
+      env->engine().state().spectrum().PathOccupancy(c.path->fibres, b, occ.data());
+      int starts[64];
+      int n = FreeBlocks(occ.data(), model->plan().band(b).num_slots, c.width, layout.j, starts);
+      ASSERT_LT(a % layout.j, n);
+      ASSERT_TRUE(env->engine().state().spectrum().IsFree(c.path->fibres, b, starts[a % layout.j], c.width));
+    }
+    // Masked groups: when a candidate is usable, only its missing blocks are masked.
+    EXPECT_EQ(mask[spec.num_actions - 1] == 1, feasible == 0);
+    std::vector<int> valid;
+    for (int a = 0; a < spec.num_actions; ++a) {
+      if (mask[a]) valid.push_back(a);
+    }
+    ASSERT_FALSE(valid.empty());
+    int a = valid[rng.UniformInt(0, valid.size() - 1)];
+    StepResult res = env->Step(a, obs.data(), mask.data());
+    EXPECT_EQ(res.accepted, a != spec.num_actions - 1);
+    accepted += res.accepted;
+    ASSERT_EQ(env->engine().state().CheckInvariants(), "");
+  }
+  EXPECT_GT(accepted, steps / 2);
+}
+
+TEST(EnvsTest, MasksAreExactForDeepRmsa) { CheckMasks(Config("deeprmsa", {"C"}, "reach"), 400); }
+TEST(EnvsTest, MasksAreExactForQotRmbsaOnThreeBands) { CheckMasks(Config("qot-rmbsa", {"C", "L", "S"}, "gsnr"), 200); }
+TEST(EnvsTest, MasksAreExactForEnergyRmsa) { CheckMasks(Config("energy-rmsa", {"C", "L"}, "reach"), 200); }
+
+TEST(EnvsTest, InfeasibleActionsBlockAndNeverCommit) {
+  EnvConfig cfg = Config("deeprmsa", {"C"}, "reach");
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(1, obs.data(), mask.data());
+  int masked = -1;
+  for (int a = 0; a < env->Spec().num_actions; ++a) {
+    if (!mask[a]) masked = a;
+  }
+  ASSERT_GE(masked, 0);
+  const int before = env->engine().state().ActiveLightpaths();
+  StepResult r = env->Step(masked, obs.data(), mask.data());
+  EXPECT_FALSE(r.accepted);
+  EXPECT_EQ(r.reward, -1.0f);
+  EXPECT_LE(env->engine().state().ActiveLightpaths(), before);  // departures may have left
+  r = env->Step(-7, obs.data(), mask.data());
+  EXPECT_FALSE(r.accepted);
+  r = env->Step(1 << 20, obs.data(), mask.data());
+  EXPECT_FALSE(r.accepted);
+}
+
+TEST(EnvsTest, SameSeedSameTrajectory) {
+  EnvConfig cfg = Config("latency-rsa", {"C"}, "reach");
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto run = [&](uint64_t seed) {
+    auto env = MakeEnv(model, cfg);
+    std::vector<float> obs(env->Spec().observation_size), all;
+    std::vector<uint8_t> mask(env->Spec().num_actions);
+    env->Reset(seed, obs.data(), mask.data());
+    Rng rng(11);
+    for (int t = 0; t < 200; ++t) {
+      std::vector<int> valid;
+      for (int a = 0; a < env->Spec().num_actions; ++a) {
+        if (mask[a]) valid.push_back(a);
+      }
+      StepResult r = env->Step(valid[rng.UniformInt(0, valid.size() - 1)], obs.data(), mask.data());
+      all.push_back(r.reward);
+      all.insert(all.end(), obs.begin(), obs.end());
+    }
+    return all;
+  };
+  EXPECT_EQ(run(7), run(7));
+  EXPECT_NE(run(7), run(8));
+}
+
+TEST(EnvsTest, VecEnvMatchesEnvsSteppedOneByOneWhateverTheThreads) {
+  EnvConfig cfg = Config("deeprmsa", {"C"}, "reach");
+  cfg.env.episode_length = 50;  // several automatic resets
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto factory = MakeEnvFactory(model, cfg);
+  auto trajectory = [&](int threads) {
+    VecEnv vec(factory, 6, /*seed=*/100, threads);
+    vec.Reset();
+    std::vector<float> out;
+    std::vector<int32_t> actions(6);
+    for (int t = 0; t < 120; ++t) {
+      for (int i = 0; i < 6; ++i) {
+        // The first feasible action: deterministic and valid.
+        const uint8_t* m = vec.Masks() + i * vec.Spec().num_actions;
+        actions[i] = static_cast<int32_t>(std::find(m, m + vec.Spec().num_actions, 1) - m);
+      }
+      vec.Step(actions.data());
+      out.insert(out.end(), vec.Observations(), vec.Observations() + 6 * vec.Spec().observation_size);
+      out.insert(out.end(), vec.Rewards(), vec.Rewards() + 6);
+      for (int i = 0; i < 6; ++i) out.push_back(vec.Dones()[i]);
+    }
+    return out;
+  };
+  auto one = trajectory(1);
+  EXPECT_EQ(one, trajectory(2));
+  EXPECT_EQ(one, trajectory(3));
+  // Env i of the batch starts like a lone env seeded 100 + i.
+  auto env = MakeEnv(model, cfg);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  VecEnv vec(factory, 6, 100, 1);
+  vec.Reset();
+  env->Reset(100 + 4, obs.data(), mask.data());
+  EXPECT_TRUE(std::equal(obs.begin(), obs.end(), vec.Observations() + 4 * vec.Spec().observation_size));
+}
+
+TEST(EnvsTest, SpecDocumentsTheLayout) {
+  EnvConfig cfg = Config("qot-rmbsa", {"C", "L", "S"}, "gsnr", 3);
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  const EnvSpec& s = env->Spec();
+  EXPECT_EQ(s.name, "qot-rmbsa");
+  EXPECT_EQ(s.num_actions, 5 * 3 * 3 + 1);
+  int covered = 0;
+  for (const auto& f : s.observation_layout) {
+    EXPECT_EQ(f.offset, covered);
+    covered += f.size;
+  }
+  EXPECT_EQ(covered, s.observation_size);
+  EXPECT_EQ(s.config_hash, cfg.config_hash);
+  EXPECT_FALSE(s.config_hash.empty());
+}
+
+TEST(EnvsTest, ConfigErrorsNameTheField) {
+  nlohmann::json bad = {{"env", {{"use_case", "teleport"}}}};
+  try {
+    EnvConfig::FromJson(bad, "x.json");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("x.json.env"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(EnvConfig::FromJson({{"env", {{"j_blocks", 0}}}}, "x.json"), std::runtime_error);
+  EXPECT_THROW(EnvConfig::FromJson({{"env", {{"colour", 1}}}}, "x.json"), std::runtime_error);
+  // QoT-aware RMBSA needs GSNR-based modulation.
+  EnvConfig reach = Config("deeprmsa", {"C"}, "reach");
+  reach.env.use_case = UseCase::kQotRmbsa;
+  auto model = std::make_shared<const NetworkModel>(reach.network);
+  EXPECT_THROW(MakeEnv(model, reach), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace eonops::twin

@@ -1,0 +1,298 @@
+#include "twin/envs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "twin/json_util.h"
+
+namespace eonops::twin {
+
+UseCase ParseUseCase(const std::string& s) {
+  if (s == "deeprmsa") return UseCase::kDeepRmsa;
+  if (s == "latency-rsa") return UseCase::kLatencyRsa;
+  if (s == "qot-rmbsa") return UseCase::kQotRmbsa;
+  if (s == "energy-rmsa") return UseCase::kEnergyRmsa;
+  throw std::invalid_argument("use case must be deeprmsa, latency-rsa, qot-rmbsa or energy-rmsa, got '" + s + "'");
+}
+
+const char* ToString(UseCase u) {
+  switch (u) {
+    case UseCase::kDeepRmsa: return "deeprmsa";
+    case UseCase::kLatencyRsa: return "latency-rsa";
+    case UseCase::kQotRmbsa: return "qot-rmbsa";
+    case UseCase::kEnergyRmsa: return "energy-rmsa";
+  }
+  return "?";
+}
+
+namespace {
+const std::set<std::string> kEnvKeys = {"use_case", "j_blocks", "episode_length", "warmup", "warmup_policy",
+                                        "latency_weight", "qot_weight", "margin_cap_db", "energy_weight",
+                                        "energy_reference_w", "_comment", "_source"};
+}  // namespace
+
+EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object()) ConfigError(origin, "expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!kEnvKeys.count(it.key())) ConfigError(origin + "." + it.key(), "unknown key");
+  }
+  EnvOptions o;
+  try {
+    if (j.contains("use_case")) o.use_case = ParseUseCase(RequireString(j, "use_case", origin));
+    if (j.contains("warmup_policy")) {
+      o.warmup_policy = RequireString(j, "warmup_policy", origin);
+      MakeHeuristic(o.warmup_policy);  // validates the name
+    }
+  } catch (const std::invalid_argument& e) {
+    ConfigError(origin, e.what());
+  }
+  if (j.contains("j_blocks")) o.j_blocks = RequireInt(j, "j_blocks", origin);
+  if (j.contains("episode_length")) o.episode_length = RequireInt(j, "episode_length", origin);
+  if (j.contains("warmup")) o.warmup = RequireInt(j, "warmup", origin);
+  o.latency_weight = NumberOr(j, "latency_weight", o.latency_weight, origin);
+  o.qot_weight = NumberOr(j, "qot_weight", o.qot_weight, origin);
+  o.margin_cap_db = NumberOr(j, "margin_cap_db", o.margin_cap_db, origin);
+  o.energy_weight = NumberOr(j, "energy_weight", o.energy_weight, origin);
+  o.energy_reference_w = NumberOr(j, "energy_reference_w", o.energy_reference_w, origin);
+  if (o.j_blocks < 1 || o.j_blocks > 64) ConfigError(origin + ".j_blocks", "must be in 1..64");
+  if (o.episode_length < 1) ConfigError(origin + ".episode_length", "must be positive");
+  if (o.warmup < 0) ConfigError(origin + ".warmup", "must not be negative");
+  if (!(o.margin_cap_db > 0)) ConfigError(origin + ".margin_cap_db", "must be positive");
+  if (!(o.energy_reference_w > 0)) ConfigError(origin + ".energy_reference_w", "must be positive");
+  return o;
+}
+
+nlohmann::json EnvOptions::ToJson() const {
+  return {{"use_case", ToString(use_case)},         {"j_blocks", j_blocks},
+          {"episode_length", episode_length},       {"warmup", warmup},
+          {"warmup_policy", warmup_policy},         {"latency_weight", latency_weight},
+          {"qot_weight", qot_weight},               {"margin_cap_db", margin_cap_db},
+          {"energy_weight", energy_weight},         {"energy_reference_w", energy_reference_w}};
+}
+
+ObservationLayout ObservationLayout::Make(const NetworkModel& model, const EnvOptions& options, double max_bit_rate_gbps) {
+  ObservationLayout l;
+  l.num_nodes = model.topology().NumNodes();
+  l.k = model.k();
+  l.bands = model.NumBands();
+  l.j = options.j_blocks;
+  l.use_case = options.use_case;
+  l.features_per_group = 2 * l.j + 9;
+  l.observation_size = 2 * l.num_nodes + 1 + l.k * l.bands * l.features_per_group;
+  l.num_actions = l.k * l.bands * l.j + 1;
+  l.max_bit_rate_gbps = max_bit_rate_gbps;
+  return l;
+}
+
+EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
+  EnvSpec s;
+  s.name = ToString(use_case);
+  s.observation_size = observation_size;
+  s.num_actions = num_actions;
+  s.config_hash = config_hash;
+  int off = 0;
+  s.observation_layout.push_back({"src_one_hot", off, num_nodes, "source node, one-hot"});
+  off += num_nodes;
+  s.observation_layout.push_back({"dst_one_hot", off, num_nodes, "destination node, one-hot"});
+  off += num_nodes;
+  s.observation_layout.push_back({"bit_rate", off, 1, "requested bit rate / max bit rate of the traffic"});
+  off += 1;
+  const char* extra = use_case == UseCase::kLatencyRsa   ? "latency / bound"
+                      : use_case == UseCase::kQotRmbsa   ? "worst-case GSNR margin / 10 dB"
+                      : use_case == UseCase::kEnergyRmsa ? "incremental power / energy_reference_w"
+                                                         : "0";
+  s.observation_layout.push_back(
+      {"path_band_groups", off, k * bands * features_per_group,
+       std::to_string(k) + " paths x " + std::to_string(bands) + " bands, " + std::to_string(features_per_group) +
+           " features each: " + std::to_string(j) +
+           " x (block start / S, block size / S), slots needed / S, free slots / S, mean free run / S, "
+           "free runs / (S/2), length_km / 5000, hops / 10, feasible, modulation bits / 6, " + extra});
+  s.action_description = "a = (path * " + std::to_string(bands) + " + band) * " + std::to_string(j) +
+                         " + block, block-th free block (first-fit within it) of the path's band; a = " +
+                         std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
+  switch (use_case) {
+    case UseCase::kDeepRmsa: s.reward_description = "+1 accepted, -1 blocked"; break;
+    case UseCase::kLatencyRsa: s.reward_description = "accepted: 1 + w (1 - latency / bound); blocked: -1"; break;
+    case UseCase::kQotRmbsa: s.reward_description = "accepted: 1 + w min(margin, cap) / cap; blocked: -1"; break;
+    case UseCase::kEnergyRmsa: s.reward_description = "accepted: 1 - w dP / P_ref; blocked: -1"; break;
+  }
+  return s;
+}
+
+void BuildObservation(const ObservationLayout& l, const EnvOptions& options, const NetworkState& state,
+                      const Request& r, float* obs, uint8_t* mask, std::vector<ActionChoice>* actions) {
+  const NetworkModel& m = state.model();
+  std::fill(obs, obs + l.observation_size, 0.0f);
+  std::fill(mask, mask + l.num_actions, uint8_t{0});
+  actions->assign(l.num_actions, ActionChoice{});
+  obs[r.src] = 1.0f;
+  obs[l.num_nodes + r.dst] = 1.0f;
+  obs[2 * l.num_nodes] = static_cast<float>(r.bit_rate_gbps / l.max_bit_rate_gbps);
+  float* group = obs + 2 * l.num_nodes + 1;
+  const int paths = static_cast<int>(m.paths().Get(r.src, r.dst).size());
+  uint64_t occ[16];
+  int starts[64], sizes[64];
+  // Latency reference when the request carries no bound: twice the shortest candidate's.
+  double latency_ref = r.latency_bound_us;
+  if (!std::isfinite(latency_ref) && paths > 0) latency_ref = 2 * m.Evaluate(r, 0, 0).latency_us;
+  bool any = false;
+  for (int k = 0; k < l.k; ++k) {
+    for (int b = 0; b < l.bands; ++b, group += l.features_per_group) {
+      if (k >= paths) continue;  // fewer candidates than K: the group stays zero
+      Candidate c = m.Evaluate(r, k, b);
+      const int S = m.plan().band(b).num_slots;
+      const float inv_s = 1.0f / S;
+      state.spectrum().PathOccupancy(c.path->fibres, b, occ);
+      const int free = CountFree(occ, S), runs = CountFreeRuns(occ, S);
+      const int n_blocks = c.usable() ? FreeBlocks(occ, S, c.width, l.j, starts, sizes) : 0;
+      for (int j = 0; j < n_blocks; ++j) {
+        group[2 * j] = starts[j] * inv_s;
+        group[2 * j + 1] = sizes[j] * inv_s;
+        const int a = (k * l.bands + b) * l.j + j;
+        mask[a] = 1;
+        (*actions)[a] = {true, c, starts[j]};
+        any = true;
+      }
+      float* f = group + 2 * l.j;
+      f[0] = c.width * inv_s;
+      f[1] = free * inv_s;
+      f[2] = runs > 0 ? static_cast<float>(free) / runs * inv_s : 0.0f;
+      f[3] = runs * 2.0f * inv_s;
+      f[4] = static_cast<float>(c.path->length_km / 5000.0);
+      f[5] = c.path->hops / 10.0f;
+      f[6] = c.usable() ? 1.0f : 0.0f;
+      f[7] = c.modulation >= 0 ? m.modulations().format(c.modulation).bits_per_symbol / 6.0f : 0.0f;
+      switch (l.use_case) {
+        case UseCase::kLatencyRsa: f[8] = static_cast<float>(c.latency_us / latency_ref); break;
+        case UseCase::kQotRmbsa:
+          f[8] = c.modulation >= 0
+                     ? static_cast<float>((c.gsnr_db - m.modulations().format(c.modulation).gsnr_threshold_db) / 10.0)
+                     : 0.0f;
+          break;
+        case UseCase::kEnergyRmsa:
+          f[8] = c.usable() ? static_cast<float>(state.IncrementalPowerW(c) / options.energy_reference_w) : 0.0f;
+          break;
+        case UseCase::kDeepRmsa: break;
+      }
+    }
+  }
+  if (!any) mask[l.RejectAction()] = 1;
+}
+
+RsaEnv::RsaEnv(std::shared_ptr<const NetworkModel> model, const TrafficConfig& traffic, const EnvOptions& options,
+               const std::string& config_hash)
+    : engine_(model, traffic, 0), options_(options) {
+  if (options.use_case == UseCase::kQotRmbsa && model->options().modulation_mode != ModulationMode::kGsnr) {
+    throw std::invalid_argument("qot-rmbsa needs network.modulation_mode \"gsnr\"");
+  }
+  for (int b = 0; b < model->NumBands(); ++b) {
+    if (model->plan().band(b).num_slots > 1024) throw std::invalid_argument("bands of more than 1024 slots are not supported");
+  }
+  const double max_rate = traffic.classes.empty() ? traffic.bit_rate_max_gbps : [&] {
+    double mx = 0;
+    for (const auto& c : traffic.classes) mx = std::max(mx, c.bit_rate_gbps);
+    return mx;
+  }();
+  layout_ = ObservationLayout::Make(*model, options, max_rate);
+  spec_ = layout_.MakeSpec(config_hash);
+  warmup_policy_ = MakeHeuristic(options.warmup_policy);
+  mask_copy_.resize(layout_.num_actions);
+}
+
+void RsaEnv::Observe(float* observation, uint8_t* mask) {
+  BuildObservation(layout_, options_, engine_.state(), engine_.current(), observation, mask, &actions_);
+  std::copy(mask, mask + layout_.num_actions, mask_copy_.begin());
+}
+
+void RsaEnv::Reset(uint64_t seed, float* observation, uint8_t* mask) {
+  engine_.Reset(seed);
+  for (int i = 0; i < options_.warmup; ++i) {
+    const Request& r = engine_.Advance();
+    Decision d = warmup_policy_->Decide(r, engine_.state());
+    if (d.accepted) engine_.Commit(d.candidate, d.slot);
+  }
+  engine_.Advance();
+  steps_ = 0;
+  Observe(observation, mask);
+}
+
+float RsaEnv::Reward(const ActionChoice& c, double dp_w) const {
+  if (!c.feasible) return -1.0f;
+  switch (options_.use_case) {
+    case UseCase::kDeepRmsa: return 1.0f;
+    case UseCase::kLatencyRsa: {
+      const Request& r = engine_.current();
+      double bound = r.latency_bound_us;
+      if (!std::isfinite(bound)) bound = 2 * engine_.model().Evaluate(r, 0, 0).latency_us;
+      return static_cast<float>(1.0 + options_.latency_weight * (1.0 - c.candidate.latency_us / bound));
+    }
+    case UseCase::kQotRmbsa: {
+      const double margin =
+          c.candidate.gsnr_db - engine_.model().modulations().format(c.candidate.modulation).gsnr_threshold_db;
+      return static_cast<float>(1.0 + options_.qot_weight * std::min(margin, options_.margin_cap_db) / options_.margin_cap_db);
+    }
+    case UseCase::kEnergyRmsa:
+      return static_cast<float>(1.0 - options_.energy_weight * dp_w / options_.energy_reference_w);
+  }
+  return 0.0f;
+}
+
+StepResult RsaEnv::Step(int action, float* observation, uint8_t* mask) {
+  StepResult res;
+  ActionChoice choice;
+  // An infeasible or out-of-range action blocks the request: never a crash, never a commit.
+  if (action >= 0 && action < layout_.num_actions && mask_copy_[action] && action != layout_.RejectAction()) {
+    choice = actions_[action];
+  }
+  last_incremental_power_w_ = 0.0;
+  if (choice.feasible) {
+    last_incremental_power_w_ = engine_.state().IncrementalPowerW(choice.candidate);
+    res.reward = Reward(choice, last_incremental_power_w_);
+    if (engine_.Commit(choice.candidate, choice.slot) < 0) {
+      throw std::logic_error("env: a feasible action's block was not free");
+    }
+    res.accepted = true;
+    last_cause_ = BlockCause::kNone;
+  } else {
+    res.reward = -1.0f;
+    // Why it was blocked: what a first-fit search would have said.
+    last_cause_ = mask_copy_[layout_.RejectAction()] ? warmup_policy_->Decide(engine_.current(), engine_.state()).cause
+                                                      : BlockCause::kNone;
+  }
+  last_choice_ = choice;
+  ++steps_;
+  res.done = steps_ >= options_.episode_length;
+  engine_.Advance();
+  Observe(observation, mask);
+  return res;
+}
+
+EnvConfig EnvConfig::FromJson(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object()) ConfigError(origin, "expected an object");
+  EnvConfig c;
+  if (j.contains("network")) c.network = NetworkOptions::FromJson(j["network"], origin + ".network");
+  if (j.contains("traffic")) c.traffic = TrafficConfig::FromJson(j["traffic"], origin + ".traffic");
+  if (j.contains("env")) c.env = EnvOptions::FromJson(j["env"], origin + ".env");
+  c.config_hash = ConfigHash(c.ToJson());
+  return c;
+}
+
+nlohmann::json EnvConfig::ToJson() const {
+  return {{"network", network.ToJson()}, {"traffic", traffic.ToJson()}, {"env", env.ToJson()}};
+}
+
+VecEnv::Factory MakeEnvFactory(std::shared_ptr<const NetworkModel> model, const EnvConfig& config) {
+  return [model, config]() -> std::unique_ptr<Env> {
+    return std::make_unique<RsaEnv>(model, config.traffic, config.env, config.config_hash);
+  };
+}
+
+std::unique_ptr<RsaEnv> MakeEnv(std::shared_ptr<const NetworkModel> model, const EnvConfig& config) {
+  return std::make_unique<RsaEnv>(model, config.traffic, config.env, config.config_hash);
+}
+
+}  // namespace eonops::twin
