@@ -34,6 +34,8 @@ class MlpImpl : public torch::nn::Module {
           bool orthogonal_init);
   torch::Tensor forward(torch::Tensor x);
   int out_features() const { return out_features_; }
+  const std::vector<torch::nn::Linear>& layers() const { return layers_; }
+  Activation activation() const { return activation_; }
 
  private:
   std::vector<torch::nn::Linear> layers_;
@@ -98,6 +100,11 @@ class ActorCriticImpl : public torch::nn::Module {
   int observation_size() const { return observation_size_; }
   int num_actions() const { return num_actions_; }
   const ModelOptions& options() const { return options_; }
+  // The parts, for the inference fast path (agents/policy.cc).
+  const Mlp& actor() const { return actor_; }
+  const Mlp& critic() const { return critic_; }  // null when shared_trunk
+  const torch::nn::Linear& policy_head() const { return policy_head_; }
+  const torch::nn::Linear& value_head() const { return value_head_; }
 
  private:
   int observation_size_, num_actions_;
@@ -117,6 +124,10 @@ class QNetworkImpl : public torch::nn::Module {
   int observation_size() const { return observation_size_; }
   int num_actions() const { return num_actions_; }
   const ModelOptions& options() const { return options_; }
+  const Mlp& trunk() const { return trunk_; }
+  const torch::nn::Linear& value_head() const { return value_head_; }      // dueling
+  const torch::nn::Linear& advantage_head() const { return advantage_head_; }  // dueling
+  const torch::nn::Linear& q_head() const { return q_head_; }              // plain
 
  private:
   int observation_size_, num_actions_;

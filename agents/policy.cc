@@ -9,7 +9,6 @@
 #include <set>
 #include <sstream>
 
-#include <c10/core/InferenceMode.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
@@ -112,24 +111,118 @@ std::shared_ptr<torch::nn::Module> MakeNetwork(const Manifest& m) {
 
 namespace {
 
+// Single-request inference in plain loops over weights copied out of the loaded network. For
+// one row, torch's addmm goes to BLAS, and Debian's libtorch uses whatever libblas.so.3 the
+// system selects (the reference BLAS by default), which costs ~2 us per layer; an axpy over
+// contiguous [in][out] rows vectorises and allocates nothing. Results match the torch network
+// to float rounding (policy_test.cc checks both).
+struct DenseLayer {
+  int in = 0, out = 0;
+  std::vector<float> weight_t;  // [in][out]
+  std::vector<float> bias;      // [out]
+
+  static DenseLayer From(const torch::nn::Linear& linear) {
+    DenseLayer l;
+    torch::Tensor w = linear->weight.detach().t().contiguous();  // [in, out]
+    l.in = static_cast<int>(w.size(0));
+    l.out = static_cast<int>(w.size(1));
+    l.weight_t.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    torch::Tensor b = linear->bias.detach().contiguous();
+    l.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    return l;
+  }
+  // y = W x + b; y must not alias x.
+  void Apply(const float* __restrict x, float* __restrict y) const {
+    std::copy(bias.begin(), bias.end(), y);
+    for (int i = 0; i < in; ++i) {
+      const float xi = x[i];
+      const float* __restrict row = &weight_t[static_cast<size_t>(i) * out];
+      for (int o = 0; o < out; ++o) y[o] += xi * row[o];
+    }
+  }
+};
+
+void ActivateInPlace(Activation activation, float* x, int n) {
+  switch (activation) {
+    case Activation::kTanh:
+      for (int i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
+      break;
+    case Activation::kRelu:
+      for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      break;
+    case Activation::kElu:
+      for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : std::expm1(x[i]);
+      break;
+    case Activation::kLeakyRelu:
+      for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.01f * x[i];
+      break;
+  }
+}
+
+// Hidden layers (each followed by the activation) with their own output buffers.
+class DenseChain {
+ public:
+  void Build(const Mlp& mlp) {
+    activation_ = mlp->activation();
+    for (const auto& layer : mlp->layers()) {
+      layers_.push_back(DenseLayer::From(layer));
+      buffers_.emplace_back(layers_.back().out);
+    }
+  }
+  // Returns the last hidden activation (valid until the next Run).
+  const float* Run(const float* input) {
+    const float* x = input;
+    for (size_t k = 0; k < layers_.size(); ++k) {
+      layers_[k].Apply(x, buffers_[k].data());
+      ActivateInPlace(activation_, buffers_[k].data(), layers_[k].out);
+      x = buffers_[k].data();
+    }
+    return x;
+  }
+
+ private:
+  Activation activation_ = Activation::kTanh;
+  std::vector<DenseLayer> layers_;
+  std::vector<std::vector<float>> buffers_;
+};
+
 // The deployed policy: greedy, single request, one network copy, calls serialised.
 class TorchPolicy final : public Policy {
  public:
   explicit TorchPolicy(Manifest manifest) : manifest_(std::move(manifest)) {
     network_ = MakeNetwork(manifest_);
     network_->eval();
-    actor_critic_ = std::dynamic_pointer_cast<ActorCriticImpl>(network_);
-    q_network_ = std::dynamic_pointer_cast<QNetworkImpl>(network_);
-    input_ = torch::zeros({1, manifest_.observation_size});
+  }
+
+  // Copies the (loaded) weights into the inference path; call after loading.
+  void Finalize() {
+    const int n = manifest_.num_actions;
+    input_.resize(manifest_.observation_size);
+    scores_.resize(n);
+    if (auto ac = std::dynamic_pointer_cast<ActorCriticImpl>(network_)) {
+      actor_critic_ = true;
+      trunk_.Build(ac->actor());
+      if (!manifest_.architecture.shared_trunk) critic_.Build(ac->critic());
+      first_head_ = DenseLayer::From(ac->policy_head());
+      second_head_ = DenseLayer::From(ac->value_head());
+    } else {
+      auto q = std::dynamic_pointer_cast<QNetworkImpl>(network_);
+      trunk_.Build(q->trunk());
+      if (manifest_.architecture.dueling) {
+        first_head_ = DenseLayer::From(q->advantage_head());
+        second_head_ = DenseLayer::From(q->value_head());
+      } else {
+        first_head_ = DenseLayer::From(q->q_head());
+      }
+    }
   }
 
   torch::nn::Module& network() { return *network_; }
 
   Decision Act(const float* observation, const uint8_t* mask) const override {
     std::lock_guard<std::mutex> lock(mutex_);
-    Forward(observation);
+    const float* s = Forward(observation);
     const int n = manifest_.num_actions;
-    const float* s = scores_;
     int best = -1;
     for (int a = 0; a < n; ++a) {
       if (mask[a] && (best < 0 || s[a] > s[best])) best = a;
@@ -154,10 +247,9 @@ class TorchPolicy final : public Policy {
 
   void Scores(const float* observation, const uint8_t* mask, float* scores) const override {
     std::lock_guard<std::mutex> lock(mutex_);
-    Forward(observation);
+    const float* s = Forward(observation);
     const int n = manifest_.num_actions;
-    const float* s = scores_;
-    if (q_network_) {
+    if (!actor_critic_) {
       for (int a = 0; a < n; ++a) scores[a] = mask[a] ? s[a] : -std::numeric_limits<float>::infinity();
       return;
     }
@@ -175,32 +267,43 @@ class TorchPolicy final : public Policy {
   const Manifest& manifest() const override { return manifest_; }
 
  private:
-  // Runs the network on one observation; leaves logits or Q-values in scores_ (and value_).
-  void Forward(const float* observation) const {
-    float* in = input_.data_ptr<float>();
+  // Runs the network on one observation: returns the logits or Q-values (num_actions floats,
+  // valid until the next call) and leaves the critic's value in value_.
+  const float* Forward(const float* observation) const {
+    float* in = input_.data();
     if (manifest_.normalization) {
       manifest_.normalization->Normalize(observation, in);
     } else {
       std::copy_n(observation, manifest_.observation_size, in);
     }
-    c10::InferenceMode guard;
+    const float* h = trunk_.Run(in);
+    float* out = scores_.data();
+    first_head_.Apply(h, out);
     if (actor_critic_) {
-      PolicyOutput out = actor_critic_->forward(input_);
-      output_ = out.logits.contiguous();
-      value_ = out.value.item<float>();
-    } else {
-      output_ = q_network_->forward(input_).contiguous();
+      const float* hv = manifest_.architecture.shared_trunk ? h : critic_.Run(in);
+      second_head_.Apply(hv, &value_);
+      return out;
     }
-    scores_ = output_.data_ptr<float>();
+    if (!manifest_.architecture.dueling) return out;
+    // Q = V + A - mean(A), as QNetworkImpl::forward.
+    float v;
+    second_head_.Apply(h, &v);
+    const int n = manifest_.num_actions;
+    float mean = 0.0f;
+    for (int a = 0; a < n; ++a) mean += out[a];
+    mean /= n;
+    for (int a = 0; a < n; ++a) out[a] = v + out[a] - mean;
+    return out;
   }
 
   Manifest manifest_;
-  std::shared_ptr<torch::nn::Module> network_;
-  std::shared_ptr<ActorCriticImpl> actor_critic_;
-  std::shared_ptr<QNetworkImpl> q_network_;
+  std::shared_ptr<torch::nn::Module> network_;  // holds the loaded parameters
+  bool actor_critic_ = false;
+  // Inference path (scratch buffers are members: calls are serialised by mutex_).
+  mutable DenseChain trunk_, critic_;  // trunk_: the actor's, or the Q-network's
+  DenseLayer first_head_, second_head_;  // policy/value heads, or advantage/value heads
   mutable std::mutex mutex_;
-  mutable torch::Tensor input_, output_;
-  mutable const float* scores_ = nullptr;
+  mutable std::vector<float> input_, scores_;
   mutable float value_ = 0.0f;
 };
 
@@ -211,6 +314,7 @@ std::unique_ptr<Policy> Policy::Load(const std::string& dir) {
   const std::string weights = (fs::path(dir) / manifest.weights_file).string();
   auto policy = std::make_unique<TorchPolicy>(std::move(manifest));
   LoadModule(policy->network(), weights);
+  policy->Finalize();
   return policy;
 }
 
@@ -219,6 +323,7 @@ std::unique_ptr<Policy> MakePolicy(const Manifest& manifest, const torch::nn::Mo
   SaveModule(network, weights);
   auto policy = std::make_unique<TorchPolicy>(manifest);
   LoadModule(policy->network(), weights, "<in-memory snapshot>");
+  policy->Finalize();
   return policy;
 }
 

@@ -89,7 +89,8 @@ TEST_F(PolicyTest, SaveLoadGivesIdenticalOutputsOnRandomInputs) {
       EXPECT_EQ(d1.probability, d2.probability);
       EXPECT_EQ(d1.value, d2.value);
 
-      // And against the torch network itself, with the manifest's normalisation.
+      // And against the torch network itself, with the manifest's normalisation (the policy's
+      // own inference loops sum in another order: equal to float rounding).
       float normed[kObs];
       m.normalization->Normalize(obs, normed);
       torch::NoGradGuard no_grad;
@@ -100,7 +101,7 @@ TEST_F(PolicyTest, SaveLoadGivesIdenticalOutputsOnRandomInputs) {
       for (int a = 0; a < kActions; ++a) {
         any |= mask[a] != 0;
         if (mask[a]) {
-          EXPECT_NEAR(s1[a], probs[a].item<float>(), 1e-6);
+          EXPECT_NEAR(s1[a], probs[a].item<float>(), 1e-5);
         } else {
           EXPECT_EQ(s1[a], 0.0f);
         }
@@ -108,8 +109,8 @@ TEST_F(PolicyTest, SaveLoadGivesIdenticalOutputsOnRandomInputs) {
       if (any) {
         EXPECT_EQ(d1.action, MaskedArgmax(out.logits, MaskTensor(mask, 1, kActions))[0].item<int64_t>());
         EXPECT_TRUE(mask[d1.action]);
-        EXPECT_NEAR(d1.probability, probs[d1.action].item<float>(), 1e-6);
-        EXPECT_EQ(d1.value, out.value[0].item<float>());
+        EXPECT_NEAR(d1.probability, probs[d1.action].item<float>(), 1e-5);
+        EXPECT_NEAR(d1.value, out.value[0].item<float>(), 1e-5);
       } else {
         EXPECT_FALSE(d1.feasible());
       }
@@ -136,7 +137,7 @@ TEST_F(PolicyTest, QNetworkPolicyIsMaskedArgmax) {
   uint8_t all[kActions] = {1, 1, 1, 1, 1};
   Decision d = p->Act(obs, all);
   EXPECT_EQ(d.action, best);
-  EXPECT_EQ(d.value, q[best].item<float>());
+  EXPECT_NEAR(d.value, q[best].item<float>(), 1e-5);
   EXPECT_EQ(d.probability, 1.0f);
   all[best] = 0;
   EXPECT_NE(p->Act(obs, all).action, best);
