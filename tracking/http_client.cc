@@ -44,8 +44,9 @@ Json TagsJson(const std::vector<Tag>& tags) {
 }  // namespace
 
 struct TrackingHttpClient::Impl {
-  std::string base;    // scheme://host:port
+  // `prefix` is declared first: SplitBase fills it while `base` is being initialised.
   std::string prefix;  // path prefix of the server, "" or "/something"
+  std::string base;    // scheme://host:port
   HttpClientOptions options;
   httplib::Client http;
 
@@ -378,9 +379,9 @@ std::vector<ArtifactFile> TrackingHttpClient::ListArtifacts(const std::string& r
                                                             const std::string& path) {
   httplib::Params params{{"run_id", run_id}};
   if (!path.empty()) params.emplace("path", path);
+  const Json r = impl_->Get("artifacts/list", params);
   std::vector<ArtifactFile> out;
-  for (const Json& f : impl_->Get("artifacts/list", params).value("files", Json::array()))
-    out.push_back(ArtifactFileFromJson(f));
+  for (const Json& f : r.value("files", Json::array())) out.push_back(ArtifactFileFromJson(f));
   return out;
 }
 
@@ -454,10 +455,11 @@ std::vector<AliasEvent> TrackingHttpClient::GetAliasHistory(const std::string& n
                                                             const std::string& alias) {
   httplib::Params params{{"name", name}};
   if (!alias.empty()) params.emplace("alias", alias);
+  // Keep the response in a named variable: a range-for over a member of a temporary would
+  // iterate a destroyed object.
+  const Json r = impl_->Get("registered-models/alias-history", params, "/api/eonops/");
   std::vector<AliasEvent> out;
-  for (const Json& e :
-       impl_->Get("registered-models/alias-history", params, "/api/eonops/").at("events"))
-    out.push_back(AliasEventFromJson(e));
+  for (const Json& e : r.at("events")) out.push_back(AliasEventFromJson(e));
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "tracking/sqlite_db.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -95,16 +96,29 @@ Connection::Connection(const std::string& path, ConnectionOptions options) : pat
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
   try {
-    if (!options.read_only) {
-      // WAL: readers see a snapshot and never block the single writer. synchronous=NORMAL is
-      // durable against process crashes (SIGKILL) in WAL mode; only an OS crash or power cut
-      // can lose the last few commits, never corrupt the file.
-      Exec("PRAGMA journal_mode=WAL");
-      Exec("PRAGMA synchronous=NORMAL");
+    // Switching a fresh file to WAL needs an exclusive lock, and SQLite may answer BUSY at once
+    // (without its busy handler) while other processes open the same new file; retry then.
+    const int64_t start = internal::MonotonicMs();
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (!options.read_only) {
+          // WAL: readers see a snapshot and never block the single writer. synchronous=NORMAL
+          // is durable against process crashes (SIGKILL) in WAL mode; only an OS crash or power
+          // cut can lose the last few commits, never corrupt the file.
+          Exec("PRAGMA journal_mode=WAL");
+          Exec("PRAGMA synchronous=NORMAL");
+        }
+        Exec("PRAGMA foreign_keys=ON");
+        // MLflow's LIKE is case-sensitive; ILIKE is implemented with lower().
+        Exec("PRAGMA case_sensitive_like=ON");
+        break;
+      } catch (const SqliteError& e) {
+        if (!e.busy()) throw;
+        RetryPolicy policy;
+        policy.max_busy_wait_ms = std::max(options.busy_timeout_ms * 4, 20000);
+        internal::BackoffOrGiveUp(attempt, start, policy, e.what());
+      }
     }
-    Exec("PRAGMA foreign_keys=ON");
-    // MLflow's LIKE is case-sensitive; ILIKE is implemented with lower().
-    Exec("PRAGMA case_sensitive_like=ON");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

@@ -273,9 +273,15 @@ std::string SqlStringComparison(const std::string& column, Comparator op, size_t
 namespace {
 
 std::string NewRunId() {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                   (static_cast<uint64_t>(::getpid()) << 32) ^
-                                   static_cast<uint64_t>(NowMs())};
+  // Reseeded from the OS after a fork: a forked trainer must not repeat its parent's ids.
+  thread_local pid_t seeded_for = 0;
+  thread_local std::mt19937_64 rng;
+  if (seeded_for != ::getpid()) {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    rng.seed(seq);
+    seeded_for = ::getpid();
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id(32, '0');
   uint64_t a = rng(), b = rng();
