@@ -1,0 +1,203 @@
+// The path computation element: decides lightpaths for requests on the live network state,
+// keeps the services it provisioned and the paths it computed, and serves the DRL policy the
+// tracking registry marks as champion.
+//
+// A request is decided like this (PathDecision says which branch was taken):
+//   1. the use case's served policy, if any, sees the observation the twin's environments build
+//      (twin::BuildObservation, the one shared function) and picks an action among the feasible
+//      ones (topology constraints mask the rest);
+//   2. its answer is validated on the current state (pce/validation.h: spectrum free on every
+//      fibre, latency within the bound, actual-occupancy GSNR >= threshold + margin);
+//   3. when there is no policy, when it can only reject, or when its answer fails validation,
+//      the configured heuristic decides instead (fell_back = true, with the reason), and its
+//      answer is validated too; a request that nothing feasible serves is refused with a cause.
+//
+// Concurrency: policy inference runs without any lock on a consistent snapshot read under a
+// shared lock; validation and commit take the exclusive lock, so a slot is never booked twice.
+// Provisioning writes to SQLite (StateStore) before the in-memory state changes.
+//
+//   Pce pce(PceConfig::Load("configs/pce.json"), setup);
+//   Result<Service> s = pce.CreateService(spec);      // refused: s.error
+//   PathDecision d = pce.ComputePath(request);        // decides without provisioning
+//   pce.DeleteService(uuid);
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "pce/config.h"
+#include "pce/decision_log.h"
+#include "pce/metrics.h"
+#include "pce/request.h"
+#include "pce/served_policy.h"
+#include "pce/state_store.h"
+#include "pce/ted.h"
+#include "pce/tracking_backend.h"
+#include "twin/heuristics.h"
+#include "twin/network.h"
+
+namespace eonops::pce {
+
+struct PceSetup {
+  // SQLite file for services and computed paths; empty: state lives in memory only.
+  std::string state_db;
+  // Where policies come from and decisions go; empty: no registry, no decision log.
+  TrackingConnector tracking;
+  // Scratch directory for downloaded policy artifacts; empty: a fresh one under the temp dir.
+  std::string scratch_dir;
+  // Start the registry poller thread (tests may poll by hand with RefreshPolicies()).
+  bool poll_registry = true;
+};
+
+// What went wrong with a request that is not a "no feasible lightpath" answer.
+enum class ErrorKind { kNone, kInvalid, kNotFound, kExists, kBlocked, kInternal };
+
+template <typename T>
+struct Result {
+  std::optional<T> value;
+  ErrorKind error = ErrorKind::kNone;
+  std::string message;
+  PathDecision decision;  // for kBlocked: the refusal with its cause
+  bool ok() const { return value.has_value(); }
+};
+
+// What a client asks to provision.
+struct ServiceSpec {
+  std::string uuid;  // empty: the PCE picks one
+  nlohmann::json name = nlohmann::json::array();
+  PathRequest request;
+};
+
+struct PolicyStatus {
+  twin::UseCase use_case = twin::UseCase::kDeepRmsa;
+  PolicyBinding binding;
+  std::optional<PolicyRef> served;
+  std::string note, last_error;
+  int64_t loaded_at_ms = 0;
+  double load_ms = 0.0;
+};
+
+// Per fibre and band, a copy of the occupancy bitset (bit = slot occupied).
+struct OccupancySnapshot {
+  int num_fibres = 0;
+  std::vector<int> band_slots;
+  std::vector<std::vector<uint64_t>> words;  // [fibre * bands + band]
+  bool Occupied(int fibre, int band, int slot) const {
+    return (words[static_cast<size_t>(fibre) * band_slots.size() + band][slot >> 6] >> (slot & 63)) & 1u;
+  }
+};
+
+class Pce {
+ public:
+  Pce(PceConfig config, PceSetup setup = {});
+  ~Pce();
+  Pce(const Pce&) = delete;
+  Pce& operator=(const Pce&) = delete;
+
+  const PceConfig& config() const { return config_; }
+  const TeDatabase& ted() const { return ted_; }
+  const twin::NetworkModel& model() const { return *model_; }
+  Metrics& metrics() { return metrics_; }
+
+  // Decides without provisioning. Invalid requests come back as infeasible with cause kNoPath
+  // and the reason; callers that need to tell them apart run PathRequest::Check first.
+  PathDecision ComputePath(const PathRequest& request);
+  // Computes and, when feasible, keeps the result in the path-computation context.
+  Result<ComputedPath> ComputeAndStorePath(const PathRequest& request, const nlohmann::json& name = nlohmann::json::array());
+  // Recomputes a kept path with its request (optionally replaced) and updates it in place.
+  Result<ComputedPath> OptimizePath(const std::string& uuid, const std::optional<PathRequest>& request);
+  std::optional<ComputedPath> GetComputedPath(const std::string& uuid) const;  // path or path-comp-service uuid
+  std::vector<ComputedPath> ListComputedPaths() const;
+  std::optional<ComputedPath> DeleteComputedPath(const std::string& uuid);
+
+  Result<Service> CreateService(const ServiceSpec& spec);
+  std::optional<Service> DeleteService(const std::string& uuid);
+  std::optional<Service> GetService(const std::string& uuid) const;
+  std::vector<Service> ListServices() const;  // creation order
+
+  OccupancySnapshot Occupancy() const;
+  // "" when the spectrum, the lit lightpaths and the service table agree.
+  std::string CheckInvariants() const;
+  double PowerW() const;
+
+  // Policies: the status per bound use case; RefreshPolicies polls the registry once, now.
+  std::vector<PolicyStatus> Policies() const;
+  void RefreshPolicies();
+  // Serves a policy artifact directory for `use_case` without a registry (CLI --policy-dir,
+  // benchmarks). Throws when it does not fit this network.
+  void ServePolicyDir(twin::UseCase use_case, const std::string& dir);
+  std::shared_ptr<const ServedPolicy> ServedFor(twin::UseCase use_case) const;
+
+  // Gauges for /metrics.
+  Metrics::Gauges CurrentGauges() const;
+  std::string RenderMetrics() const { return metrics_.Render(CurrentGauges()); }
+  // The decision log (null when disabled or no tracking is configured).
+  DecisionLog* decision_log() { return decision_log_.get(); }
+
+ private:
+  struct LiveService {
+    Service service;
+    std::unique_ptr<twin::Path> path;  // the lightpath points here
+    int32_t lightpath_id = -1;
+  };
+  struct Proposal;  // a decision before it is committed
+
+  // Decides `request`; with `provision`, lights it as service `service_uuid` (named `name`) and
+  // copies the new service to `created`; `duplicate` is set when that uuid is taken.
+  PathDecision Decide(const PathRequest& request, bool provision, const std::string& service_uuid,
+                      const nlohmann::json& name, Service* created, bool* duplicate);
+  void Relight(Service s);
+  void PollLoop();
+  void PollOnce();
+  PolicySlot& SlotFor(twin::UseCase u);
+  const twin::Heuristic& FallbackFor(twin::UseCase u) const;
+  void Log(const std::string& operation, const std::string& uuid, const PathRequest& r, const PathDecision& d);
+  void EvictComputedPathsLocked();
+
+  PceConfig config_;
+  PceSetup setup_;
+  std::shared_ptr<const twin::NetworkModel> model_;
+  TeDatabase ted_;
+  Metrics metrics_;
+  std::map<twin::UseCase, std::unique_ptr<twin::Heuristic>> fallbacks_;
+  std::map<twin::UseCase, PolicySlot> slots_;
+
+  // Network state and services: shared for reads, exclusive to change.
+  mutable std::shared_mutex state_mutex_;
+  twin::NetworkState state_;
+  std::unordered_map<std::string, std::unique_ptr<LiveService>> services_;
+  std::atomic<int64_t> next_seq_{1};
+  std::atomic<int64_t> next_request_id_{1};
+
+  mutable std::mutex paths_mutex_;
+  std::unordered_map<std::string, ComputedPath> paths_;           // by path uuid
+  std::unordered_map<std::string, std::string> path_by_service_;  // path-comp-service -> path
+
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<DecisionLog> decision_log_;
+
+  // Registry polling.
+  mutable std::mutex policy_mutex_;
+  std::map<twin::UseCase, PolicyStatus> policy_status_;
+  std::map<twin::UseCase, std::pair<int64_t, int64_t>> failed_version_;  // version, retry after (ms)
+  std::mutex refresh_mutex_;  // one registry poll at a time (the backend is single-threaded)
+  std::atomic<int64_t> fetch_counter_{0};
+  std::unique_ptr<TrackingBackend> registry_;
+  std::string scratch_dir_;
+  bool owns_scratch_ = false;
+  std::mutex poll_mutex_;
+  std::condition_variable poll_wake_;
+  bool stop_ = false;
+  std::thread poller_;
+};
+
+}  // namespace eonops::pce

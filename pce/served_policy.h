@@ -1,0 +1,61 @@
+// A DRL policy ready to serve one use case on this PCE's network, and the slot that publishes
+// it to request threads.
+//
+// Loading checks that the policy was trained for this network: the manifest's environment must
+// be the use case, its env_config "network" section (when present) must equal the PCE's, and
+// the observation layout rebuilt from the PCE's model with the policy's env options must have
+// the manifest's observation and action sizes. Anything else is refused with the reason.
+//
+// Publishing is an atomic exchange of a shared_ptr<const ServedPolicy>: a request takes a
+// reference at its start and keeps using that policy even if the registry moves the alias while
+// it runs; the old policy is freed when its last request finishes. No lock is held while a
+// policy decides.
+//
+//   auto served = LoadServedPolicy(dir, binding, version, *model, config);   // throws on mismatch
+//   slot.Publish(served);
+//   std::shared_ptr<const ServedPolicy> p = slot.Get();   // null: none served
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agents/policy.h"
+#include "pce/config.h"
+#include "pce/request.h"
+#include "twin/envs.h"
+#include "twin/network.h"
+
+namespace eonops::pce {
+
+struct ServedPolicy {
+  std::unique_ptr<agents::Policy> policy;
+  twin::UseCase use_case = twin::UseCase::kDeepRmsa;
+  twin::ObservationLayout layout;
+  twin::EnvOptions env;  // the options the observation is built with
+  PolicyRef ref;         // registered model and version ("" / 0 for a directory)
+  std::string source;
+  std::string note;  // compatibility caveats, e.g. "manifest has no network section"
+  int64_t loaded_at_ms = 0;
+  double load_ms = 0.0;
+};
+
+// Loads the artifact in `dir` for `use_case` and checks it against the PCE's model and config.
+// Throws std::runtime_error (or agents::ConfigError) with the reason it cannot be served.
+std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twin::UseCase use_case, const PolicyRef& ref,
+                                                     const std::string& source, const twin::NetworkModel& model,
+                                                     const PceConfig& config);
+
+class PolicySlot {
+ public:
+  std::shared_ptr<const ServedPolicy> Get() const { return std::atomic_load(&current_); }
+  // Returns the policy it replaces.
+  std::shared_ptr<const ServedPolicy> Publish(std::shared_ptr<const ServedPolicy> p) {
+    return std::atomic_exchange(&current_, std::move(p));
+  }
+
+ private:
+  std::shared_ptr<const ServedPolicy> current_;
+};
+
+}  // namespace eonops::pce
