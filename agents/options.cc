@@ -308,12 +308,21 @@ ModelOptions ParseModelOptions(const json& j, const std::string& source) {
   return m;
 }
 
+const std::vector<std::string>& ExperimentConfig::TwinSections() {
+  static const std::vector<std::string> kSections = {"network", "traffic", "measurement", "env"};
+  return kSections;
+}
+
 ExperimentConfig ParseExperimentConfig(const json& j, const std::string& source) {
   ExperimentConfig c;
+  c.source = source;
   ObjectReader top(j, source, "");
   top.Read("name", &c.name);
   top.Read("description", &c.description);
-  if (const json* env = top.Section("env")) c.env = *env;
+  for (const char* note : {"_source", "_comment"}) top.Find(note);  // free-text provenance
+  for (const std::string& section : ExperimentConfig::TwinSections()) {
+    if (const json* v = top.Section(section)) c.twin[section] = *v;
+  }
   if (const json* v = top.Section("train")) {
     ObjectReader r(*v, source, "train");
     ReadTrain(r, &c.train);
@@ -358,10 +367,9 @@ json ToJson(const ExperimentConfig& c) {
   const TrainOptions& t = c.train;
   const PpoOptions& p = c.ppo;
   const DqnOptions& d = c.dqn;
-  json j;
+  json j = c.twin;
   j["name"] = c.name;
   j["description"] = c.description;
-  j["env"] = c.env;
   j["train"] = {{"algorithm", ToString(t.algorithm)},
                 {"total_steps", t.total_steps},
                 {"num_envs", t.num_envs},
@@ -420,7 +428,13 @@ std::map<std::string, std::string> FlattenParams(const ExperimentConfig& c) {
           it->is_string() ? it->get<std::string>() : it->dump();
     }
   }
-  out["env"] = c.env.dump();
+  for (auto it = c.twin.begin(); it != c.twin.end(); ++it) {
+    if (!it->is_object()) continue;
+    for (auto f = it->begin(); f != it->end(); ++f) {
+      if (!f.key().empty() && f.key()[0] == '_') continue;  // provenance notes
+      out[it.key() + "." + f.key()] = f->is_string() ? f->get<std::string>() : f->dump();
+    }
+  }
   out["name"] = c.name;
   return out;
 }

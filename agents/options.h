@@ -1,14 +1,17 @@
 // Hyperparameters of the learners, as plain structs filled from an experiment JSON file.
 //
-// One file in configs/experiments/ describes one experiment: the environment config (passed
-// as-is to the twin's environment factory), the network, the algorithm and the training run.
-// Every key is optional (the defaults below apply); an unknown key or a value of the wrong type
-// throws ConfigError naming the file and the key, so a typo never silently trains with a
-// default.
+// One file in configs/experiments/ describes one experiment. Its twin sections ("network",
+// "traffic", "measurement", "env": twin/scenario.h, twin/envs.h) are kept verbatim in
+// ExperimentConfig::twin and parsed by the twin; the learner sections ("train", "model", "ppo",
+// "dqn") are read here. Every learner key is optional (the defaults below apply); an unknown
+// key or a value of the wrong type throws ConfigError naming the file and the key, so a typo
+// never silently trains with a default.
 //
 //   ExperimentConfig cfg = LoadExperimentConfig("configs/experiments/deeprmsa-nsfnet-ppo.json");
 //   cfg.train.seed = 7;                 // command-line overrides go straight into the struct
-//   Trainer trainer(cfg, [&] { return twin::MakeEnv(cfg.env); });
+//   twin::EnvConfig env = twin::EnvConfig::FromJson(cfg.twin, cfg.source);
+//   auto model = std::make_shared<const twin::NetworkModel>(env.network);
+//   Trainer trainer(cfg, twin::MakeEnvFactory(model, env));
 //
 // Torch-free: tools/ and pce/ may include it.
 #pragma once
@@ -104,9 +107,13 @@ struct TrainOptions {
 };
 
 struct ExperimentConfig {
+  // The top-level sections that belong to the twin, passed through unparsed.
+  static const std::vector<std::string>& TwinSections();  // network, traffic, measurement, env
+
   std::string name;         // defaults to the file's stem
   std::string description;
-  nlohmann::json env = nlohmann::json::object();  // handed to the environment factory
+  std::string source;       // the file it was read from ("<inline>" otherwise)
+  nlohmann::json twin = nlohmann::json::object();  // {"network": ..., "traffic": ..., ...}
   TrainOptions train;
   ModelOptions model;
   PpoOptions ppo;
@@ -117,9 +124,11 @@ struct ExperimentConfig {
 ExperimentConfig LoadExperimentConfig(const std::string& path);
 // `source` names the document in error messages (a file name, or "<inline>").
 ExperimentConfig ParseExperimentConfig(const nlohmann::json& j, const std::string& source);
-// The full config with every default filled in (what a run records with its results).
+// The full config with every learner default filled in (what a run records with its results);
+// the twin sections as given.
 nlohmann::json ToJson(const ExperimentConfig& config);
-// Flat "section.key" -> value strings, e.g. {"ppo.clip": "0.2"}, for experiment tracking.
+// Flat "section.key" -> value strings, e.g. {"ppo.clip": "0.2", "traffic.load_erlang": "250"},
+// for experiment tracking.
 std::map<std::string, std::string> FlattenParams(const ExperimentConfig& config);
 
 ModelOptions ParseModelOptions(const nlohmann::json& j, const std::string& source);

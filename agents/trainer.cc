@@ -394,7 +394,7 @@ Manifest Trainer::MakeManifest() const {
   manifest.network = m.ppo ? NetworkKind::kActorCritic : NetworkKind::kQNetwork;
   manifest.architecture = m.config.model;
   SetEnvSpec(m.spec, &manifest);
-  manifest.env_config = m.config.env;
+  manifest.env_config = m.config.twin;
   manifest.normalization = m.normalizer;
   manifest.run_id =
       !m.setup.run_id.empty() ? m.setup.run_id : (m.setup.logger ? m.setup.logger->RunId() : "");

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "agents/run_logger.h"
-#include "test_envs.h"
+#include "tests/agents/test_envs.h"
 
 namespace eonops::agents {
 namespace {

@@ -14,6 +14,8 @@
 #include "agents/replay_buffer.h"
 #include "agents/run_logger.h"
 #include "agents/trainer.h"
+#include "twin/envs.h"
+#include "twin/scenario.h"
 #if defined(C10_MACROS_MACROS_H_) || defined(TORCH_API)
 #error "a public agents header includes torch"
 #endif
@@ -42,14 +44,20 @@ TEST(Options, EmptyDocumentGivesDefaults) {
 
 TEST(Options, ReadsEverySection) {
   json j = {{"name", "x"},
-            {"env", {{"topology", "nsfnet"}, {"load_erlang", 250}}},
+            {"_source", "a note"},
+            {"network", {{"topology", "nsfnet"}}},
+            {"traffic", {{"load_erlang", 250}}},
+            {"env", {{"use_case", "deeprmsa"}}},
             {"train", {{"algorithm", "dqn"}, {"total_steps", 1e6}, {"seed", 7}}},
             {"model", {{"hidden_sizes", {64, 32}}, {"activation", "relu"}, {"shared_trunk", true}}},
             {"ppo", {{"clip", 0.1}, {"target_kl", 0.02}}},
             {"dqn", {{"tau", 0.005}, {"double_q", false}}}};
   ExperimentConfig c = ParseExperimentConfig(j, "exp.json");
   EXPECT_EQ(c.name, "x");
-  EXPECT_EQ(c.env["load_erlang"], 250);
+  EXPECT_EQ(c.twin["traffic"]["load_erlang"], 250);  // twin sections pass through verbatim
+  EXPECT_EQ(c.twin["env"]["use_case"], "deeprmsa");
+  EXPECT_EQ(c.twin.size(), 3u);
+  EXPECT_EQ(c.source, "exp.json");
   EXPECT_EQ(c.train.algorithm, Algorithm::kDqn);
   EXPECT_EQ(c.train.total_steps, 1000000);
   EXPECT_EQ(c.train.seed, 7u);
@@ -145,15 +153,22 @@ TEST(Options, ShippedExperimentConfigsParse) {
            std::string(EONOPS_SOURCE_DIR) + "/configs/experiments")) {
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(entry.path().string());
-    EXPECT_NO_THROW(LoadExperimentConfig(entry.path().string()));
+    ExperimentConfig c;
+    ASSERT_NO_THROW(c = LoadExperimentConfig(entry.path().string()));
+    // The twin sections must satisfy the twin's own parsers.
+    EXPECT_NO_THROW(twin::EnvConfig::FromJson(c.twin, c.source));
+    EXPECT_NO_THROW(twin::Scenario::FromJson(c.twin, c.source));
     ++n;
   }
   EXPECT_GE(n, 5);
 }
 
 TEST(Options, FlattenParamsListsOnlyTheAlgorithmInUse) {
-  ExperimentConfig c = ParseExperimentConfig({{"ppo", {{"clip", 0.25}}}}, "x");
+  ExperimentConfig c = ParseExperimentConfig(
+      {{"ppo", {{"clip", 0.25}}}, {"traffic", {{"load_erlang", 300}, {"_source", "x"}}}}, "x");
   auto p = FlattenParams(c);
+  EXPECT_EQ(p.at("traffic.load_erlang"), "300");
+  EXPECT_EQ(p.count("traffic._source"), 0u);
   EXPECT_EQ(p.at("ppo.clip"), "0.25");
   EXPECT_EQ(p.at("train.algorithm"), "ppo");
   EXPECT_EQ(p.count("dqn.tau"), 0u);

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "agents/evaluation.h"
-#include "test_envs.h"
+#include "tests/agents/test_envs.h"
 
 namespace eonops::agents {
 namespace {
