@@ -59,6 +59,9 @@ struct TrackingHttpClient::Impl {
     http.set_read_timeout(options.timeout_seconds, 0);
     http.set_write_timeout(options.timeout_seconds, 0);
     http.set_keep_alive(true);
+    // A request goes out as headers then body; without TCP_NODELAY the body waits ~40 ms for
+    // the server's delayed ACK (Nagle), which alone would cap log-batch at ~25 requests/s.
+    http.set_tcp_nodelay(true);
   }
 
   static std::string SplitBase(const std::string& url, std::string* prefix) {

@@ -43,6 +43,7 @@ struct ServerOptions {
   std::string token_file;
   int threads = 8;
   size_t max_body_bytes = size_t{512} << 20;  // artifacts come through PUT bodies
+  bool access_log = false;  // one line per request on stderr: method, path, status, ms
 };
 
 // A bearer token and who holds it (recorded as the actor of alias and stage moves).

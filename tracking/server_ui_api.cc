@@ -70,8 +70,12 @@ std::optional<LoadPoint> ParseBlockingAtLoad(const std::string& key) {
 
 namespace {
 
+// `metric_keys`: histories returned for every run; `fallback_keys`: only for runs that logged
+// no episodes (the UI's reward/blocking curves come from episodes when there are any, so it
+// need not pay for histories it would not draw).
 Json ComparePayload(TrackingStore& store, const std::string& run_id,
-                    const std::vector<std::string>& metric_keys, size_t max_points) {
+                    const std::vector<std::string>& metric_keys,
+                    const std::vector<std::string>& fallback_keys, size_t max_points) {
   Run run = store.GetRun(run_id);
   Json params = Json::object(), metrics = Json::object();
   for (const auto& p : run.data.params) params[p.key] = p.value;
@@ -94,10 +98,14 @@ Json ComparePayload(TrackingStore& store, const std::string& run_id,
     }
   }
   // Episodes, bucketed: mean reward with its min/max band, mean blocking.
-  Json episodes = {{"total", store.CountEpisodes(run_id)}};
+  const int64_t total_episodes = store.CountEpisodes(run_id);
+  Json episodes = {{"total", total_episodes}};
   Json ep = Json::array(), rmean = Json::array(), rmin = Json::array(), rmax = Json::array(),
        blocking = Json::array(), energy = Json::array();
-  for (const EpisodeBucket& b : store.SummarizeEpisodes(run_id, max_points)) {
+  const std::vector<EpisodeBucket> buckets =
+      total_episodes > 0 ? store.SummarizeEpisodes(run_id, max_points)
+                         : std::vector<EpisodeBucket>{};
+  for (const EpisodeBucket& b : buckets) {
     ep.push_back(b.last_episode);
     rmean.push_back(DoubleToJson(b.reward_mean));
     rmin.push_back(DoubleToJson(b.reward_min));
@@ -113,7 +121,10 @@ Json ComparePayload(TrackingStore& store, const std::string& run_id,
   episodes["energy"] = energy;
   // Metric histories the caller asked for, downsampled ([step, value] pairs).
   Json series = Json::object();
-  for (const auto& key : metric_keys) {
+  std::vector<std::string> keys = metric_keys;
+  if (total_episodes == 0) keys.insert(keys.end(), fallback_keys.begin(), fallback_keys.end());
+  for (const auto& key : keys) {
+    if (series.contains(key)) continue;
     Json pts = Json::array();
     for (const Metric& m : store.GetMetricHistoryDownsampled(run_id, key, max_points))
       pts.push_back({m.step, m.value});
@@ -197,10 +208,12 @@ void AddUiApiRoutes(RouteTable& t, TrackingStore& store, UiMarks& marks) {
     if (ids.empty()) Invalid("Missing value for required parameter 'run_ids'.");
     if (ids.size() > 100) Invalid("compare takes at most 100 runs");
     auto keys = SplitComma(c.args.StringList("metrics"));
-    if (keys.size() > 20) Invalid("compare takes at most 20 metric keys");
+    auto fallback = SplitComma(c.args.StringList("fallback_metrics"));
+    if (keys.size() + fallback.size() > 20) Invalid("compare takes at most 20 metric keys");
     const size_t max_points = MaxPoints(c.args);
     Json runs = Json::array();
-    for (const auto& id : ids) runs.push_back(ComparePayload(store, id, keys, max_points));
+    for (const auto& id : ids)
+      runs.push_back(ComparePayload(store, id, keys, fallback, max_points));
     return Json{{"runs", runs}, {"max_points", max_points}};
   });
   add("GET", "registered-models/alias-history", false, [&store](Context& c) {

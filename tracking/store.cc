@@ -355,7 +355,8 @@ void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& me
     }
   }
   auto ins = db.Prepare(
-      "INSERT INTO metrics(series_id, step, timestamp, value, is_nan) VALUES(?, ?, ?, ?, ?)");
+      "INSERT OR IGNORE INTO metrics(series_id, step, timestamp, value, is_nan)"
+      " VALUES(?, ?, ?, ?, ?)");
   for (const Metric& m : metrics) {
     const bool nan = std::isnan(m.value);
     ins.Bind(1, by_key[m.key].series_id).Bind(2, m.step).Bind(3, m.timestamp_ms);
@@ -885,30 +886,62 @@ std::vector<EpisodeBucket> TrackingStore::SummarizeEpisodes(const std::string& r
   if (max_buckets == 0) Invalid("max_points must be positive");
   return Read([&](Connection& db) {
     int64_t pk = detail::FindRun(db, run_id).run_pk;
-    // Bucket b holds the episodes whose rank r satisfies floor(r * B / n) == b: equal counts,
-    // consecutive episodes, computed by SQLite in one pass.
-    auto st = db.Prepare(
-        "WITH numbered AS ("
-        "  SELECT episode, reward, length, blocking, energy,"
-        "         ROW_NUMBER() OVER (ORDER BY episode) - 1 AS rn, COUNT(*) OVER () AS n"
-        "  FROM episodes WHERE run_pk = ?1)"
-        " SELECT (rn * ?2) / n AS b, MIN(episode), MAX(episode), COUNT(*), AVG(reward),"
-        "        MIN(reward), MAX(reward), AVG(blocking), AVG(length), AVG(energy)"
-        " FROM numbered GROUP BY b ORDER BY b");
-    st.Bind(1, pk).Bind(2, static_cast<int64_t>(max_buckets));
+    auto count = db.Prepare("SELECT COUNT(*) FROM episodes WHERE run_pk = ?");
+    count.Bind(1, pk).Step();
+    const int64_t n = count.Int64(0);
     std::vector<EpisodeBucket> out;
-    while (st.Step()) {
-      EpisodeBucket b;
-      b.first_episode = st.Int64(1);
-      b.last_episode = st.Int64(2);
-      b.count = st.Int64(3);
-      b.reward_mean = st.Double(4);
-      b.reward_min = st.Double(5);
-      b.reward_max = st.Double(6);
-      b.blocking_mean = st.Double(7);
-      b.length_mean = st.Double(8);
-      b.energy_mean = st.Double(9);
-      out.push_back(b);
+    if (n == 0) return out;
+    const int64_t buckets = std::min<int64_t>(n, static_cast<int64_t>(max_buckets));
+    out.resize(static_cast<size_t>(buckets));
+    // One ordered pass over the primary key: episode of rank r goes to bucket r * B / n (equal
+    // counts, consecutive episodes). Cheaper than SQL window functions, which buffer all rows
+    // and sort the groups.
+    struct Sums {
+      double reward = 0, blocking = 0, length = 0, energy = 0;
+      int64_t reward_n = 0, blocking_n = 0, energy_n = 0;
+    };
+    std::vector<Sums> sums(out.size());
+    auto st = db.Prepare(
+        "SELECT episode, reward, length, blocking, energy FROM episodes WHERE run_pk = ?"
+        " ORDER BY episode");
+    st.Bind(1, pk);
+    const double nan = std::nan("");
+    for (int64_t rank = 0; st.Step(); ++rank) {
+      const size_t b = static_cast<size_t>(rank * buckets / n);
+      EpisodeBucket& e = out[b];
+      Sums& sum = sums[b];
+      const int64_t episode = st.Int64(0);
+      const double reward = st.Double(1), blocking = st.Double(3), energy = st.Double(4);
+      if (e.count == 0) {
+        e.first_episode = episode;
+        e.reward_min = nan;
+        e.reward_max = nan;
+      }
+      e.last_episode = episode;
+      ++e.count;
+      sum.length += static_cast<double>(st.Int64(2));
+      if (!std::isnan(reward)) {
+        sum.reward += reward;
+        ++sum.reward_n;
+        e.reward_min = std::isnan(e.reward_min) ? reward : std::min(e.reward_min, reward);
+        e.reward_max = std::isnan(e.reward_max) ? reward : std::max(e.reward_max, reward);
+      }
+      if (!std::isnan(blocking)) {
+        sum.blocking += blocking;
+        ++sum.blocking_n;
+      }
+      if (!std::isnan(energy)) {
+        sum.energy += energy;
+        ++sum.energy_n;
+      }
+    }
+    for (size_t b = 0; b < out.size(); ++b) {
+      EpisodeBucket& e = out[b];
+      const Sums& sum = sums[b];
+      e.reward_mean = sum.reward_n ? sum.reward / static_cast<double>(sum.reward_n) : nan;
+      e.blocking_mean = sum.blocking_n ? sum.blocking / static_cast<double>(sum.blocking_n) : nan;
+      e.energy_mean = sum.energy_n ? sum.energy / static_cast<double>(sum.energy_n) : nan;
+      e.length_mean = e.count ? sum.length / static_cast<double>(e.count) : nan;
     }
     return out;
   });

@@ -468,6 +468,16 @@ TEST_F(ServerTest, EpisodesCompareAndDownsampledHistories) {
   EXPECT_EQ(r["blocking_vs_load"]["policy"], Json::parse("[[100.0,0.001],[200.0,0.01]]"));
   EXPECT_EQ(r["blocking_vs_load"]["heuristics"]["ksp-ff"],
             Json::parse("[[100.0,0.004],[200.0,0.03]]"));
+  // fallback_metrics: histories only for runs without episodes.
+  const std::string bare = CreateRun();
+  Post(Api("runs/log-metric"), {{"run_id", bare}, {"key", "reward"}, {"value", 1}, {"step", 3}});
+  Reply fb = Get("/api/eonops/compare",
+                 {{"run_ids", run_id + "," + bare}, {"fallback_metrics", "reward,blocking"}});
+  ASSERT_EQ(fb.status, 200) << fb.text;
+  EXPECT_TRUE(fb.body["runs"][0]["series"].empty());  // has episodes: no histories sent
+  EXPECT_EQ(fb.body["runs"][1]["series"]["reward"], Json::parse("[[3, 1.0]]"));
+  EXPECT_EQ(fb.body["runs"][1]["series"]["blocking"], Json::array());
+  EXPECT_EQ(fb.body["runs"][1]["episodes"]["total"], 0);
   ExpectError(Get("/api/eonops/compare"), 400, "INVALID_PARAMETER_VALUE");
   ExpectError(Get("/api/eonops/compare", {{"run_ids", "nope"}}), 404, "RESOURCE_DOES_NOT_EXIST");
   ExpectError(Get("/api/eonops/compare", {{"run_ids", run_id}, {"max_points", "1"}}), 400,

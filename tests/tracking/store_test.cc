@@ -177,6 +177,18 @@ TEST_F(StoreTest, LatestMetricFollowsMlflowOrderingAndHistoryKeepsAll) {
   EXPECT_TRUE(store_.GetMetricHistory(id, "other").items.empty());
 }
 
+TEST_F(StoreTest, TheSamePointLoggedTwiceIsStoredOnce) {
+  // As in MLflow: a retried request that repeats a point does not duplicate it, while a new
+  // value at the same step and time is a new point.
+  std::string id = NewRun();
+  store_.LogMetric(id, {"loss", 0.5, 1000, 1});
+  store_.LogMetric(id, {"loss", 0.5, 1000, 1});
+  store_.LogMetric(id, {"loss", 0.6, 1000, 1});
+  store_.LogBatch(id, {{"nan", std::nan(""), 1, 0}, {"nan", std::nan(""), 1, 0}}, {}, {});
+  EXPECT_EQ(store_.GetMetricHistory(id, "loss").items.size(), 2u);
+  EXPECT_EQ(store_.GetMetricHistory(id, "nan").items.size(), 1u);
+}
+
 TEST_F(StoreTest, NonFiniteMetricValuesRoundTrip) {
   std::string id = NewRun();
   store_.LogBatch(id,

@@ -92,6 +92,11 @@
     location.hash = path + (s ? "?" + s : "");
   }
 
+  // A server-side timestamp for the benchmark (no-op unless loaded with ?mark=1).
+  function mark(name) {
+    if (MARK) fetch("/api/eonops/ui-mark?name=" + encodeURIComponent(name));
+  }
+
   function rendered(page) {
     document.body.dataset.page = page;
     document.body.dataset.rendered = "1";
@@ -298,8 +303,9 @@
   }
 
   async function fetchCompare(ids) {
+    // Reward/blocking histories are only needed for runs without per-episode records.
     return api("GET", "/api/eonops/compare",
-               {run_ids: ids.join(","), metrics: "reward,blocking", max_points: MAX_POINTS});
+               {run_ids: ids.join(","), fallback_metrics: "reward,blocking", max_points: MAX_POINTS});
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -349,6 +355,7 @@
       return;
     }
     const cmp = await fetchCompare(ids);
+    mark("compare-fetched");
     const runs = cmp.runs;
     const legend = runs.map((r, i) => `<th style="color:${EonCharts.color(i)}" data-run-id="${esc(r.run_id)}"><a href="#/runs/${esc(r.run_id)}" style="color:inherit">${esc(r.run_name)}</a></th>`).join("");
     const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
@@ -365,7 +372,10 @@
       <div class="table-wrap"><table id="param-diff"><thead><tr><th>Parameter</th>${legend}</tr></thead><tbody>${paramRows}</tbody></table></div>
       <h2>Final metrics</h2>
       <div class="table-wrap"><table id="metric-table"><thead><tr><th>Metric</th>${legend}</tr></thead><tbody>${metricRows}</tbody></table></div>`;
+    mark("compare-tables");
     drawCharts(document.getElementById("compare-charts"), runs);
+    void app.getBoundingClientRect().height;
+    mark("compare-charts");
     const onlyDiff = document.getElementById("only-diff");
     const applyDiff = () => app.querySelectorAll("#param-diff tr.same").forEach((tr) => { tr.hidden = onlyDiff.checked; });
     onlyDiff.addEventListener("change", applyDiff);
