@@ -29,6 +29,8 @@ BlockCause ForEachFeasible(const Request& r, const NetworkState& state, int k, F
       Candidate c = m.Evaluate(r, p, b);
       any_candidate = true;
       if (c.cause != BlockCause::kLatency) any_latency_ok = true;
+      // A block wider than the whole band is refused for spectrum, not for QoT.
+      if (c.cause == BlockCause::kNoSpectrum) any_usable = true;
       if (!c.usable()) continue;
       any_usable = true;
       state.PathOccupancy(c, occ);

@@ -84,9 +84,19 @@ nlohmann::json NetworkOptions::ToJson() const {
 }
 
 namespace {
+// The spectrum searches (heuristics, environments, PCE) OR a path's occupancy into a fixed
+// buffer of 16 words, so a band may hold at most 1024 slots.
+constexpr int kMaxSlotsPerBand = 1024;
+
 BandPlan MakePlan(const NetworkOptions& o) {
   BandPlan all = BandPlan::Load(ConfigFile(o.config_dir, "bands.json"));
   BandPlan selected = all.Select(o.bands);
+  for (const auto& b : selected.bands()) {
+    if (std::min(b.num_slots, o.slots_per_band > 0 ? o.slots_per_band : b.num_slots) > kMaxSlotsPerBand) {
+      throw std::invalid_argument("band " + b.name + " has " + std::to_string(b.num_slots) + " slots; at most " +
+                                  std::to_string(kMaxSlotsPerBand) + " per band are supported (set slots_per_band)");
+    }
+  }
   if (o.slots_per_band <= 0) return selected;
   std::vector<Band> bands = selected.bands();
   for (auto& b : bands) {

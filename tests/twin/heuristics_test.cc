@@ -200,6 +200,16 @@ TEST(HeuristicsTest, LatencyBoundAndQotBlocksReportTheirCause) {
     EXPECT_FALSE(d.accepted) << name;
     EXPECT_EQ(d.cause, BlockCause::kQot) << name;
   }
+  // Wider than the whole band on every candidate: a spectrum block, not a QoT one.
+  const auto narrow = fixtures::MakeModel(fixtures::RingOptions({"C"}, 4));
+  NetworkState n(narrow);
+  const Request wide = MakeRequest(0, 1, 400);  // 16QAM: ceil(8) + 1 = 9 slots > 4
+  ASSERT_EQ(narrow->Evaluate(wide, 0, 0).cause, BlockCause::kNoSpectrum);
+  for (const auto& name : HeuristicNames()) {
+    const Decision d = MakeHeuristic(name)->Decide(wide, n);
+    EXPECT_FALSE(d.accepted) << name;
+    EXPECT_EQ(d.cause, BlockCause::kNoSpectrum) << name;
+  }
   EXPECT_EQ(AggregateCause(true, true, true), BlockCause::kNoSpectrum);
   EXPECT_EQ(AggregateCause(false, true, true), BlockCause::kQot);
   EXPECT_EQ(AggregateCause(false, false, true), BlockCause::kLatency);

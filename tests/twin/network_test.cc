@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <utility>
@@ -161,6 +163,32 @@ TEST(NetworkModelTest, GsnrMarginBeyondEveryThresholdBlocksOnQot) {
   EXPECT_EQ(d.cause, BlockCause::kQot);
   EXPECT_EQ(d.modulation, -1);
   EXPECT_NEAR(d.gsnr_db, c.gsnr_db, 1e-12);
+}
+
+TEST(NetworkModelTest, RefusesABandWiderThanTheSpectrumSearchSupports) {
+  // The spectrum searches keep a band's occupancy in a fixed 1024-bit buffer; a wider band (here
+  // 13 THz of 12.5 GHz slots: 1040) must be refused at load, not overrun it.
+  const std::string dir = ::testing::TempDir() + "eonops_wide_band_configs";
+  ASSERT_EQ(
+      std::system(
+          ("mkdir -p " + dir + " && cp " + testing::ConfigPath("") + "*.json " + dir).c_str()),
+      0);
+  {
+    std::ofstream bands(dir + "/bands.json");
+    bands
+        << R"({"slot_width_ghz": 12.5, "bands": [{"name": "C", "f_min_thz": 186.0, "f_max_thz": 199.0,
+               "amplifier": "EDFA", "noise_figure_db": 5.0}]})";
+  }
+  NetworkOptions o = fixtures::RingOptions({"C"}, 0);
+  o.config_dir = dir;
+  try {
+    NetworkModel m(o);
+    FAIL() << "a band of 1040 slots was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("1024"), std::string::npos) << e.what();
+  }
+  o.slots_per_band = 1024;  // cut to what fits: fine
+  EXPECT_EQ(NetworkModel(o).plan().band(0).num_slots, 1024);
 }
 
 // Amplifier power the lit (fibre, band) pairs of the given lightpaths draw, counted from the
