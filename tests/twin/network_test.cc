@@ -1,6 +1,7 @@
 #include "twin/network.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -168,7 +169,8 @@ TEST(NetworkModelTest, GsnrMarginBeyondEveryThresholdBlocksOnQot) {
 TEST(NetworkModelTest, RefusesABandWiderThanTheSpectrumSearchSupports) {
   // The spectrum searches keep a band's occupancy in a fixed 1024-bit buffer; a wider band (here
   // 13 THz of 12.5 GHz slots: 1040) must be refused at load, not overrun it.
-  const std::string dir = ::testing::TempDir() + "eonops_wide_band_configs";
+  const std::string dir =
+      ::testing::TempDir() + "eonops_wide_band_configs_" + std::to_string(::getpid());
   ASSERT_EQ(
       std::system(
           ("mkdir -p " + dir + " && cp " + testing::ConfigPath("") + "*.json " + dir).c_str()),

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -88,9 +89,11 @@ inline int32_t Occupy(NetworkState& state, int src, int dst, int k, int band, in
   return id;
 }
 
-// A file under the test's temporary directory holding `text`; removed by the caller if wanted.
+// A file under the test's temporary directory holding `text`. The name carries the process id:
+// ctest runs tests of one binary as parallel processes that would otherwise race on it.
 inline std::string WriteTempFile(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "eonops_" + name;
+  const std::string path =
+      ::testing::TempDir() + "eonops_" + std::to_string(::getpid()) + "_" + name;
   std::ofstream out(path);
   out << text;
   EXPECT_TRUE(out.good()) << "cannot write " << path;
