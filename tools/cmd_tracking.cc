@@ -68,6 +68,7 @@ int Serve(int argc, char** argv) {
   p.Add("port", "N", "TCP port (0: any free port)", "5000");
   p.Add("token-file", "FILE", "bearer tokens for write endpoints, one '[user] token' per line");
   p.Add("threads", "N", "HTTP worker threads", "8");
+  p.AddSwitch("access-log", "log every request (method, path, status, ms) to stderr");
   if (!p.Parse(argc, argv)) return 0;
   tracking::ServerOptions so;
   so.host = p.Get("host");
@@ -78,6 +79,7 @@ int Serve(int argc, char** argv) {
   long long threads = p.GetInt("threads");
   if (threads < 1 || threads > 256) throw UsageError("--threads must be within 1..256");
   so.threads = static_cast<int>(threads);
+  so.access_log = p.Switch("access-log");
   if (!IsLoopback(so.host) && so.token_file.empty())
     std::cerr << "eonops tracking: warning: listening on " << so.host
               << " without --token-file: anyone who can reach it can write\n";
@@ -144,9 +146,11 @@ int Runs(int argc, char** argv) {
     std::cout << run.info.run_id << "  " << std::left << std::setw(24) << run.info.run_name << " "
               << std::setw(9) << tracking::RunStatusName(run.info.status) << " "
               << Time(run.info.start_time_ms) << "\n";
-    for (const auto& prm : run.data.params) std::cout << "    param  " << prm.key << " = " << prm.value << "\n";
+    for (const auto& prm : run.data.params)
+      std::cout << "    param  " << prm.key << " = " << prm.value << "\n";
     for (const auto& m : run.data.metrics)
-      std::cout << "    metric " << m.key << " = " << Number(m.value) << " (step " << m.step << ")\n";
+      std::cout << "    metric " << m.key << " = " << Number(m.value) << " (step " << m.step
+                << ")\n";
   }
   if (!page.next_page_token.empty()) std::cout << "(more runs: raise --max)\n";
   return 0;
@@ -200,7 +204,8 @@ int Alias(int argc, char** argv) {
   p.Add("model", "NAME", "registered model");
   p.Add("alias", "NAME", "alias, e.g. champion");
   p.Add("version", "N", "model version (omit with --delete)");
-  p.Add("user", "NAME", "who is moving it (recorded)", std::getenv("USER") ? std::getenv("USER") : "cli");
+  p.Add("user", "NAME", "who is moving it (recorded)",
+        std::getenv("USER") ? std::getenv("USER") : "cli");
   p.AddSwitch("delete", "remove the alias instead");
   if (!p.Parse(argc, argv)) return 0;
   if (!p.Has("model") || !p.Has("alias")) throw UsageError("--model and --alias are required");

@@ -24,11 +24,16 @@ int64_t NowMs() {
 
 const char* RunStatusName(RunStatus status) {
   switch (status) {
-    case RunStatus::kRunning: return "RUNNING";
-    case RunStatus::kScheduled: return "SCHEDULED";
-    case RunStatus::kFinished: return "FINISHED";
-    case RunStatus::kFailed: return "FAILED";
-    case RunStatus::kKilled: return "KILLED";
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kScheduled:
+      return "SCHEDULED";
+    case RunStatus::kFinished:
+      return "FINISHED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kKilled:
+      return "KILLED";
   }
   return "RUNNING";
 }
@@ -36,11 +41,11 @@ const char* RunStatusName(RunStatus status) {
 std::optional<RunStatus> ParseRunStatus(std::string_view name) {
   // MLflow's proto enum numbers are accepted too: a proto JSON parser takes either.
   static constexpr std::pair<const char*, RunStatus> kNames[] = {
-      {"RUNNING", RunStatus::kRunning},   {"1", RunStatus::kRunning},
+      {"RUNNING", RunStatus::kRunning},     {"1", RunStatus::kRunning},
       {"SCHEDULED", RunStatus::kScheduled}, {"2", RunStatus::kScheduled},
-      {"FINISHED", RunStatus::kFinished}, {"3", RunStatus::kFinished},
-      {"FAILED", RunStatus::kFailed},     {"4", RunStatus::kFailed},
-      {"KILLED", RunStatus::kKilled},     {"5", RunStatus::kKilled},
+      {"FINISHED", RunStatus::kFinished},   {"3", RunStatus::kFinished},
+      {"FAILED", RunStatus::kFailed},       {"4", RunStatus::kFailed},
+      {"KILLED", RunStatus::kKilled},       {"5", RunStatus::kKilled},
   };
   for (const auto& [n, s] : kNames)
     if (EqualsIgnoreCase(name, n)) return s;
@@ -49,9 +54,12 @@ std::optional<RunStatus> ParseRunStatus(std::string_view name) {
 
 std::optional<ViewType> ParseViewType(std::string_view name) {
   static constexpr std::pair<const char*, ViewType> kNames[] = {
-      {"ACTIVE_ONLY", ViewType::kActiveOnly},   {"1", ViewType::kActiveOnly},
-      {"DELETED_ONLY", ViewType::kDeletedOnly}, {"2", ViewType::kDeletedOnly},
-      {"ALL", ViewType::kAll},                  {"3", ViewType::kAll},
+      {"ACTIVE_ONLY", ViewType::kActiveOnly},
+      {"1", ViewType::kActiveOnly},
+      {"DELETED_ONLY", ViewType::kDeletedOnly},
+      {"2", ViewType::kDeletedOnly},
+      {"ALL", ViewType::kAll},
+      {"3", ViewType::kAll},
   };
   for (const auto& [n, v] : kNames)
     if (EqualsIgnoreCase(name, n)) return v;
@@ -60,10 +68,14 @@ std::optional<ViewType> ParseViewType(std::string_view name) {
 
 const char* StageName(Stage stage) {
   switch (stage) {
-    case Stage::kNone: return "None";
-    case Stage::kStaging: return "Staging";
-    case Stage::kProduction: return "Production";
-    case Stage::kArchived: return "Archived";
+    case Stage::kNone:
+      return "None";
+    case Stage::kStaging:
+      return "Staging";
+    case Stage::kProduction:
+      return "Production";
+    case Stage::kArchived:
+      return "Archived";
   }
   return "None";
 }

@@ -172,7 +172,7 @@ struct SearchRunsRequest {
   std::vector<std::string> experiment_ids;
   std::string filter;  // e.g. "metrics.blocking < 0.1 AND params.lr = '3e-4'"
   ViewType view = ViewType::kActiveOnly;
-  int64_t max_results = 1000;          // MLflow's default; at most 50,000
+  int64_t max_results = 1000;         // MLflow's default; at most 50,000
   std::vector<std::string> order_by;  // e.g. {"metrics.reward DESC", "start_time"}
   std::string page_token;
 };

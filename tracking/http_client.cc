@@ -98,9 +98,9 @@ struct TrackingHttpClient::Impl {
           Backoff(attempt);
           continue;
         }
-        throw TrackingError(ErrorCode::kTemporarilyUnavailable,
-                            what + ": cannot reach " + base + prefix + " (" +
-                                httplib::to_string(r.error()) + ")");
+        throw TrackingError(
+            ErrorCode::kTemporarilyUnavailable,
+            what + ": cannot reach " + base + prefix + " (" + httplib::to_string(r.error()) + ")");
       }
       if (r->status == 200) return r->body;
       if ((r->status == 429 || r->status == 503) && can_retry) {
@@ -113,9 +113,8 @@ struct TrackingHttpClient::Impl {
         std::string message = body.value("message", std::string());
         throw TrackingError(code.value_or(ErrorCode::kInternalError), message);
       }
-      throw TrackingError(ErrorCode::kInternalError,
-                          what + ": HTTP " + std::to_string(r->status) + ": " +
-                              r->body.substr(0, 200));
+      throw TrackingError(ErrorCode::kInternalError, what + ": HTTP " + std::to_string(r->status) +
+                                                         ": " + r->body.substr(0, 200));
     }
   }
 
@@ -144,7 +143,8 @@ struct TrackingHttpClient::Impl {
   Json Get(const std::string& endpoint, const httplib::Params& params,
            const std::string& base_path = kApi) {
     const std::string path = prefix + base_path + endpoint;
-    return Parse(Call("GET " + endpoint, [&] { return http.Get(path.c_str(), params, Headers()); }));
+    return Parse(
+        Call("GET " + endpoint, [&] { return http.Get(path.c_str(), params, Headers()); }));
   }
 
   Json Delete(const std::string& endpoint, const Json& body) {
@@ -274,14 +274,13 @@ void TrackingHttpClient::LogMetric(const std::string& run_id, const Metric& m) {
                                   {"step", m.step}});
 }
 
-void TrackingHttpClient::LogMetric(const std::string& run_id, const std::string& key,
-                                   double value, int64_t step) {
+void TrackingHttpClient::LogMetric(const std::string& run_id, const std::string& key, double value,
+                                   int64_t step) {
   LogMetric(run_id, Metric{key, value, NowMs(), step});
 }
 
 void TrackingHttpClient::LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
-                                  const std::vector<Param>& params,
-                                  const std::vector<Tag>& tags) {
+                                  const std::vector<Param>& params, const std::vector<Tag>& tags) {
   Json ms = Json::array(), ps = Json::array();
   for (const Metric& m : metrics) ms.push_back(ToJson(m));
   for (const Param& p : params) ps.push_back(ToJson(p));
@@ -299,8 +298,8 @@ void TrackingHttpClient::DeleteTag(const std::string& run_id, const std::string&
   impl_->Post("runs/delete-tag", {{"run_id", run_id}, {"key", key}});
 }
 
-Page<Metric> TrackingHttpClient::GetMetricHistory(const std::string& run_id,
-                                                  const std::string& key, int64_t max_results,
+Page<Metric> TrackingHttpClient::GetMetricHistory(const std::string& run_id, const std::string& key,
+                                                  int64_t max_results,
                                                   const std::string& page_token) {
   httplib::Params params{{"run_id", run_id}, {"run_uuid", run_id}, {"metric_key", key}};
   if (max_results > 0) params.emplace("max_results", std::to_string(max_results));
@@ -325,8 +324,8 @@ std::vector<Episode> TrackingHttpClient::GetEpisodes(const std::string& run_id,
   // The server pages at up to 100,000 episodes per request.
   int64_t next = from_episode;
   while (true) {
-    int64_t want = limit > 0 ? std::min<int64_t>(limit - static_cast<int64_t>(out.size()), 100000)
-                             : 100000;
+    int64_t want =
+        limit > 0 ? std::min<int64_t>(limit - static_cast<int64_t>(out.size()), 100000) : 100000;
     if (want <= 0) break;
     Json r = impl_->Get("runs/episodes",
                         {{"run_id", run_id},
@@ -399,8 +398,9 @@ RegisteredModel TrackingHttpClient::CreateRegisteredModel(const std::string& nam
                                                           const std::string& description,
                                                           const std::vector<Tag>& tags) {
   return RegisteredModelFromJson(
-      impl_->Post("registered-models/create",
-                  {{"name", name}, {"description", description}, {"tags", TagsJson(tags)}})
+      impl_
+          ->Post("registered-models/create",
+                 {{"name", name}, {"description", description}, {"tags", TagsJson(tags)}})
           .at("registered_model"));
 }
 

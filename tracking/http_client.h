@@ -65,8 +65,7 @@ class TrackingHttpClient {
   Page<Run> SearchRuns(const SearchRunsRequest& request);
   void LogParam(const std::string& run_id, const std::string& key, const std::string& value);
   void LogMetric(const std::string& run_id, const Metric& metric);
-  void LogMetric(const std::string& run_id, const std::string& key, double value,
-                 int64_t step = 0);
+  void LogMetric(const std::string& run_id, const std::string& key, double value, int64_t step = 0);
   void LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                 const std::vector<Param>& params, const std::vector<Tag>& tags);
   void SetTag(const std::string& run_id, const std::string& key, const std::string& value);
@@ -91,7 +90,8 @@ class TrackingHttpClient {
   std::string ReadArtifact(const std::string& run_id, const std::string& path);
 
   // Model registry.
-  RegisteredModel CreateRegisteredModel(const std::string& name, const std::string& description = "",
+  RegisteredModel CreateRegisteredModel(const std::string& name,
+                                        const std::string& description = "",
                                         const std::vector<Tag>& tags = {});
   RegisteredModel GetRegisteredModel(const std::string& name);
   ModelVersion CreateModelVersion(const std::string& name, const std::string& source,

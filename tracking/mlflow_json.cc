@@ -200,9 +200,12 @@ Json ToJson(const RegisteredModel& m) {
 Json ToJson(const Episode& e) {
   Json extra = Json::parse(e.extra_json, nullptr, false);
   if (extra.is_discarded()) extra = Json::object();
-  return {{"episode", e.episode},       {"reward", DoubleToJson(e.reward)},
-          {"length", e.length},         {"blocking", DoubleToJson(e.blocking)},
-          {"energy", DoubleToJson(e.energy)}, {"extra", extra},
+  return {{"episode", e.episode},
+          {"reward", DoubleToJson(e.reward)},
+          {"length", e.length},
+          {"blocking", DoubleToJson(e.blocking)},
+          {"energy", DoubleToJson(e.energy)},
+          {"extra", extra},
           {"timestamp", e.timestamp_ms}};
 }
 

@@ -190,17 +190,17 @@ int ReadVersion(Connection& db) {
 }  // namespace
 
 int SchemaVersion(Connection& db) {
-  auto exists = db.Prepare(
-      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  auto exists =
+      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
   if (!exists.Step()) return 0;
   return ReadVersion(db);
 }
 
 void Migrate(Connection& db, int target) {
   if (target < 0 || target > kLatestSchemaVersion)
-    throw TrackingError(ErrorCode::kInternalError,
-                        "no schema version " + std::to_string(target) + " (latest is " +
-                            std::to_string(kLatestSchemaVersion) + ")");
+    throw TrackingError(ErrorCode::kInternalError, "no schema version " + std::to_string(target) +
+                                                       " (latest is " +
+                                                       std::to_string(kLatestSchemaVersion) + ")");
   RunTransaction(db, TxMode::kWrite, [&] { EnsureVersionTable(db); });
   for (const Migration& m : kMigrations) {
     if (m.version > target) break;

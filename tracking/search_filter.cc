@@ -62,9 +62,9 @@ class Parser {
 
  private:
   [[noreturn]] void Fail(const std::string& what) const {
-    throw TrackingError(ErrorCode::kInvalidParameterValue,
-                        "invalid search expression '" + std::string(s_) + "' at position " +
-                            std::to_string(pos_) + ": " + what);
+    throw TrackingError(ErrorCode::kInvalidParameterValue, "invalid search expression '" +
+                                                               std::string(s_) + "' at position " +
+                                                               std::to_string(pos_) + ": " + what);
   }
 
   bool AtEnd() const { return pos_ >= s_.size(); }
@@ -236,26 +236,40 @@ OrderByClause ParseOrderBy(std::string_view order_by) { return Parser(order_by).
 
 const char* ComparatorText(Comparator op) {
   switch (op) {
-    case Comparator::kEq: return "=";
-    case Comparator::kNe: return "!=";
-    case Comparator::kLt: return "<";
-    case Comparator::kLe: return "<=";
-    case Comparator::kGt: return ">";
-    case Comparator::kGe: return ">=";
-    case Comparator::kLike: return "LIKE";
-    case Comparator::kILike: return "ILIKE";
-    case Comparator::kIn: return "IN";
-    case Comparator::kNotIn: return "NOT IN";
+    case Comparator::kEq:
+      return "=";
+    case Comparator::kNe:
+      return "!=";
+    case Comparator::kLt:
+      return "<";
+    case Comparator::kLe:
+      return "<=";
+    case Comparator::kGt:
+      return ">";
+    case Comparator::kGe:
+      return ">=";
+    case Comparator::kLike:
+      return "LIKE";
+    case Comparator::kILike:
+      return "ILIKE";
+    case Comparator::kIn:
+      return "IN";
+    case Comparator::kNotIn:
+      return "NOT IN";
   }
   return "=";
 }
 
 const char* EntityText(FilterEntity entity) {
   switch (entity) {
-    case FilterEntity::kAttribute: return "attributes";
-    case FilterEntity::kMetric: return "metrics";
-    case FilterEntity::kParam: return "params";
-    case FilterEntity::kTag: return "tags";
+    case FilterEntity::kAttribute:
+      return "attributes";
+    case FilterEntity::kMetric:
+      return "metrics";
+    case FilterEntity::kParam:
+      return "params";
+    case FilterEntity::kTag:
+      return "tags";
   }
   return "attributes";
 }

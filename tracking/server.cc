@@ -3,11 +3,11 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <charconv>
-#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -76,11 +76,11 @@ int64_t VersionOf(const RequestArgs& args) {
 ViewType ViewOf(const RequestArgs& args, const char* name) {
   if (!args.Has(name)) return ViewType::kActiveOnly;
   const Json& j = args.json()[name];
-  std::string text = j.is_number_integer() ? std::to_string(j.get<int64_t>())
-                                           : JsonString(j, name);
+  std::string text = j.is_number_integer() ? std::to_string(j.get<int64_t>()) : JsonString(j, name);
   auto v = ParseViewType(text);
-  if (!v) Invalid("Invalid value '" + text + "' for parameter '" + name +
-                  "': expected ACTIVE_ONLY, DELETED_ONLY or ALL.");
+  if (!v)
+    Invalid("Invalid value '" + text + "' for parameter '" + name +
+            "': expected ACTIVE_ONLY, DELETED_ONLY or ALL.");
   return *v;
 }
 
@@ -168,8 +168,9 @@ std::vector<Param> ParamsOf(const RequestArgs& args) {
     auto key = j.find("key");
     if (key == j.end()) Invalid("Missing value for required parameter 'params.key'.");
     auto value = j.find("value");
-    params.push_back({JsonString(*key, "params.key"),
-                      value == j.end() || value->is_null() ? "" : JsonString(*value, "params.value")});
+    params.push_back({JsonString(*key, "params.key"), value == j.end() || value->is_null()
+                                                          ? ""
+                                                          : JsonString(*value, "params.value")});
   }
   return params;
 }
@@ -198,7 +199,8 @@ RouteTable MlflowRoutes(TrackingStore& store) {
     return Json{{"experiment_id", id}};
   });
   add("GET", "experiments/get", false, [&store](Context& c) {
-    return Json{{"experiment", ToJson(store.GetExperiment(c.args.RequiredString("experiment_id")))}};
+    return Json{
+        {"experiment", ToJson(store.GetExperiment(c.args.RequiredString("experiment_id")))}};
   });
   add("GET", "experiments/get-by-name", false, [&store](Context& c) {
     std::string name = c.args.RequiredString("experiment_name");
@@ -346,7 +348,8 @@ RouteTable MlflowRoutes(TrackingStore& store) {
                                                     c.args.Tags("tags")))}};
   });
   add("GET", "registered-models/get", false, [&store](Context& c) {
-    return Json{{"registered_model", ToJson(store.GetRegisteredModel(c.args.RequiredString("name")))}};
+    return Json{
+        {"registered_model", ToJson(store.GetRegisteredModel(c.args.RequiredString("name")))}};
   });
   add("GET", "registered-models/search", false, [&store](Context& c) {
     auto page = store.SearchRegisteredModels(ModelSearchOf(c.args, 100));
@@ -375,8 +378,7 @@ RouteTable MlflowRoutes(TrackingStore& store) {
                  ToJson(store.CreateModelVersion(
                      c.args.RequiredString("name"), c.args.RequiredString("source"),
                      c.args.OptString("run_id").value_or(""),
-                     c.args.OptString("description").value_or(""), c.args.Tags("tags"),
-                     c.actor))}};
+                     c.args.OptString("description").value_or(""), c.args.Tags("tags"), c.actor))}};
   });
   add("GET", "model-versions/get", false, [&store](Context& c) {
     return Json{{"model_version",
@@ -404,8 +406,8 @@ RouteTable MlflowRoutes(TrackingStore& store) {
     return Json{{"artifact_uri", v.source}};
   });
   add("POST", "registered-models/alias", true, [&store](Context& c) {
-    store.SetAlias(c.args.RequiredString("name"), c.args.RequiredString("alias"),
-                   VersionOf(c.args), c.actor);
+    store.SetAlias(c.args.RequiredString("name"), c.args.RequiredString("alias"), VersionOf(c.args),
+                   c.actor);
     return Json::object();
   });
   add("DELETE", "registered-models/alias", true, [&store](Context& c) {
@@ -413,9 +415,9 @@ RouteTable MlflowRoutes(TrackingStore& store) {
     return Json::object();
   });
   add("GET", "registered-models/alias", false, [&store](Context& c) {
-    return Json{{"model_version", ToJson(store.GetModelVersionByAlias(
-                                      c.args.RequiredString("name"),
-                                      c.args.RequiredString("alias")))}};
+    return Json{
+        {"model_version", ToJson(store.GetModelVersionByAlias(c.args.RequiredString("name"),
+                                                              c.args.RequiredString("alias")))}};
   });
   return t;
 }
@@ -445,18 +447,17 @@ void SendFile(httplib::Response& res, const std::string& file, const ArtifactFil
   }
   auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
   if (!*in) throw TrackingError(ErrorCode::kInternalError, "cannot open stored artifact");
-  res.set_content_provider(
-      static_cast<size_t>(info.file_size), ContentTypeFor(info.path),
-      [in](size_t offset, size_t length, httplib::DataSink& sink) {
-        char buf[1 << 16];
-        in->seekg(static_cast<std::streamoff>(offset));
-        size_t n = std::min(length, sizeof buf);
-        in->read(buf, static_cast<std::streamsize>(n));
-        std::streamsize got = in->gcount();
-        if (got <= 0) return false;
-        sink.write(buf, static_cast<size_t>(got));
-        return true;
-      });
+  res.set_content_provider(static_cast<size_t>(info.file_size), ContentTypeFor(info.path),
+                           [in](size_t offset, size_t length, httplib::DataSink& sink) {
+                             char buf[1 << 16];
+                             in->seekg(static_cast<std::streamoff>(offset));
+                             size_t n = std::min(length, sizeof buf);
+                             in->read(buf, static_cast<std::streamsize>(n));
+                             std::streamsize got = in->gcount();
+                             if (got <= 0) return false;
+                             sink.write(buf, static_cast<size_t>(got));
+                             return true;
+                           });
 }
 
 bool ConstantTimeEquals(const std::string& presented, const std::string& expected) {
@@ -515,8 +516,8 @@ struct TrackingServer::Impl {
 
   void WriteError(httplib::Response& res, ErrorCode code, const std::string& message) {
     res.status = HttpStatus(code);
-    res.set_content(server_internal::Dump({{"error_code", ErrorCodeName(code)}, {"message", message}}),
-                    kJson);
+    res.set_content(
+        server_internal::Dump({{"error_code", ErrorCodeName(code)}, {"message", message}}), kJson);
   }
 
   // Who is calling, and whether they may write. Returns false (with the 401 written) if not.
@@ -555,7 +556,8 @@ struct TrackingServer::Impl {
     // methods in a JSON body, falling back to the query string for a body-less DELETE.
     std::multimap<std::string, std::string> query(req.params.begin(), req.params.end());
     const bool use_body = req.method != "GET" && !(req.body.empty() && !query.empty());
-    Context c{req, res, use_body ? RequestArgs::FromJsonBody(req.body) : RequestArgs::FromQuery(query),
+    Context c{req, res,
+              use_body ? RequestArgs::FromJsonBody(req.body) : RequestArgs::FromQuery(query),
               actor};
     Json out = route.handler(c);
     if (c.raw) return;

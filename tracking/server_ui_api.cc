@@ -102,9 +102,9 @@ Json ComparePayload(TrackingStore& store, const std::string& run_id,
   Json episodes = {{"total", total_episodes}};
   Json ep = Json::array(), rmean = Json::array(), rmin = Json::array(), rmax = Json::array(),
        blocking = Json::array(), energy = Json::array();
-  const std::vector<EpisodeBucket> buckets =
-      total_episodes > 0 ? store.SummarizeEpisodes(run_id, max_points)
-                         : std::vector<EpisodeBucket>{};
+  const std::vector<EpisodeBucket> buckets = total_episodes > 0
+                                                 ? store.SummarizeEpisodes(run_id, max_points)
+                                                 : std::vector<EpisodeBucket>{};
   for (const EpisodeBucket& b : buckets) {
     ep.push_back(b.last_episode);
     rmean.push_back(DoubleToJson(b.reward_mean));

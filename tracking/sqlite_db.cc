@@ -83,8 +83,8 @@ std::optional<int64_t> Statement::OptionalInt64(int col) const {
 Connection::Connection(const std::string& path, ConnectionOptions options) : path_(path) {
   // NOMUTEX: a connection is only ever used by one thread at a time (the store's pool hands
   // each out exclusively), so SQLite's per-connection mutex would be pure overhead.
-  int flags = options.read_only ? SQLITE_OPEN_READONLY
-                                : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -204,9 +204,9 @@ void BackoffOrGiveUp(int attempt, int64_t start_ms, const RetryPolicy& policy,
                      const std::string& what) {
   int64_t waited = MonotonicMs() - start_ms;
   if (waited >= policy.max_busy_wait_ms)
-    throw TrackingError(ErrorCode::kTemporarilyUnavailable,
-                        "the database stayed busy for " + std::to_string(waited) +
-                            " ms; retry later (" + what + ")");
+    throw TrackingError(ErrorCode::kTemporarilyUnavailable, "the database stayed busy for " +
+                                                                std::to_string(waited) +
+                                                                " ms; retry later (" + what + ")");
   // Jittered exponential backoff so that retrying writers do not stampede in lockstep.
   thread_local std::mt19937 rng{std::random_device{}()};
   int cap = std::min(200, 2 << std::min(attempt, 7));

@@ -103,8 +103,8 @@ void ValidateArtifactPath(const std::string& path, bool allow_empty) {
 
 RunRow FindRun(Connection& db, const std::string& run_id) {
   if (run_id.empty()) Invalid("Missing value for required parameter 'run_id'");
-  auto st = db.Prepare(
-      "SELECT run_pk, experiment_id, lifecycle_stage FROM runs WHERE run_uuid = ?");
+  auto st =
+      db.Prepare("SELECT run_pk, experiment_id, lifecycle_stage FROM runs WHERE run_uuid = ?");
   st.Bind(1, run_id);
   if (!st.Step()) NotFound("Run with id=" + run_id + " not found");
   return RunRow{st.Int64(0), st.Int64(1), st.Text(2)};
@@ -123,8 +123,7 @@ Experiment LoadExperiment(Connection& db, int64_t experiment_id) {
       "SELECT name, artifact_location, lifecycle_stage, creation_time, last_update_time"
       " FROM experiments WHERE experiment_id = ?");
   st.Bind(1, experiment_id);
-  if (!st.Step())
-    NotFound("No Experiment with id=" + std::to_string(experiment_id) + " exists");
+  if (!st.Step()) NotFound("No Experiment with id=" + std::to_string(experiment_id) + " exists");
   Experiment e;
   e.experiment_id = std::to_string(experiment_id);
   e.name = st.Text(0);
@@ -153,7 +152,8 @@ std::vector<Run> LoadRuns(Connection& db, const std::vector<int64_t>& run_pks) {
     }
     auto info = db.Prepare(
         "SELECT run_pk, run_uuid, experiment_id, name, user_id, status, start_time, end_time,"
-        " artifact_uri, lifecycle_stage FROM runs WHERE run_pk IN (" + ids + ")",
+        " artifact_uri, lifecycle_stage FROM runs WHERE run_pk IN (" +
+            ids + ")",
         false);
     while (info.Step()) {
       RunInfo& r = runs[index.at(info.Int64(0))].info;
@@ -179,7 +179,8 @@ std::vector<Run> LoadRuns(Connection& db, const std::vector<int64_t>& run_pks) {
       runs[index.at(tags.Int64(0))].data.tags.push_back({tags.Text(1), tags.Text(2)});
     auto metrics = db.Prepare(
         "SELECT run_pk, key, value, is_nan, timestamp, step FROM latest_metrics"
-        " WHERE run_pk IN (" + ids + ") ORDER BY run_pk, key",
+        " WHERE run_pk IN (" +
+            ids + ") ORDER BY run_pk, key",
         false);
     while (metrics.Step()) {
       Metric m;
@@ -217,9 +218,7 @@ std::string EncodePageToken(int64_t offset) {
 
 int64_t DecodePageToken(const std::string& token) {
   if (token.empty()) return 0;
-  auto bad = [&]() -> int64_t {
-    Invalid("Invalid page token '" + token.substr(0, 64) + "'");
-  };
+  auto bad = [&]() -> int64_t { Invalid("Invalid page token '" + token.substr(0, 64) + "'"); };
   std::string decoded;
   uint32_t acc = 0;
   int bits = 0;
@@ -244,23 +243,28 @@ int64_t DecodePageToken(const std::string& token) {
 void CheckMaxResults(int64_t max_results, int64_t limit) {
   if (max_results <= 0 || max_results > limit)
     Invalid("Invalid value " + std::to_string(max_results) +
-            " for parameter 'max_results' supplied. It must be at most " +
-            std::to_string(limit) + " and positive.");
+            " for parameter 'max_results' supplied. It must be at most " + std::to_string(limit) +
+            " and positive.");
 }
 
 std::string SqlStringComparison(const std::string& column, Comparator op, size_t list_size) {
   switch (op) {
-    case Comparator::kEq: return column + " = ?";
-    case Comparator::kNe: return column + " != ?";
-    case Comparator::kLike: return column + " LIKE ?";
-    case Comparator::kILike: return "lower(" + column + ") LIKE lower(?)";
+    case Comparator::kEq:
+      return column + " = ?";
+    case Comparator::kNe:
+      return column + " != ?";
+    case Comparator::kLike:
+      return column + " LIKE ?";
+    case Comparator::kILike:
+      return "lower(" + column + ") LIKE lower(?)";
     case Comparator::kIn:
     case Comparator::kNotIn: {
       std::string marks;
       for (size_t i = 0; i < list_size; ++i) marks += i ? ",?" : "?";
       return column + (op == Comparator::kIn ? " IN (" : " NOT IN (") + marks + ")";
     }
-    default: break;
+    default:
+      break;
   }
   Invalid(std::string("comparator ") + ComparatorText(op) + " is not supported for strings");
 }
@@ -324,8 +328,7 @@ void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& me
   for (const Metric& m : metrics) {
     Latest& l = by_key[m.key];
     double v = std::isnan(m.value) ? 0.0 : m.value;
-    if (!l.newest || NewerThan(m.step, m.timestamp_ms, v, l.newest->step,
-                               l.newest->timestamp_ms,
+    if (!l.newest || NewerThan(m.step, m.timestamp_ms, v, l.newest->step, l.newest->timestamp_ms,
                                std::isnan(l.newest->value) ? 0.0 : l.newest->value))
       l.newest = &m;
   }
@@ -334,7 +337,8 @@ void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& me
     const bool nan = std::isnan(m.value);
     const double v = nan ? 0.0 : m.value;
     auto find = db.Prepare(
-        "SELECT series_id, step, timestamp, value FROM latest_metrics WHERE run_pk = ? AND key = ?");
+        "SELECT series_id, step, timestamp, value FROM latest_metrics WHERE run_pk = ? AND key = "
+        "?");
     find.Bind(1, run_pk).Bind(2, key);
     if (find.Step()) {
       latest.series_id = find.Int64(0);
@@ -368,8 +372,8 @@ void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& me
 
 void InsertParams(Connection& db, int64_t run_pk, const std::string& run_id,
                   const std::vector<Param>& params) {
-  auto ins = db.Prepare(
-      "INSERT INTO params(run_pk, key, value) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
+  auto ins =
+      db.Prepare("INSERT INTO params(run_pk, key, value) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
   for (const Param& p : params) {
     ins.Bind(1, run_pk).Bind(2, p.key).Bind(3, p.value).Run();
     ins.Reset();
@@ -397,9 +401,7 @@ void UpsertTag(Connection& db, int64_t run_pk, const Tag& tag) {
   }
 }
 
-void ValidateMetric(const Metric& m) {
-  detail::ValidateKey("Metric", m.key);
-}
+void ValidateMetric(const Metric& m) { detail::ValidateKey("Metric", m.key); }
 
 std::string NormalizeExtraJson(const std::string& extra) {
   if (extra.empty()) return "{}";
@@ -417,9 +419,9 @@ TrackingStore::TrackingStore(StoreOptions options) : options_(std::move(options)
   std::error_code ec;
   fs::create_directories(options_.artifact_root, ec);
   if (ec)
-    throw TrackingError(ErrorCode::kInternalError, "cannot create artifact root " +
-                                                       options_.artifact_root + ": " +
-                                                       ec.message());
+    throw TrackingError(
+        ErrorCode::kInternalError,
+        "cannot create artifact root " + options_.artifact_root + ": " + ec.message());
   options_.artifact_root = fs::absolute(options_.artifact_root).lexically_normal().string();
   auto conn = Acquire();
   Migrate(*conn);
@@ -476,8 +478,8 @@ int64_t InsertExperiment(Connection& db, const std::string& name,
       "INSERT INTO experiments(experiment_id, name, artifact_location, creation_time,"
       " last_update_time) VALUES(?, ?, ?, ?, ?)");
   ins.Bind(1, id).Bind(2, name);
-  ins.Bind(3, artifact_location.empty() ? "mlflow-artifacts:/" + std::to_string(id)
-                                        : artifact_location);
+  ins.Bind(
+      3, artifact_location.empty() ? "mlflow-artifacts:/" + std::to_string(id) : artifact_location);
   ins.Bind(4, now).Bind(5, now).Run();
   auto tag = db.Prepare(
       "INSERT INTO experiment_tags(experiment_id, key, value) VALUES(?, ?, ?)"
@@ -534,7 +536,8 @@ std::string TrackingStore::GetOrCreateExperiment(const std::string& name) {
 
 void TrackingStore::DeleteExperiment(const std::string& experiment_id) {
   int64_t id = detail::ParseExperimentId(experiment_id);
-  if (id == 0) Invalid("Cannot delete the default experiment '0'. This is an internally reserved experiment.");
+  if (id == 0)
+    Invalid("Cannot delete the default experiment '0'. This is an internally reserved experiment.");
   Write([&](Connection& db) {
     detail::LoadExperiment(db, id);  // RESOURCE_DOES_NOT_EXIST
     auto st = db.Prepare(
@@ -571,8 +574,8 @@ void TrackingStore::RenameExperiment(const std::string& experiment_id,
     if (taken.Step())
       throw TrackingError(ErrorCode::kResourceAlreadyExists,
                           "Experiment(name=" + new_name + ") already exists.");
-    auto st = db.Prepare(
-        "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?");
+    auto st =
+        db.Prepare("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?");
     st.Bind(1, new_name).Bind(2, NowMs()).Bind(3, id).Run();
   });
 }
@@ -606,9 +609,10 @@ Run TrackingStore::CreateRun(const CreateRunOptions& options) {
     if (t.key == "mlflow.runName") {
       // MLflow: the run_name field and the mlflow.runName tag must agree when both are given.
       if (!run_name.empty() && run_name != t.value)
-        Invalid("Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
-                "different values (run_name='" + run_name + "', mlflow.runName='" + t.value +
-                "').");
+        Invalid(
+            "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+            "different values (run_name='" +
+            run_name + "', mlflow.runName='" + t.value + "').");
       run_name = t.value;
     }
   }
@@ -712,8 +716,8 @@ void TrackingStore::LogBatch(const std::string& run_id, const std::vector<Metric
             std::to_string(params.size()) + " params.");
   if (tags.size() > Limits::kMaxTagsPerBatch)
     Invalid("A batch logging request can contain at most " +
-            std::to_string(Limits::kMaxTagsPerBatch) + " tags. Got " +
-            std::to_string(tags.size()) + " tags.");
+            std::to_string(Limits::kMaxTagsPerBatch) + " tags. Got " + std::to_string(tags.size()) +
+            " tags.");
   const size_t total = metrics.size() + params.size() + tags.size();
   if (total > Limits::kMaxEntitiesPerBatch)
     Invalid("A batch logging request can contain at most " +
@@ -751,8 +755,7 @@ void TrackingStore::DeleteTag(const std::string& run_id, const std::string& key)
     int64_t pk = detail::ActiveRunPk(db, run_id);
     auto st = db.Prepare("DELETE FROM tags WHERE run_pk = ? AND key = ?");
     st.Bind(1, pk).Bind(2, key).Run();
-    if (db.Changes() == 0)
-      NotFound("No tag with name: " + key + " in run with id " + run_id);
+    if (db.Changes() == 0) NotFound("No tag with name: " + key + " in run with id " + run_id);
   });
 }
 
@@ -797,8 +800,7 @@ std::vector<Metric> TrackingStore::GetMetricHistoryDownsampled(const std::string
             all.end());
   if (all.size() <= max_points) return all;
   std::vector<XY> xy(all.size());
-  for (size_t i = 0; i < all.size(); ++i)
-    xy[i] = {static_cast<double>(all[i].step), all[i].value};
+  for (size_t i = 0; i < all.size(); ++i) xy[i] = {static_cast<double>(all[i].step), all[i].value};
   std::vector<Metric> out;
   for (size_t i : LttbIndices(xy, max_points)) out.push_back(all[i]);
   return out;

@@ -109,8 +109,7 @@ class TrackingStore {
   void LogParam(const std::string& run_id, const std::string& key, const std::string& value);
   void LogMetric(const std::string& run_id, const Metric& metric);
   // Convenience: timestamp now.
-  void LogMetric(const std::string& run_id, const std::string& key, double value,
-                 int64_t step = 0);
+  void LogMetric(const std::string& run_id, const std::string& key, double value, int64_t step = 0);
   // All or nothing, within MLflow's batch limits (Limits).
   void LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                 const std::vector<Param>& params, const std::vector<Tag>& tags);
@@ -122,8 +121,8 @@ class TrackingStore {
                                 int64_t max_results = 0, const std::string& page_token = "");
   // At most `max_points` points chosen by LTTB (downsample.h) over (step, value); NaN and
   // infinite values are left out. Empty when the run has no such metric.
-  std::vector<Metric> GetMetricHistoryDownsampled(const std::string& run_id,
-                                                  const std::string& key, size_t max_points);
+  std::vector<Metric> GetMetricHistoryDownsampled(const std::string& run_id, const std::string& key,
+                                                  size_t max_points);
 
   // --- RL episodes -------------------------------------------------------------------------
   // Re-logging an episode with identical values is a no-op (safe to retry); with different
@@ -157,7 +156,8 @@ class TrackingStore {
   std::string ReadArtifact(const std::string& run_id, const std::string& path);
 
   // --- model registry ----------------------------------------------------------------------
-  RegisteredModel CreateRegisteredModel(const std::string& name, const std::string& description = "",
+  RegisteredModel CreateRegisteredModel(const std::string& name,
+                                        const std::string& description = "",
                                         const std::vector<Tag>& tags = {});
   RegisteredModel GetRegisteredModel(const std::string& name);
   Page<RegisteredModel> SearchRegisteredModels(const SearchModelsRequest& request);

@@ -22,7 +22,8 @@ auto TrackingStore::Read(Fn&& fn) {
   RetryPolicy policy;
   policy.max_busy_wait_ms = options_.max_busy_wait_ms;
   Connection& db = *conn;
-  return RunTransaction(db, TxMode::kRead, [&] { return fn(db); }, policy);
+  return RunTransaction(
+      db, TxMode::kRead, [&] { return fn(db); }, policy);
 }
 
 template <typename Fn>
@@ -36,7 +37,8 @@ auto TrackingStore::Write(Fn&& fn) {
   RetryPolicy policy;
   policy.max_busy_wait_ms = options_.max_busy_wait_ms;
   Connection& db = *conn;
-  return RunTransaction(db, TxMode::kWrite, [&] { return fn(db); }, policy);
+  return RunTransaction(
+      db, TxMode::kWrite, [&] { return fn(db); }, policy);
 }
 
 namespace detail {

@@ -80,8 +80,8 @@ ModelVersion LoadVersion(Connection& db, const std::string& name, int64_t versio
       "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key");
   tags.Bind(1, name).Bind(2, version);
   while (tags.Step()) v.tags.push_back({tags.Text(0), tags.Text(1)});
-  auto aliases = db.Prepare(
-      "SELECT alias FROM model_aliases WHERE name = ? AND version = ? ORDER BY alias");
+  auto aliases =
+      db.Prepare("SELECT alias FROM model_aliases WHERE name = ? AND version = ? ORDER BY alias");
   aliases.Bind(1, name).Bind(2, version);
   while (aliases.Step()) v.aliases.push_back(aliases.Text(0));
   return v;
@@ -117,11 +117,12 @@ RegisteredModel LoadModel(Connection& db, const std::string& name) {
   m.creation_timestamp_ms = st.Int64(0);
   m.last_updated_timestamp_ms = st.Int64(1);
   m.description = st.Text(2);
-  auto tags = db.Prepare("SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key");
+  auto tags =
+      db.Prepare("SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key");
   tags.Bind(1, name);
   while (tags.Step()) m.tags.push_back({tags.Text(0), tags.Text(1)});
-  auto aliases = db.Prepare(
-      "SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias");
+  auto aliases =
+      db.Prepare("SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias");
   aliases.Bind(1, name);
   while (aliases.Step()) m.aliases.push_back({aliases.Text(0), aliases.Int64(1)});
   m.latest_versions = LatestVersions(db, name, {});
@@ -220,17 +221,22 @@ Page<RegisteredModel> TrackingStore::SearchRegisteredModels(const SearchModelsRe
       AddString(where, binds, "t.value", c);
       where += ")";
     } else {
-      Invalid("Invalid filter key '" + c.key + "' for registered models. Supported: name, tags.<key>");
+      Invalid("Invalid filter key '" + c.key +
+              "' for registered models. Supported: name, tags.<key>");
     }
   }
   std::string order;
   for (const auto& text : request.order_by) {
     OrderByClause o = ParseOrderBy(text);
     std::string column;
-    if (o.key == "name") column = "m.name";
-    else if (o.key == "last_updated_timestamp" || o.key == "timestamp") column = "m.last_updated_time";
-    else if (o.key == "creation_timestamp") column = "m.creation_time";
-    else Invalid("Invalid order_by key '" + text + "' for registered models");
+    if (o.key == "name")
+      column = "m.name";
+    else if (o.key == "last_updated_timestamp" || o.key == "timestamp")
+      column = "m.last_updated_time";
+    else if (o.key == "creation_timestamp")
+      column = "m.creation_time";
+    else
+      Invalid("Invalid order_by key '" + text + "' for registered models");
     order += (order.empty() ? "" : ", ") + column + (o.ascending ? " ASC" : " DESC");
   }
   order += order.empty() ? "m.name ASC" : ", m.name ASC";
@@ -268,7 +274,8 @@ ModelVersion TrackingStore::CreateModelVersion(const std::string& name, const st
   return Write([&](Connection& db) {
     RequireModel(db, name);
     if (!run_id.empty()) detail::FindRun(db, run_id);
-    auto next = db.Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?");
+    auto next =
+        db.Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?");
     next.Bind(1, name).Step();
     const int64_t version = next.Int64(0);
     const int64_t now = NowMs();
@@ -317,17 +324,30 @@ Page<ModelVersion> TrackingStore::SearchModelVersions(const SearchModelsRequest&
         Invalid("Expected an integer version_number, got '" + c.value.text + "'");
       const char* op = nullptr;
       switch (c.op) {
-        case Comparator::kEq: op = "="; break;
-        case Comparator::kNe: op = "!="; break;
-        case Comparator::kLt: op = "<"; break;
-        case Comparator::kLe: op = "<="; break;
-        case Comparator::kGt: op = ">"; break;
-        case Comparator::kGe: op = ">="; break;
-        default: Invalid("Invalid comparator for version_number");
+        case Comparator::kEq:
+          op = "=";
+          break;
+        case Comparator::kNe:
+          op = "!=";
+          break;
+        case Comparator::kLt:
+          op = "<";
+          break;
+        case Comparator::kLe:
+          op = "<=";
+          break;
+        case Comparator::kGt:
+          op = ">";
+          break;
+        case Comparator::kGe:
+          op = ">=";
+          break;
+        default:
+          Invalid("Invalid comparator for version_number");
       }
       where += std::string("v.version ") + op + " ?";
-      binds.emplace_back(static_cast<int64_t>(c.value.is_number ? c.value.number
-                                                                : std::stod(c.value.text)));
+      binds.emplace_back(
+          static_cast<int64_t>(c.value.is_number ? c.value.number : std::stod(c.value.text)));
     } else if (c.entity == FilterEntity::kTag) {
       where +=
           "EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name AND"
@@ -345,11 +365,16 @@ Page<ModelVersion> TrackingStore::SearchModelVersions(const SearchModelsRequest&
   for (const auto& text : request.order_by) {
     OrderByClause o = ParseOrderBy(text);
     std::string column;
-    if (o.key == "name") column = "v.name";
-    else if (o.key == "version_number" || o.key == "version") column = "v.version";
-    else if (o.key == "last_updated_timestamp" || o.key == "timestamp") column = "v.last_updated_time";
-    else if (o.key == "creation_timestamp") column = "v.creation_time";
-    else Invalid("Invalid order_by key '" + text + "' for model versions");
+    if (o.key == "name")
+      column = "v.name";
+    else if (o.key == "version_number" || o.key == "version")
+      column = "v.version";
+    else if (o.key == "last_updated_timestamp" || o.key == "timestamp")
+      column = "v.last_updated_time";
+    else if (o.key == "creation_timestamp")
+      column = "v.creation_time";
+    else
+      Invalid("Invalid order_by key '" + text + "' for model versions");
     order += (order.empty() ? "" : ", ") + column + (o.ascending ? " ASC" : " DESC");
   }
   order += order.empty() ? "v.name ASC, v.version DESC" : ", v.name ASC, v.version DESC";
@@ -387,7 +412,8 @@ ModelVersion TrackingStore::TransitionStage(const std::string& name, int64_t ver
   ValidateModelName(name);
   if (archive_existing && stage != Stage::kStaging && stage != Stage::kProduction)
     Invalid("Model version transition cannot archive existing model versions because '" +
-            std::string(StageName(stage)) + "' is not an Active stage. Valid stages are "
+            std::string(StageName(stage)) +
+            "' is not an Active stage. Valid stages are "
             "Staging, Production");
   return Write([&](Connection& db) {
     RequireModel(db, name);

@@ -28,13 +28,20 @@ struct SqlBuilder {
 
 const char* NumericOp(Comparator op, const std::string& what) {
   switch (op) {
-    case Comparator::kEq: return "=";
-    case Comparator::kNe: return "!=";
-    case Comparator::kLt: return "<";
-    case Comparator::kLe: return "<=";
-    case Comparator::kGt: return ">";
-    case Comparator::kGe: return ">=";
-    default: break;
+    case Comparator::kEq:
+      return "=";
+    case Comparator::kNe:
+      return "!=";
+    case Comparator::kLt:
+      return "<";
+    case Comparator::kLe:
+      return "<=";
+    case Comparator::kGt:
+      return ">";
+    case Comparator::kGe:
+      return ">=";
+    default:
+      break;
   }
   Invalid(std::string("Invalid comparator '") + ComparatorText(op) + "' for " + what +
           ". Only =, !=, <, <=, >, >= are supported for numbers.");
@@ -73,18 +80,12 @@ struct RunAttribute {
   bool numeric;
 };
 constexpr RunAttribute kRunAttributes[] = {
-    {"status", "r.status", false},
-    {"run_name", "r.name", false},
-    {"run name", "r.name", false},
-    {"name", "r.name", false},
-    {"run_id", "r.run_uuid", false},
-    {"run_uuid", "r.run_uuid", false},
-    {"user_id", "r.user_id", false},
-    {"artifact_uri", "r.artifact_uri", false},
-    {"start_time", "r.start_time", true},
-    {"end_time", "r.end_time", true},
-    {"created", "r.start_time", true},
-    {"experiment_id", "r.experiment_id", true},
+    {"status", "r.status", false},        {"run_name", "r.name", false},
+    {"run name", "r.name", false},        {"name", "r.name", false},
+    {"run_id", "r.run_uuid", false},      {"run_uuid", "r.run_uuid", false},
+    {"user_id", "r.user_id", false},      {"artifact_uri", "r.artifact_uri", false},
+    {"start_time", "r.start_time", true}, {"end_time", "r.end_time", true},
+    {"created", "r.start_time", true},    {"experiment_id", "r.experiment_id", true},
 };
 
 const RunAttribute& FindRunAttribute(const std::string& key) {
@@ -169,9 +170,15 @@ void AddRunOrder(SqlBuilder& b, const std::string& text, bool* has_start_time) {
 const char* LifecycleCondition(ViewType view, const char* column) {
   static thread_local std::string s;
   switch (view) {
-    case ViewType::kActiveOnly: s = std::string(column) + " = 'active'"; break;
-    case ViewType::kDeletedOnly: s = std::string(column) + " = 'deleted'"; break;
-    case ViewType::kAll: s = "1"; break;
+    case ViewType::kActiveOnly:
+      s = std::string(column) + " = 'active'";
+      break;
+    case ViewType::kDeletedOnly:
+      s = std::string(column) + " = 'deleted'";
+      break;
+    case ViewType::kAll:
+      s = "1";
+      break;
   }
   return s.c_str();
 }
@@ -201,13 +208,14 @@ Page<Run> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
   bool has_start_time = false;
   for (const auto& o : request.order_by) AddRunOrder(order, o, &has_start_time);
   // MLflow's default and tie-breakers: newest first, then by id for a stable order across pages.
-  if (!has_start_time) order.sql += std::string(order.sql.empty() ? "" : ", ") + "r.start_time DESC";
+  if (!has_start_time)
+    order.sql += std::string(order.sql.empty() ? "" : ", ") + "r.start_time DESC";
   order.sql += ", r.run_uuid ASC";
 
   if (experiment_ids.empty()) return {};
   return Read([&](Connection& db) {
-    std::string sql = "SELECT r.run_pk FROM runs r WHERE " + where.sql + " ORDER BY " +
-                      order.sql + " LIMIT ? OFFSET ?";
+    std::string sql = "SELECT r.run_pk FROM runs r WHERE " + where.sql + " ORDER BY " + order.sql +
+                      " LIMIT ? OFFSET ?";
     auto st = db.Prepare(sql, false);
     SqlBuilder all;
     all.binds = where.binds;
@@ -262,8 +270,8 @@ Page<Experiment> TrackingStore::SearchExperiments(const SearchExperimentsRequest
          o.key != "last_update_time"))
       Invalid("Invalid order_by key '" + text +
               "'. Supported: name, experiment_id, creation_time, last_update_time");
-    order += (order.empty() ? "" : ", ") + std::string("e.") + o.key +
-             (o.ascending ? " ASC" : " DESC");
+    order +=
+        (order.empty() ? "" : ", ") + std::string("e.") + o.key + (o.ascending ? " ASC" : " DESC");
   }
   if (order.empty()) order = "e.creation_time DESC";
   order += ", e.experiment_id ASC";

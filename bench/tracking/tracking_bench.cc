@@ -13,10 +13,10 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <thread>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/tracking/chromium.h"
 #include "tracking/http_client.h"
@@ -34,8 +34,7 @@ struct Served {
   int port = 0;
 
   Served() {
-    std::string templ =
-        (std::filesystem::temp_directory_path() / "eonops-bench-XXXXXX").string();
+    std::string templ = (std::filesystem::temp_directory_path() / "eonops-bench-XXXXXX").string();
     if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
     dir = templ;
     StoreOptions o;
@@ -64,7 +63,8 @@ std::vector<Metric> MakeBatch(int64_t first_step, int size) {
   const int64_t now = NowMs();
   for (int i = 0; i < size; ++i) {
     const int64_t step = first_step + i / 4;
-    batch.push_back({"m" + std::to_string(i % 4), std::sin(0.001 * double(first_step + i)), now, step});
+    batch.push_back(
+        {"m" + std::to_string(i % 4), std::sin(0.001 * double(first_step + i)), now, step});
   }
   return batch;
 }
@@ -226,7 +226,8 @@ void BM_CompareViewChromium(benchmark::State& state) {
       loads.push_back({"blocking@load=" + std::to_string(load), 1e-4 * load * (1 + 0.1 * r), 1, 0});
       loads.push_back({"blocking@load=" + std::to_string(load) + "/ksp-ff", 2e-4 * load, 1, 0});
     }
-    s.store->LogBatch(id, loads, {{"algo", r % 2 ? "ppo" : "dqn"}, {"seed", std::to_string(r)}}, {});
+    s.store->LogBatch(id, loads, {{"algo", r % 2 ? "ppo" : "dqn"}, {"seed", std::to_string(r)}},
+                      {});
   }
   std::string joined;
   for (const auto& id : ids) joined += (joined.empty() ? "" : ",") + id;
@@ -234,9 +235,10 @@ void BM_CompareViewChromium(benchmark::State& state) {
   // The API call the page makes, alone.
   httplib::Client http("127.0.0.1", s.port);
   auto t0 = std::chrono::steady_clock::now();
-  auto api = http.Get("/api/eonops/compare",
-                      {{"run_ids", joined}, {"fallback_metrics", "reward,blocking"}, {"max_points", "800"}},
-                      httplib::Headers{});
+  auto api = http.Get(
+      "/api/eonops/compare",
+      {{"run_ids", joined}, {"fallback_metrics", "reward,blocking"}, {"max_points", "800"}},
+      httplib::Headers{});
   const double api_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (!api || api->status != 200) {
@@ -247,7 +249,8 @@ void BM_CompareViewChromium(benchmark::State& state) {
   double render_total = 0, process_total = 0;
   int rendered = 0;
   for (auto _ : state) {
-    const size_t before = nlohmann::json::parse(http.Get("/api/eonops/ui-marks")->body)["marks"].size();
+    const size_t before =
+        nlohmann::json::parse(http.Get("/api/eonops/ui-marks")->body)["marks"].size();
     auto r = testing::DumpDom(s.Url() + "/?mark=1#/compare?runs=" + joined, 20000);
     auto marks = nlohmann::json::parse(http.Get("/api/eonops/ui-marks")->body)["marks"];
     int64_t boot = -1, done = -1;

@@ -81,8 +81,8 @@ inline ChromiumResult RunChromium(const std::vector<std::string>& extra, int tim
   waitpid(pid, &status, 0);
   __atomic_store_n(&done, true, __ATOMIC_SEQ_CST);
   watchdog.join();
-  result.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                       .count();
+  result.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::error_code ec;
   std::filesystem::remove_all(profile, ec);

@@ -25,13 +25,15 @@ constexpr int kBatch = 100;
 std::vector<Metric> Batch(int round) {
   std::vector<Metric> b;
   for (int i = 0; i < kBatch; ++i)
-    b.push_back({"m" + std::to_string(i % 5), double(round * kBatch + i), NowMs(), round * kBatch + i});
+    b.push_back(
+        {"m" + std::to_string(i % 5), double(round * kBatch + i), NowMs(), round * kBatch + i});
   return b;
 }
 
 int64_t CountPoints(TrackingStore& store, const std::string& run_id) {
   int64_t n = 0;
-  for (int k = 0; k < 5; ++k) n += store.GetMetricHistory(run_id, "m" + std::to_string(k)).items.size();
+  for (int k = 0; k < 5; ++k)
+    n += store.GetMetricHistory(run_id, "m" + std::to_string(k)).items.size();
   return n;
 }
 

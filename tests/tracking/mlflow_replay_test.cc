@@ -75,14 +75,14 @@ TEST_F(MlflowReplayTest, FluentClientSessionRoundTrips) {
   // --- mlflow.start_run(run_name="ppo-replay") ---------------------------------------------
   // 4. CreateRun with the tags of the context providers (user, source name and type, run name).
   const int64_t start_time = 1700000000123;
-  Reply run = PostJson("runs/create",
-                       R"({"experiment_id": ")" + experiment_id +
-                           R"(", "user_id": "alice", "start_time": 1700000000123, "tags": [)"
-                           R"({"key": "mlflow.user", "value": "alice"}, )"
-                           R"({"key": "mlflow.source.name", "value": "train.py"}, )"
-                           R"({"key": "mlflow.source.type", "value": "LOCAL"}, )"
-                           R"({"key": "mlflow.runName", "value": "ppo-replay"}], )"
-                           R"("run_name": "ppo-replay"})");
+  Reply run =
+      PostJson("runs/create", R"({"experiment_id": ")" + experiment_id +
+                                  R"(", "user_id": "alice", "start_time": 1700000000123, "tags": [)"
+                                  R"({"key": "mlflow.user", "value": "alice"}, )"
+                                  R"({"key": "mlflow.source.name", "value": "train.py"}, )"
+                                  R"({"key": "mlflow.source.type", "value": "LOCAL"}, )"
+                                  R"({"key": "mlflow.runName", "value": "ppo-replay"}], )"
+                                  R"("run_name": "ppo-replay"})");
   ASSERT_EQ(run.status, 200) << run.text;
   const Json& info = run.body["run"]["info"];
   const std::string run_id = info["run_id"];
@@ -98,37 +98,42 @@ TEST_F(MlflowReplayTest, FluentClientSessionRoundTrips) {
   EXPECT_TRUE(run.body["run"]["data"]["tags"].is_array());
 
   // --- mlflow.log_param("lr", 0.0003): the value is str()-ed by the client ------------------
-  Reply param = PostJson("runs/log-parameter", R"({"run_uuid": ")" + run_id + R"(", "run_id": ")" +
-                                                   run_id + R"(", "key": "lr", "value": "0.0003"})");
+  Reply param =
+      PostJson("runs/log-parameter", R"({"run_uuid": ")" + run_id + R"(", "run_id": ")" + run_id +
+                                         R"(", "key": "lr", "value": "0.0003"})");
   ASSERT_EQ(param.status, 200) << param.text;
   EXPECT_EQ(param.body, Json::object());
 
   // --- mlflow.log_metric("loss", 0.5): timestamp now, step 0 ---------------------------------
-  Reply metric = PostJson("runs/log-metric",
-                          R"({"run_uuid": ")" + run_id + R"(", "run_id": ")" + run_id +
-                              R"(", "key": "loss", "value": 0.5, "timestamp": 1700000000200, "step": 0})");
+  Reply metric =
+      PostJson("runs/log-metric",
+               R"({"run_uuid": ")" + run_id + R"(", "run_id": ")" + run_id +
+                   R"(", "key": "loss", "value": 0.5, "timestamp": 1700000000200, "step": 0})");
   ASSERT_EQ(metric.status, 200) << metric.text;
   EXPECT_EQ(metric.body, Json::object());
 
   // --- mlflow.log_metrics({...}, step=1): one LogBatch, empty params/tags left out -----------
-  Reply metrics = PostJson("runs/log-batch",
-                           R"({"run_id": ")" + run_id + R"(", "metrics": [)"
-                           R"({"key": "reward", "value": 12.5, "timestamp": 1700000000300, "step": 1}, )"
-                           R"({"key": "blocking", "value": 0.02, "timestamp": 1700000000300, "step": 1}]})");
+  Reply metrics = PostJson(
+      "runs/log-batch",
+      R"({"run_id": ")" + run_id +
+          R"(", "metrics": [)"
+          R"({"key": "reward", "value": 12.5, "timestamp": 1700000000300, "step": 1}, )"
+          R"({"key": "blocking", "value": 0.02, "timestamp": 1700000000300, "step": 1}]})");
   ASSERT_EQ(metrics.status, 200) << metrics.text;
   EXPECT_EQ(metrics.body, Json::object());
 
   // --- mlflow.set_tags({...}): LogBatch with tags only ---------------------------------------
-  Reply tags = PostJson("runs/log-batch", R"({"run_id": ")" + run_id + R"(", "tags": [)"
-                                          R"({"key": "topology", "value": "nsfnet"}, )"
-                                          R"({"key": "use_case", "value": "rmsa"}]})");
+  Reply tags = PostJson("runs/log-batch", R"({"run_id": ")" + run_id +
+                                              R"(", "tags": [)"
+                                              R"({"key": "topology", "value": "nsfnet"}, )"
+                                              R"({"key": "use_case", "value": "rmsa"}]})");
   ASSERT_EQ(tags.status, 200) << tags.text;
   EXPECT_EQ(tags.body, Json::object());
 
   // --- mlflow.end_run(): set_terminated -> UpdateRun (run_name unset, so absent) -------------
-  Reply ended = PostJson("runs/update", R"({"run_uuid": ")" + run_id + R"(", "run_id": ")" +
-                                            run_id +
-                                            R"(", "status": "FINISHED", "end_time": 1700000000400})");
+  Reply ended =
+      PostJson("runs/update", R"({"run_uuid": ")" + run_id + R"(", "run_id": ")" + run_id +
+                                  R"(", "status": "FINISHED", "end_time": 1700000000400})");
   ASSERT_EQ(ended.status, 200) << ended.text;
   EXPECT_EQ(ended.body["run_info"]["run_id"], run_id);
   EXPECT_EQ(ended.body["run_info"]["status"], "FINISHED");
@@ -187,8 +192,9 @@ TEST_F(MlflowReplayTest, OlderClientsSendingInt64AsStringsAreUnderstood) {
   ASSERT_EQ(run.status, 200) << run.text;
   EXPECT_EQ(run.body["run"]["info"]["start_time"], 1700000000000);
   const std::string run_id = run.body["run"]["info"]["run_id"];
-  Reply metric = PostJson("runs/log-metric", R"({"run_id": ")" + run_id +
-                                                 R"(", "key": "m", "value": 1.5, "timestamp": "5", "step": "3"})");
+  Reply metric = PostJson("runs/log-metric",
+                          R"({"run_id": ")" + run_id +
+                              R"(", "key": "m", "value": 1.5, "timestamp": "5", "step": "3"})");
   EXPECT_EQ(metric.status, 200) << metric.text;
 }
 

@@ -56,10 +56,10 @@ TEST(SearchFilterTest, EscapedQuotesInStrings) {
 }
 
 TEST(SearchFilterTest, RejectsMalformedFiltersWithInvalidParameterValue) {
-  for (const char* bad : {"metrics.loss", "metrics.loss <", "metrics.loss < abc",
-                          "params.x = 'unterminated", "metrics.a < 1 OR metrics.b < 2",
-                          "metrics.a < 1 metrics.b < 2", "params.x ~ 'y'", "status IN 'x'",
-                          "metrics. < 1", "metrics.a < 1e999"}) {
+  for (const char* bad :
+       {"metrics.loss", "metrics.loss <", "metrics.loss < abc", "params.x = 'unterminated",
+        "metrics.a < 1 OR metrics.b < 2", "metrics.a < 1 metrics.b < 2", "params.x ~ 'y'",
+        "status IN 'x'", "metrics. < 1", "metrics.a < 1e999"}) {
     try {
       ParseFilter(bad);
       ADD_FAILURE() << "accepted: " << bad;

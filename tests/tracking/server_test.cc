@@ -49,8 +49,8 @@ TEST_F(ServerTest, ExperimentsCreateGetByNameSearch) {
   EXPECT_EQ(dflt.body["experiment"]["name"], "Default");
 
   // Search: POST with JSON and GET with a query string.
-  Reply search = Post(Api("experiments/search"),
-                      {{"max_results", 10}, {"filter", "name LIKE 'rmsa%'"}});
+  Reply search =
+      Post(Api("experiments/search"), {{"max_results", 10}, {"filter", "name LIKE 'rmsa%'"}});
   ASSERT_EQ(search.status, 200) << search.text;
   ASSERT_EQ(search.body["experiments"].size(), 1u);
   Reply search_get = Get(Api("experiments/search"), {{"max_results", "1"}});
@@ -80,19 +80,19 @@ TEST_F(ServerTest, ExperimentLifecycleEndpoints) {
   Reply del = Post(Api("experiments/delete"), {{"experiment_id", id}});
   EXPECT_EQ(del.status, 200);
   EXPECT_EQ(del.body, Json::object());
-  EXPECT_EQ(Get(Api("experiments/get"), {{"experiment_id", id}}).body["experiment"]
-                ["lifecycle_stage"],
-            "deleted");
+  EXPECT_EQ(
+      Get(Api("experiments/get"), {{"experiment_id", id}}).body["experiment"]["lifecycle_stage"],
+      "deleted");
   EXPECT_EQ(Post(Api("experiments/restore"), {{"experiment_id", id}}).status, 200);
 }
 
 TEST_F(ServerTest, RunsCreateGetUpdateLogAndSearch) {
-  Reply created = Post(Api("runs/create"),
-                       {{"experiment_id", "0"},
-                        {"user_id", "alice"},
-                        {"run_name", "ppo-1"},
-                        {"start_time", 1700000000000},
-                        {"tags", {{{"key", "mlflow.source.name"}, {"value", "train"}}}}});
+  Reply created =
+      Post(Api("runs/create"), {{"experiment_id", "0"},
+                                {"user_id", "alice"},
+                                {"run_name", "ppo-1"},
+                                {"start_time", 1700000000000},
+                                {"tags", {{{"key", "mlflow.source.name"}, {"value", "train"}}}}});
   ASSERT_EQ(created.status, 200) << created.text;
   const Json& info = created.body["run"]["info"];
   const std::string run_id = info["run_id"];
@@ -155,8 +155,8 @@ TEST_F(ServerTest, RunsCreateGetUpdateLogAndSearch) {
                      {"page_token", paged.body["next_page_token"].get<std::string>()}});
   EXPECT_EQ(page2.body["metrics"][0]["value"], 0.25);
 
-  Reply updated = Post(Api("runs/update"),
-                       {{"run_id", run_id}, {"status", "FINISHED"}, {"end_time", 99}});
+  Reply updated =
+      Post(Api("runs/update"), {{"run_id", run_id}, {"status", "FINISHED"}, {"end_time", 99}});
   ASSERT_EQ(updated.status, 200) << updated.text;
   EXPECT_EQ(updated.body["run_info"]["status"], "FINISHED");
   EXPECT_EQ(updated.body["run_info"]["end_time"], 99);
@@ -184,8 +184,8 @@ TEST_F(ServerTest, RunErrorsUseMlflowCodes) {
   ExpectError(Post(Api("runs/create"), {{"experiment_id", "77"}}), 404, "RESOURCE_DOES_NOT_EXIST");
   ExpectError(Post(Api("runs/create"), {{"experiment_id", "0"}, {"start_time", "soon"}}), 400,
               "INVALID_PARAMETER_VALUE");
-  ExpectError(Post(Api("runs/log-metric"), {{"run_id", unknown}, {"key", "m"}, {"value", 1}}),
-              404, "RESOURCE_DOES_NOT_EXIST");
+  ExpectError(Post(Api("runs/log-metric"), {{"run_id", unknown}, {"key", "m"}, {"value", 1}}), 404,
+              "RESOURCE_DOES_NOT_EXIST");
   ExpectError(Post(Api("runs/log-metric"), {{"run_id", run_id}, {"key", "m"}}), 400,
               "INVALID_PARAMETER_VALUE");  // no value
   ExpectError(Post(Api("runs/log-metric"), {{"run_id", run_id}, {"key", "m"}, {"value", "big"}}),
@@ -244,7 +244,8 @@ TEST_F(ServerTest, LogBatchLimitsAreMlflows) {
   auto metrics = [](int n) {
     Json a = Json::array();
     for (int i = 0; i < n; ++i)
-      a.push_back({{"key", "m" + std::to_string(i % 7)}, {"value", i}, {"timestamp", 1}, {"step", i}});
+      a.push_back(
+          {{"key", "m" + std::to_string(i % 7)}, {"value", i}, {"timestamp", 1}, {"step", i}});
     return a;
   };
   auto params = [](int n) {
@@ -301,7 +302,8 @@ TEST_F(ServerTest, ArtifactsUploadListDownload) {
   EXPECT_EQ(sub.body["files"][0]["path"], "model/policy.pt");
   EXPECT_EQ(sub.body["files"][0]["file_size"], static_cast<int64_t>(bytes.size()));
 
-  auto down = client_->Get("/get-artifact", {{"run_id", run_id}, {"path", "model/policy.pt"}}, httplib::Headers{});
+  auto down = client_->Get("/get-artifact", {{"run_id", run_id}, {"path", "model/policy.pt"}},
+                           httplib::Headers{});
   ASSERT_TRUE(down);
   EXPECT_EQ(down->status, 200);
   EXPECT_EQ(down->body, bytes);
@@ -310,8 +312,9 @@ TEST_F(ServerTest, ArtifactsUploadListDownload) {
       ("/api/2.0/mlflow-artifacts/artifacts/0/" + run_id + "/artifacts/model/policy.pt").c_str());
   ASSERT_TRUE(proxied);
   EXPECT_EQ(proxied->body, bytes);
-  auto mlflow_list = client_->Get("/api/2.0/mlflow-artifacts/artifacts",
-                                  {{"path", "0/" + run_id + "/artifacts/model"}}, httplib::Headers{});
+  auto mlflow_list =
+      client_->Get("/api/2.0/mlflow-artifacts/artifacts",
+                   {{"path", "0/" + run_id + "/artifacts/model"}}, httplib::Headers{});
   ASSERT_TRUE(mlflow_list);
   EXPECT_EQ(Json::parse(mlflow_list->body)["files"][0]["path"], "policy.pt");
 
@@ -319,9 +322,9 @@ TEST_F(ServerTest, ArtifactsUploadListDownload) {
               "RESOURCE_DOES_NOT_EXIST");
   ExpectError(Get("/get-artifact", {{"run_id", run_id}, {"path", "../../etc/passwd"}}), 400,
               "INVALID_PARAMETER_VALUE");
-  auto wrong_exp = client_->Put(
-      ("/api/2.0/mlflow-artifacts/artifacts/5/" + run_id + "/artifacts/x").c_str(), "x",
-      "application/octet-stream");
+  auto wrong_exp =
+      client_->Put(("/api/2.0/mlflow-artifacts/artifacts/5/" + run_id + "/artifacts/x").c_str(),
+                   "x", "application/octet-stream");
   EXPECT_EQ(wrong_exp->status, 404);
 }
 
@@ -334,9 +337,9 @@ TEST_F(ServerTest, ModelRegistryEndpoints) {
   ExpectError(Post(Api("registered-models/create"), {{"name", "rmsa-nsfnet"}}), 400,
               "RESOURCE_ALREADY_EXISTS");
 
-  Reply v1 = Post(Api("model-versions/create"),
-                  {{"name", "rmsa-nsfnet"}, {"source", "runs:/" + run_id + "/policy"},
-                   {"run_id", run_id}});
+  Reply v1 = Post(
+      Api("model-versions/create"),
+      {{"name", "rmsa-nsfnet"}, {"source", "runs:/" + run_id + "/policy"}, {"run_id", run_id}});
   ASSERT_EQ(v1.status, 200) << v1.text;
   const Json& mv = v1.body["model_version"];
   EXPECT_EQ(mv["version"], "1");  // a string, as in MLflow
@@ -349,11 +352,11 @@ TEST_F(ServerTest, ModelRegistryEndpoints) {
   EXPECT_EQ(Get(Api("model-versions/get"), {{"name", "rmsa-nsfnet"}, {"version", "2"}})
                 .body["model_version"]["source"],
             "s2");
-  Reply stage = Post(Api("model-versions/transition-stage"),
-                     {{"name", "rmsa-nsfnet"},
-                      {"version", "1"},
-                      {"stage", "production"},
-                      {"archive_existing_versions", false}});
+  Reply stage =
+      Post(Api("model-versions/transition-stage"), {{"name", "rmsa-nsfnet"},
+                                                    {"version", "1"},
+                                                    {"stage", "production"},
+                                                    {"archive_existing_versions", false}});
   ASSERT_EQ(stage.status, 200) << stage.text;
   EXPECT_EQ(stage.body["model_version"]["current_stage"], "Production");
   ExpectError(Post(Api("model-versions/transition-stage"),
@@ -366,7 +369,8 @@ TEST_F(ServerTest, ModelRegistryEndpoints) {
             Json::object());
   Post(Api("registered-models/alias"),
        {{"name", "rmsa-nsfnet"}, {"alias", "champion"}, {"version", "2"}});
-  Reply by_alias = Get(Api("registered-models/alias"), {{"name", "rmsa-nsfnet"}, {"alias", "champion"}});
+  Reply by_alias =
+      Get(Api("registered-models/alias"), {{"name", "rmsa-nsfnet"}, {"alias", "champion"}});
   ASSERT_EQ(by_alias.status, 200) << by_alias.text;
   EXPECT_EQ(by_alias.body["model_version"]["version"], "2");
   EXPECT_EQ(by_alias.body["model_version"]["aliases"], Json::array({"champion"}));
@@ -425,13 +429,18 @@ TEST_F(ServerTest, EpisodesCompareAndDownsampledHistories) {
   const std::string run_id = CreateRun();
   Json episodes = Json::array();
   for (int i = 0; i < 2000; ++i)
-    episodes.push_back({{"episode", i}, {"reward", i % 10}, {"length", 100}, {"blocking", 0.01},
-                        {"energy", 5.0}, {"extra", {{"hops", 3}}}});
-  Reply logged = Post("/api/eonops/runs/log-episodes", {{"run_id", run_id}, {"episodes", episodes}});
+    episodes.push_back({{"episode", i},
+                        {"reward", i % 10},
+                        {"length", 100},
+                        {"blocking", 0.01},
+                        {"energy", 5.0},
+                        {"extra", {{"hops", 3}}}});
+  Reply logged =
+      Post("/api/eonops/runs/log-episodes", {{"run_id", run_id}, {"episodes", episodes}});
   ASSERT_EQ(logged.status, 200) << logged.text;
-  ExpectError(Post("/api/eonops/runs/log-episodes",
-                   {{"run_id", run_id}, {"episodes", {{{"reward", 1}}}}}),
-              400, "INVALID_PARAMETER_VALUE");  // no episode number
+  ExpectError(
+      Post("/api/eonops/runs/log-episodes", {{"run_id", run_id}, {"episodes", {{{"reward", 1}}}}}),
+      400, "INVALID_PARAMETER_VALUE");  // no episode number
 
   Reply got = Get("/api/eonops/runs/episodes",
                   {{"run_id", run_id}, {"from_episode", "1990"}, {"max_results", "100"}});
@@ -445,10 +454,11 @@ TEST_F(ServerTest, EpisodesCompareAndDownsampledHistories) {
   Post(Api("runs/log-batch"), {{"run_id", run_id}, {"metrics", batch}});
   Post(Api("runs/log-batch"),
        {{"run_id", run_id},
-        {"metrics", {{{"key", "blocking@load=200"}, {"value", 0.01}, {"timestamp", 1}},
-                     {{"key", "blocking@load=100"}, {"value", 0.001}, {"timestamp", 1}},
-                     {{"key", "blocking@load=200/ksp-ff"}, {"value", 0.03}, {"timestamp", 1}},
-                     {{"key", "blocking_vs_load/100/ksp-ff"}, {"value", 0.004}, {"timestamp", 1}}}},
+        {"metrics",
+         {{{"key", "blocking@load=200"}, {"value", 0.01}, {"timestamp", 1}},
+          {{"key", "blocking@load=100"}, {"value", 0.001}, {"timestamp", 1}},
+          {{"key", "blocking@load=200/ksp-ff"}, {"value", 0.03}, {"timestamp", 1}},
+          {{"key", "blocking_vs_load/100/ksp-ff"}, {"value", 0.004}, {"timestamp", 1}}}},
         {"params", {{{"key", "algo"}, {"value", "ppo"}}}}});
 
   Reply ds = Get("/api/eonops/metrics/get-history-downsampled",
@@ -551,12 +561,13 @@ TEST_F(AuthTest, WritesNeedATokenReadsStayOpen) {
   std::string run_id =
       Post(Api("runs/create"), {{"experiment_id", "0"}}, Bearer("0123456789abcdef0123"))
           .body["run"]["info"]["run_id"];
-  auto put = client_->Put(("/api/2.0/mlflow-artifacts/artifacts/0/" + run_id + "/artifacts/f")
-                              .c_str(),
-                          "x", "text/plain");
+  auto put =
+      client_->Put(("/api/2.0/mlflow-artifacts/artifacts/0/" + run_id + "/artifacts/f").c_str(),
+                   "x", "text/plain");
   EXPECT_EQ(put->status, 401);
-  ExpectError(Post("/api/eonops/runs/log-episodes", {{"run_id", run_id}, {"episodes", Json::array()}}),
-              401, "UNAUTHENTICATED");
+  ExpectError(
+      Post("/api/eonops/runs/log-episodes", {{"run_id", run_id}, {"episodes", Json::array()}}), 401,
+      "UNAUTHENTICATED");
 }
 
 TEST_F(AuthTest, AliasMovesRecordTheTokenHolder) {

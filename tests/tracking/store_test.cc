@@ -146,14 +146,12 @@ TEST_F(StoreTest, ParamsAreWriteOnce) {
   std::string id = NewRun();
   store_.LogParam(id, "lr", "3e-4");
   store_.LogParam(id, "lr", "3e-4");  // same value: fine (a retried request)
-  EXPECT_EQ(CodeOf([&] { store_.LogParam(id, "lr", "1e-3"); }),
-            ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(CodeOf([&] { store_.LogParam(id, "lr", "1e-3"); }), ErrorCode::kInvalidParameterValue);
   tracking::Run run = store_.GetRun(id);
   ASSERT_EQ(run.data.params.size(), 1u);
   EXPECT_EQ(run.data.params[0], (Param{"lr", "3e-4"}));
   EXPECT_EQ(CodeOf([&] { store_.LogParam(id, "", "x"); }), ErrorCode::kInvalidParameterValue);
-  EXPECT_EQ(CodeOf([&] { store_.LogParam(id, "../etc", "x"); }),
-            ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(CodeOf([&] { store_.LogParam(id, "../etc", "x"); }), ErrorCode::kInvalidParameterValue);
   EXPECT_EQ(CodeOf([&] { store_.LogParam(id, "k", std::string(6001, 'x')); }),
             ErrorCode::kInvalidParameterValue);
 }
@@ -236,8 +234,7 @@ TEST_F(StoreTest, LogBatchEnforcesLimitsAndIsAllOrNothing) {
   EXPECT_EQ(CodeOf([&] { store_.LogBatch(id, {}, params, {}); }),
             ErrorCode::kInvalidParameterValue);
   std::vector<Tag> tags(101, Tag{"t", "v"});
-  EXPECT_EQ(CodeOf([&] { store_.LogBatch(id, {}, {}, tags); }),
-            ErrorCode::kInvalidParameterValue);
+  EXPECT_EQ(CodeOf([&] { store_.LogBatch(id, {}, {}, tags); }), ErrorCode::kInvalidParameterValue);
   // 950 metrics + 100 params: each within its limit, 1050 in total.
   params.pop_back();
   std::vector<Metric> many(950, Metric{"m", 1.0, 1, 0});
@@ -319,8 +316,8 @@ class SearchRunsTest : public StoreTest {
 };
 
 TEST_F(SearchRunsTest, DefaultOrderIsNewestFirst) {
-  EXPECT_EQ(Names(""), (std::vector<std::string>{"run-5", "run-4", "run-3", "run-2", "run-1",
-                                                 "run-0"}));
+  EXPECT_EQ(Names(""),
+            (std::vector<std::string>{"run-5", "run-4", "run-3", "run-2", "run-1", "run-0"}));
 }
 
 TEST_F(SearchRunsTest, FiltersOnMetricsParamsTagsAndAttributes) {
@@ -486,8 +483,8 @@ TEST_F(StoreTest, ArtifactsAreContentHashedDedupedAndListed) {
 
 TEST_F(StoreTest, RegistryVersionsStagesAliasesAndAuditTrail) {
   std::string run = NewRun();
-  RegisteredModel m = store_.CreateRegisteredModel("rmsa-nsfnet", "RMSA on NSFNET",
-                                                   {{"use_case", "rmsa"}});
+  RegisteredModel m =
+      store_.CreateRegisteredModel("rmsa-nsfnet", "RMSA on NSFNET", {{"use_case", "rmsa"}});
   EXPECT_EQ(m.name, "rmsa-nsfnet");
   EXPECT_EQ(CodeOf([&] { store_.CreateRegisteredModel("rmsa-nsfnet"); }),
             ErrorCode::kResourceAlreadyExists);
@@ -597,9 +594,7 @@ TEST(StoreMigrationTest, UpgradesAnOldDatabaseInPlaceKeepingItsData) {
 TEST(StoreMigrationTest, RefusesADatabaseFromANewerBinary) {
   TempDir dir;
   StoreOptions o = OptionsIn(dir);
-  {
-    TrackingStore store(o);
-  }
+  { TrackingStore store(o); }
   {
     Connection db(o.db_path, {});
     db.Exec("INSERT INTO schema_version VALUES(99, 0, 'from the future')");

@@ -21,7 +21,8 @@ using Json = nlohmann::json;
 class TempDir {
  public:
   TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "eonops-tracking-XXXXXX").string();
+    std::string templ =
+        (std::filesystem::temp_directory_path() / "eonops-tracking-XXXXXX").string();
     if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
     path_ = templ;
   }

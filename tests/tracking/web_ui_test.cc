@@ -29,8 +29,8 @@ std::string Element(const std::string& dom, const std::string& open, const std::
 // The text of the cell `data-key="<key>"` inside `html`.
 std::string Cell(const std::string& html, const std::string& key) {
   std::smatch m;
-  std::regex re("data-key=\"" + std::regex_replace(key, std::regex(R"([.^$|()\[\]{}*+?\\])"),
-                                                   R"(\$&)") +
+  std::regex re("data-key=\"" +
+                std::regex_replace(key, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
                 "\"[^>]*>([^<]*)<");
   if (!std::regex_search(html, m, re)) return "<missing>";
   return m[1];
@@ -67,15 +67,14 @@ class WebUiTest : public ::testing::Test {
       std::vector<Metric> metrics = {{"reward", runs_[i].reward, 1, 500},
                                      {"blocking", runs_[i].blocking, 1, 500}};
       for (int load : {100, 200, 300}) {
-        metrics.push_back({"blocking@load=" + std::to_string(load),
-                           runs_[i].blocking * load / 200.0, 1, 0});
-        metrics.push_back({"blocking@load=" + std::to_string(load) + "/ksp-ff",
-                           0.02 * load / 200.0, 1, 0});
+        metrics.push_back(
+            {"blocking@load=" + std::to_string(load), runs_[i].blocking * load / 200.0, 1, 0});
+        metrics.push_back(
+            {"blocking@load=" + std::to_string(load) + "/ksp-ff", 0.02 * load / 200.0, 1, 0});
       }
-      store_->LogBatch(runs_[i].id, metrics,
-                       {{"algo", runs_[i].algo}, {"topology", "nsfnet"},
-                        {"seed", std::to_string(i + 1)}},
-                       {});
+      store_->LogBatch(
+          runs_[i].id, metrics,
+          {{"algo", runs_[i].algo}, {"topology", "nsfnet"}, {"seed", std::to_string(i + 1)}}, {});
       std::vector<Episode> eps;
       for (int e = 0; e < 500; ++e) {
         Episode ep;
