@@ -11,11 +11,11 @@
 // or Polyak-averaged after every update (tau < 1). Exploration (epsilon) belongs to the trainer.
 #pragma once
 
+#include <torch/optim/adam.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
-
-#include <torch/optim/adam.h>
 
 #include "agents/model.h"
 #include "agents/options.h"

@@ -25,7 +25,7 @@ using ActionFn = std::function<int(const float* observation, const uint8_t* mask
 
 struct EvaluationOptions {
   int episodes = 10;
-  uint64_t seed = 1000;                    // episode k is Reset with seed + k
+  uint64_t seed = 1000;                      // episode k is Reset with seed + k
   int64_t max_steps_per_episode = 10000000;  // guard against an env that never ends
 };
 

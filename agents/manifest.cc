@@ -40,8 +40,8 @@ void SetEnvSpec(const twin::EnvSpec& spec, Manifest* m) {
 json ToJson(const Manifest& m) {
   json layout = json::array();
   for (const auto& f : m.observation_layout) {
-    layout.push_back({{"name", f.name}, {"offset", f.offset}, {"size", f.size},
-                      {"description", f.description}});
+    layout.push_back(
+        {{"name", f.name}, {"offset", f.offset}, {"size", f.size}, {"description", f.description}});
   }
   json j;
   j["format_version"] = m.format_version;
@@ -56,8 +56,10 @@ json ToJson(const Manifest& m) {
   j["observation"] = {{"size", m.observation_size}, {"layout", layout}};
   j["action"] = {{"count", m.num_actions}, {"description", m.action_description}};
   j["normalization"] = m.normalization ? m.normalization->ToJson() : json(nullptr);
-  j["training"] = {{"run_id", m.run_id},         {"experiment", m.experiment},
-                   {"steps", m.train_steps},     {"seed", m.seed},
+  j["training"] = {{"run_id", m.run_id},
+                   {"experiment", m.experiment},
+                   {"steps", m.train_steps},
+                   {"seed", m.seed},
                    {"created_at", m.created_at}};
   j["weights"] = m.weights_file;
   return j;

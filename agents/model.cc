@@ -1,13 +1,13 @@
 #include "agents/model.h"
 
+#include <ATen/Parallel.h>
+#include <torch/nn/init.h>
+#include <torch/utils.h>
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
-
-#include <ATen/Parallel.h>
-#include <torch/nn/init.h>
-#include <torch/utils.h>
 
 #include "agents/policy.h"
 
@@ -24,16 +24,21 @@ void InitLinear(torch::nn::LinearImpl& layer, bool orthogonal, double gain) {
 
 torch::Tensor Activate(const torch::Tensor& x, Activation activation) {
   switch (activation) {
-    case Activation::kTanh: return torch::tanh(x);
-    case Activation::kRelu: return torch::relu(x);
-    case Activation::kElu: return torch::elu(x);
-    case Activation::kLeakyRelu: return torch::leaky_relu(x, 0.01);
+    case Activation::kTanh:
+      return torch::tanh(x);
+    case Activation::kRelu:
+      return torch::relu(x);
+    case Activation::kElu:
+      return torch::elu(x);
+    case Activation::kLeakyRelu:
+      return torch::leaky_relu(x, 0.01);
   }
   return x;
 }
 
 void CheckSizes(int observation_size, int num_actions) {
-  if (observation_size <= 0) throw std::invalid_argument("model: observation_size must be positive");
+  if (observation_size <= 0)
+    throw std::invalid_argument("model: observation_size must be positive");
   if (num_actions <= 0) throw std::invalid_argument("model: num_actions must be positive");
 }
 
@@ -61,9 +66,8 @@ torch::Tensor MlpImpl::forward(torch::Tensor x) {
 
 MaskedCategorical::MaskedCategorical(const torch::Tensor& logits, const torch::Tensor& mask)
     : mask_(mask) {
-  TORCH_CHECK(logits.dim() == 2 && mask.sizes() == logits.sizes(),
-              "MaskedCategorical: logits ", logits.sizes(), " and mask ", mask.sizes(),
-              " must both be [batch, actions]");
+  TORCH_CHECK(logits.dim() == 2 && mask.sizes() == logits.sizes(), "MaskedCategorical: logits ",
+              logits.sizes(), " and mask ", mask.sizes(), " must both be [batch, actions]");
   TORCH_CHECK(mask.scalar_type() == torch::kBool, "MaskedCategorical: mask must be bool");
   // A row with no feasible action has every logit replaced by the same constant: uniform over
   // all actions, no gradient (whatever is chosen is blocked), and sampling may pick any action.
@@ -111,16 +115,14 @@ torch::Tensor MaskedCategorical::LogProb(const torch::Tensor& actions) const {
 torch::Tensor MaskedCategorical::Entropy() const { return -(probs_ * log_probs_).sum(1); }
 
 torch::Tensor MaskedArgmax(const torch::Tensor& values, const torch::Tensor& mask) {
-  return values.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity())
-      .argmax(1);
+  return values.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity()).argmax(1);
 }
 
-ActorCriticImpl::ActorCriticImpl(int observation_size, int num_actions,
-                                 const ModelOptions& options)
+ActorCriticImpl::ActorCriticImpl(int observation_size, int num_actions, const ModelOptions& options)
     : observation_size_(observation_size), num_actions_(num_actions), options_(options) {
   CheckSizes(observation_size, num_actions);
-  actor_ = register_module("actor", Mlp(observation_size, options.hidden_sizes,
-                                        options.activation, options.orthogonal_init));
+  actor_ = register_module("actor", Mlp(observation_size, options.hidden_sizes, options.activation,
+                                        options.orthogonal_init));
   if (!options.shared_trunk) {
     critic_ = register_module("critic", Mlp(observation_size, options.hidden_sizes,
                                             options.activation, options.orthogonal_init));
@@ -150,8 +152,7 @@ ActOutput ActorCriticImpl::Act(const torch::Tensor& observations, const torch::T
 }
 
 EvaluateOutput ActorCriticImpl::Evaluate(const torch::Tensor& observations,
-                                         const torch::Tensor& masks,
-                                         const torch::Tensor& actions) {
+                                         const torch::Tensor& masks, const torch::Tensor& actions) {
   PolicyOutput out = forward(observations);
   MaskedCategorical dist(out.logits, masks);
   return {dist.LogProb(actions), dist.Entropy(), out.value};
@@ -165,8 +166,8 @@ torch::Tensor ActorCriticImpl::Value(const torch::Tensor& observations) {
 QNetworkImpl::QNetworkImpl(int observation_size, int num_actions, const ModelOptions& options)
     : observation_size_(observation_size), num_actions_(num_actions), options_(options) {
   CheckSizes(observation_size, num_actions);
-  trunk_ = register_module("trunk", Mlp(observation_size, options.hidden_sizes,
-                                        options.activation, options.orthogonal_init));
+  trunk_ = register_module("trunk", Mlp(observation_size, options.hidden_sizes, options.activation,
+                                        options.orthogonal_init));
   const int width = trunk_->out_features();
   if (options.dueling) {
     value_head_ = register_module("value_head", torch::nn::Linear(width, 1));
@@ -213,8 +214,7 @@ torch::Tensor FloatTensor(const float* data, int64_t rows, int64_t cols) {
 }
 
 torch::Tensor MaskTensor(const uint8_t* data, int64_t rows, int64_t cols) {
-  return torch::from_blob(const_cast<uint8_t*>(data), {rows, cols}, torch::kUInt8)
-      .to(torch::kBool);
+  return torch::from_blob(const_cast<uint8_t*>(data), {rows, cols}, torch::kUInt8).to(torch::kBool);
 }
 
 // Declared in policy.h: process-wide torch settings for torch-free callers.

@@ -12,13 +12,13 @@
 // the entropy or in any gradient.
 #pragma once
 
-#include <cstdint>
-#include <vector>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
 
 #include "agents/options.h"
 #include "agents/random.h"
@@ -57,7 +57,7 @@ class MaskedCategorical {
   // Greedy: the most probable feasible action. [B] int64.
   torch::Tensor Mode() const;
   torch::Tensor LogProb(const torch::Tensor& actions) const;  // [B]
-  torch::Tensor Entropy() const;                               // [B], >= 0, finite
+  torch::Tensor Entropy() const;                              // [B], >= 0, finite
   const torch::Tensor& probs() const { return probs_; }
   const torch::Tensor& log_probs() const { return log_probs_; }
 
@@ -125,9 +125,9 @@ class QNetworkImpl : public torch::nn::Module {
   int num_actions() const { return num_actions_; }
   const ModelOptions& options() const { return options_; }
   const Mlp& trunk() const { return trunk_; }
-  const torch::nn::Linear& value_head() const { return value_head_; }      // dueling
+  const torch::nn::Linear& value_head() const { return value_head_; }          // dueling
   const torch::nn::Linear& advantage_head() const { return advantage_head_; }  // dueling
-  const torch::nn::Linear& q_head() const { return q_head_; }              // plain
+  const torch::nn::Linear& q_head() const { return q_head_; }                  // plain
 
  private:
   int observation_size_, num_actions_;

@@ -51,7 +51,8 @@ void RunningNormalizer::Update(const float* batch, int rows) {
 }
 
 void RunningNormalizer::Merge(const RunningNormalizer& other) {
-  if (other.size() != size()) throw std::invalid_argument("RunningNormalizer::Merge: size mismatch");
+  if (other.size() != size())
+    throw std::invalid_argument("RunningNormalizer::Merge: size mismatch");
   if (other.count_ == 0) return;
   const double total = count_ + other.count_;
   for (size_t i = 0; i < mean_.size(); ++i) {
@@ -86,8 +87,8 @@ void RunningNormalizer::Normalize(const float* in, float* out, int rows) const {
 }
 
 nlohmann::json RunningNormalizer::ToJson() const {
-  return {{"count", count_}, {"mean", mean_}, {"m2", m2_}, {"variance", Variance()},
-          {"clip", clip_}, {"epsilon", kEpsilon}};
+  return {{"count", count_},        {"mean", mean_}, {"m2", m2_},
+          {"variance", Variance()}, {"clip", clip_}, {"epsilon", kEpsilon}};
 }
 
 RunningNormalizer RunningNormalizer::FromJson(const nlohmann::json& j, const std::string& source) {
@@ -98,8 +99,10 @@ RunningNormalizer RunningNormalizer::FromJson(const nlohmann::json& j, const std
   for (const char* key : {"count", "mean", "m2", "clip"}) {
     if (!j.contains(key)) fail(key, "missing");
   }
-  if (!j["count"].is_number() || j["count"].get<double>() < 0) fail("count", "must be a number >= 0");
-  if (!j["clip"].is_number() || !(j["clip"].get<double>() > 0)) fail("clip", "must be a positive number");
+  if (!j["count"].is_number() || j["count"].get<double>() < 0)
+    fail("count", "must be a number >= 0");
+  if (!j["clip"].is_number() || !(j["clip"].get<double>() > 0))
+    fail("clip", "must be a positive number");
   for (const char* key : {"mean", "m2"}) {
     if (!j[key].is_array() || j[key].empty()) fail(key, "must be a non-empty array of numbers");
     for (const auto& v : j[key]) {

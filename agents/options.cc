@@ -1,9 +1,9 @@
 #include "agents/options.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -15,17 +15,19 @@ using nlohmann::json;
 
 std::string ToString(Activation activation) {
   switch (activation) {
-    case Activation::kTanh: return "tanh";
-    case Activation::kRelu: return "relu";
-    case Activation::kElu: return "elu";
-    case Activation::kLeakyRelu: return "leaky_relu";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kElu:
+      return "elu";
+    case Activation::kLeakyRelu:
+      return "leaky_relu";
   }
   return "?";
 }
 
-std::string ToString(Algorithm algorithm) {
-  return algorithm == Algorithm::kPpo ? "ppo" : "dqn";
-}
+std::string ToString(Algorithm algorithm) { return algorithm == Algorithm::kPpo ? "ppo" : "dqn"; }
 
 namespace {
 
@@ -52,7 +54,9 @@ class ObjectReader {
  public:
   ObjectReader(const json& j, std::string source, std::string prefix)
       : j_(j), source_(std::move(source)), prefix_(std::move(prefix)) {
-    if (!j_.is_object()) Fail(prefix_.empty() ? "(top level)" : prefix_, "must be an object, got " + std::string(TypeName(j_)));
+    if (!j_.is_object())
+      Fail(prefix_.empty() ? "(top level)" : prefix_,
+           "must be an object, got " + std::string(TypeName(j_)));
   }
 
   [[noreturn]] void Fail(const std::string& key, const std::string& reason) const {
@@ -69,7 +73,8 @@ class ObjectReader {
 
   void Read(const std::string& key, bool* out) {
     if (const json* v = Find(key)) {
-      if (!v->is_boolean()) Fail(Path(key), "must be true or false, got " + std::string(TypeName(*v)));
+      if (!v->is_boolean())
+        Fail(Path(key), "must be true or false, got " + std::string(TypeName(*v)));
       *out = v->get<bool>();
     }
   }
@@ -83,10 +88,14 @@ class ObjectReader {
     if (const json* v = Find(key)) *out = static_cast<float>(Number(key, *v));
   }
   void Read(const std::string& key, int* out) {
-    if (const json* v = Find(key)) *out = static_cast<int>(Integer(key, *v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+    if (const json* v = Find(key))
+      *out = static_cast<int>(
+          Integer(key, *v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
   }
   void Read(const std::string& key, int64_t* out) {
-    if (const json* v = Find(key)) *out = Integer(key, *v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+    if (const json* v = Find(key))
+      *out = Integer(key, *v, std::numeric_limits<int64_t>::min(),
+                     std::numeric_limits<int64_t>::max());
   }
   void Read(const std::string& key, uint64_t* out) {
     if (const json* v = Find(key)) {
@@ -99,7 +108,8 @@ class ObjectReader {
   }
   void Read(const std::string& key, std::vector<int>* out) {
     if (const json* v = Find(key)) {
-      if (!v->is_array()) Fail(Path(key), "must be an array of integers, got " + std::string(TypeName(*v)));
+      if (!v->is_array())
+        Fail(Path(key), "must be an array of integers, got " + std::string(TypeName(*v)));
       out->clear();
       for (const json& e : *v) out->push_back(static_cast<int>(Integer(key, e, 1, 1 << 20)));
     }
@@ -124,7 +134,8 @@ class ObjectReader {
   // A sub-object (it must be an object if present).
   const json* Section(const std::string& key) {
     const json* v = Find(key);
-    if (v && !v->is_object()) Fail(Path(key), "must be an object, got " + std::string(TypeName(*v)));
+    if (v && !v->is_object())
+      Fail(Path(key), "must be an object, got " + std::string(TypeName(*v)));
     return v;
   }
   const std::string& source() const { return source_; }
@@ -139,7 +150,8 @@ class ObjectReader {
   int64_t Integer(const std::string& key, const json& v, int64_t lo, int64_t hi) const {
     int64_t value = 0;
     if (v.is_number_integer()) {
-      if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      if (v.is_number_unsigned() &&
+          v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         Fail(Path(key), "is out of range");
       }
       value = v.get<int64_t>();
@@ -147,10 +159,12 @@ class ObjectReader {
                std::fabs(v.get<double>()) < 9e15) {
       value = static_cast<int64_t>(v.get<double>());  // 1e6 is a fine way to write a step count
     } else {
-      Fail(Path(key), "must be an integer, got " + (v.is_number() ? v.dump() : std::string(TypeName(v))));
+      Fail(Path(key),
+           "must be an integer, got " + (v.is_number() ? v.dump() : std::string(TypeName(v))));
     }
     if (value < lo || value > hi) {
-      Fail(Path(key), "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(value));
+      Fail(Path(key), "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                          std::to_string(value));
     }
     return value;
   }
@@ -164,8 +178,10 @@ void Check(bool ok, const std::string& source, const std::string& key, const std
   if (!ok) throw ConfigError(source + ": " + key + ": " + reason);
 }
 
-Activation ParseActivation(const std::string& s, const std::string& source, const std::string& key) {
-  for (Activation a : {Activation::kTanh, Activation::kRelu, Activation::kElu, Activation::kLeakyRelu}) {
+Activation ParseActivation(const std::string& s, const std::string& source,
+                           const std::string& key) {
+  for (Activation a :
+       {Activation::kTanh, Activation::kRelu, Activation::kElu, Activation::kLeakyRelu}) {
     if (s == ToString(a)) return a;
   }
   throw ConfigError(source + ": " + key + ": unknown activation '" + s +
@@ -245,7 +261,8 @@ void ReadDqn(ObjectReader& r, DqnOptions* d) {
   Check(d->gradient_steps > 0, s, r.Path("gradient_steps"), "must be positive");
   Check(d->target_update_interval > 0, s, r.Path("target_update_interval"), "must be positive");
   Check(d->tau > 0 && d->tau <= 1, s, r.Path("tau"), "must be in (0, 1]");
-  Check(d->epsilon_start >= 0 && d->epsilon_start <= 1, s, r.Path("epsilon_start"), "must be in [0, 1]");
+  Check(d->epsilon_start >= 0 && d->epsilon_start <= 1, s, r.Path("epsilon_start"),
+        "must be in [0, 1]");
   Check(d->epsilon_end >= 0 && d->epsilon_end <= 1, s, r.Path("epsilon_end"), "must be in [0, 1]");
   Check(d->exploration_fraction >= 0 && d->exploration_fraction <= 1, s,
         r.Path("exploration_fraction"), "must be in [0, 1]");
@@ -358,8 +375,10 @@ ExperimentConfig LoadExperimentConfig(const std::string& path) {
 }
 
 json ToJson(const ModelOptions& m) {
-  return {{"hidden_sizes", m.hidden_sizes},     {"activation", ToString(m.activation)},
-          {"shared_trunk", m.shared_trunk},     {"dueling", m.dueling},
+  return {{"hidden_sizes", m.hidden_sizes},
+          {"activation", ToString(m.activation)},
+          {"shared_trunk", m.shared_trunk},
+          {"dueling", m.dueling},
           {"orthogonal_init", m.orthogonal_init}};
 }
 
@@ -422,7 +441,8 @@ std::map<std::string, std::string> FlattenParams(const ExperimentConfig& c) {
   json j = ToJson(c);
   // Only the learner's own sections and the env as one canonical string: the algorithm not in
   // use is left out so that a PPO run does not list DQN knobs it never read.
-  for (const char* section : {"train", "model", c.train.algorithm == Algorithm::kPpo ? "ppo" : "dqn"}) {
+  for (const char* section :
+       {"train", "model", c.train.algorithm == Algorithm::kPpo ? "ppo" : "dqn"}) {
     for (auto it = j[section].begin(); it != j[section].end(); ++it) {
       out[std::string(section) + "." + it.key()] =
           it->is_string() ? it->get<std::string>() : it->dump();

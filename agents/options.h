@@ -18,11 +18,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace eonops::agents {
 
@@ -45,8 +44,8 @@ struct ModelOptions {
   std::vector<int> hidden_sizes = {128, 128};
   Activation activation = Activation::kTanh;
   bool shared_trunk = false;
-  bool dueling = true;            // DQN only
-  bool orthogonal_init = true;    // orthogonal weights, gain sqrt(2) hidden, 0.01 policy head
+  bool dueling = true;          // DQN only
+  bool orthogonal_init = true;  // orthogonal weights, gain sqrt(2) hidden, 0.01 policy head
   bool operator==(const ModelOptions& o) const {
     return hidden_sizes == o.hidden_sizes && activation == o.activation &&
            shared_trunk == o.shared_trunk && dueling == o.dueling &&
@@ -57,7 +56,7 @@ struct ModelOptions {
 struct PpoOptions {
   int rollout_steps = 128;  // steps per environment between updates
   int epochs = 4;
-  int minibatches = 4;      // per epoch; the rollout (rollout_steps x num_envs) is split in these
+  int minibatches = 4;  // per epoch; the rollout (rollout_steps x num_envs) is split in these
   float learning_rate = 3e-4f;
   bool anneal_learning_rate = true;  // linear decay to 0 over the run
   float adam_epsilon = 1e-5f;
@@ -70,7 +69,7 @@ struct PpoOptions {
   float entropy_coef = 0.01f;
   float max_grad_norm = 0.5f;  // <= 0 disables clipping
   bool normalize_advantages = true;
-  float target_kl = 0.0f;      // > 0: stop the epochs once the approximate KL exceeds 1.5x this
+  float target_kl = 0.0f;  // > 0: stop the epochs once the approximate KL exceeds 1.5x this
 };
 
 struct DqnOptions {
@@ -78,41 +77,41 @@ struct DqnOptions {
   float adam_epsilon = 1e-8f;
   float gamma = 0.99f;
   int batch_size = 64;
-  int buffer_size = 100000;     // transitions
-  int learning_starts = 1000;   // environment steps before the first update
-  int train_frequency = 4;      // vector steps between updates
-  int gradient_steps = 1;       // updates each time
+  int buffer_size = 100000;           // transitions
+  int learning_starts = 1000;         // environment steps before the first update
+  int train_frequency = 4;            // vector steps between updates
+  int gradient_steps = 1;             // updates each time
   int target_update_interval = 1000;  // updates between hard target syncs (tau == 1)
-  float tau = 1.0f;             // < 1: Polyak averaging after every update instead
+  float tau = 1.0f;                   // < 1: Polyak averaging after every update instead
   bool double_q = true;
   float epsilon_start = 1.0f;
   float epsilon_end = 0.05f;
   float exploration_fraction = 0.1f;  // of train.total_steps to go from start to end
-  float max_grad_norm = 10.0f;  // <= 0 disables clipping
+  float max_grad_norm = 10.0f;        // <= 0 disables clipping
 };
 
 struct TrainOptions {
   Algorithm algorithm = Algorithm::kPpo;
   int64_t total_steps = 1000000;  // environment steps, all environments together
   int num_envs = 8;
-  int env_threads = 1;            // VecEnv worker threads
-  int torch_threads = 1;          // at::set_num_threads
+  int env_threads = 1;    // VecEnv worker threads
+  int torch_threads = 1;  // at::set_num_threads
   uint64_t seed = 1;
   bool normalize_observations = true;
-  float observation_clip = 10.0f;  // normalised observations are clipped to +-this
-  int64_t log_interval = 10000;    // environment steps between progress reports
-  int64_t eval_interval = 0;       // environment steps between evaluation hooks (0: never)
+  float observation_clip = 10.0f;   // normalised observations are clipped to +-this
+  int64_t log_interval = 10000;     // environment steps between progress reports
+  int64_t eval_interval = 0;        // environment steps between evaluation hooks (0: never)
   int64_t checkpoint_interval = 0;  // environment steps between checkpoints (0: only at the end)
-  int episode_window = 100;        // episodes averaged in progress reports
+  int episode_window = 100;         // episodes averaged in progress reports
 };
 
 struct ExperimentConfig {
   // The top-level sections that belong to the twin, passed through unparsed.
   static const std::vector<std::string>& TwinSections();  // network, traffic, measurement, env
 
-  std::string name;         // defaults to the file's stem
+  std::string name;  // defaults to the file's stem
   std::string description;
-  std::string source;       // the file it was read from ("<inline>" otherwise)
+  std::string source;  // the file it was read from ("<inline>" otherwise)
   nlohmann::json twin = nlohmann::json::object();  // {"network": ..., "traffic": ..., ...}
   TrainOptions train;
   ModelOptions model;

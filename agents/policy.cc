@@ -1,5 +1,8 @@
 #include "agents/policy.h"
 
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -8,9 +11,6 @@
 #include <mutex>
 #include <set>
 #include <sstream>
-
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
 
 #include "agents/model.h"
 #include "agents/torch_policy.h"
@@ -91,7 +91,8 @@ void LoadModule(torch::nn::Module& module, std::istream& in, const std::string& 
   try {
     archive.load_from(in);
   } catch (const c10::Error& e) {
-    throw ConfigError(source + ": not a torch archive (" + std::string(e.what_without_backtrace()) + ")");
+    throw ConfigError(source + ": not a torch archive (" + std::string(e.what_without_backtrace()) +
+                      ")");
   }
   LoadInto(module, archive, "", source);
 }
@@ -250,7 +251,8 @@ class TorchPolicy final : public Policy {
     const float* s = Forward(observation);
     const int n = manifest_.num_actions;
     if (!actor_critic_) {
-      for (int a = 0; a < n; ++a) scores[a] = mask[a] ? s[a] : -std::numeric_limits<float>::infinity();
+      for (int a = 0; a < n; ++a)
+        scores[a] = mask[a] ? s[a] : -std::numeric_limits<float>::infinity();
       return;
     }
     double max = -std::numeric_limits<double>::infinity();
@@ -300,7 +302,7 @@ class TorchPolicy final : public Policy {
   std::shared_ptr<torch::nn::Module> network_;  // holds the loaded parameters
   bool actor_critic_ = false;
   // Inference path (scratch buffers are members: calls are serialised by mutex_).
-  mutable DenseChain trunk_, critic_;  // trunk_: the actor's, or the Q-network's
+  mutable DenseChain trunk_, critic_;    // trunk_: the actor's, or the Q-network's
   DenseLayer first_head_, second_head_;  // policy/value heads, or advantage/value heads
   mutable std::mutex mutex_;
   mutable std::vector<float> input_, scores_;

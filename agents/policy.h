@@ -20,7 +20,7 @@
 namespace eonops::agents {
 
 struct Decision {
-  int action = -1;          // -1 when no action is feasible (mask all zero)
+  int action = -1;           // -1 when no action is feasible (mask all zero)
   float probability = 0.0f;  // the policy's probability of `action` (1 for a greedy Q-policy)
   float value = 0.0f;        // critic's state value (PPO) or Q(s, action) (DQN)
   bool feasible() const { return action >= 0; }

@@ -35,7 +35,8 @@ PolicyHeuristic::PolicyHeuristic(const Policy& policy,
       first_fit_(twin::MakeHeuristic(env.env.warmup_policy)) {
   const Manifest& m = policy.manifest();
   auto fail = [&](const std::string& what) {
-    throw ConfigError("policy '" + m.experiment + "' (run '" + m.run_id + "') does not fit this network: " + what);
+    throw ConfigError("policy '" + m.experiment + "' (run '" + m.run_id +
+                      "') does not fit this network: " + what);
   };
   if (m.env_name != twin::ToString(options_.use_case)) {
     fail("trained on '" + m.env_name + "', asked for '" + twin::ToString(options_.use_case) + "'");

@@ -38,7 +38,8 @@ class PolicyHeuristic final : public twin::Heuristic {
   std::string Name() const override { return name_; }
   // The policy's greedy feasible action; blocked (with the first-fit search's cause) when
   // nothing is feasible.
-  twin::Decision Decide(const twin::Request& request, const twin::NetworkState& state) const override;
+  twin::Decision Decide(const twin::Request& request,
+                        const twin::NetworkState& state) const override;
 
   const twin::ObservationLayout& layout() const { return layout_; }
 

@@ -1,9 +1,9 @@
 #include "agents/ppo.h"
 
+#include <torch/nn/utils/clip_grad.h>
+
 #include <algorithm>
 #include <stdexcept>
-
-#include <torch/nn/utils/clip_grad.h>
 
 namespace eonops::agents {
 
@@ -82,10 +82,11 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
       torch::Tensor value_loss;
       if (options_.clip_value) {
         torch::Tensor value_clipped =
-            mb.old_values + (ev.value - mb.old_values).clamp(-options_.value_clip, options_.value_clip);
-        value_loss = 0.5 * torch::max((ev.value - mb.returns).pow(2),
-                                      (value_clipped - mb.returns).pow(2))
-                               .mean();
+            mb.old_values +
+            (ev.value - mb.old_values).clamp(-options_.value_clip, options_.value_clip);
+        value_loss =
+            0.5 *
+            torch::max((ev.value - mb.returns).pow(2), (value_clipped - mb.returns).pow(2)).mean();
       } else {
         value_loss = 0.5 * (ev.value - mb.returns).pow(2).mean();
       }

@@ -10,11 +10,11 @@
 // stop when the approximate KL to the rollout policy exceeds 1.5 x target_kl (as in SB3).
 #pragma once
 
+#include <torch/optim/adam.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
-
-#include <torch/optim/adam.h>
 
 #include "agents/model.h"
 #include "agents/options.h"
@@ -27,13 +27,13 @@ struct UpdateStats {
   double policy_loss = 0;
   double value_loss = 0;
   double entropy = 0;
-  double approx_kl = 0;       // mean over the minibatch steps taken
-  double clip_fraction = 0;   // share of samples whose ratio was clipped
+  double approx_kl = 0;      // mean over the minibatch steps taken
+  double clip_fraction = 0;  // share of samples whose ratio was clipped
   double explained_variance = 0;
   double learning_rate = 0;
-  double grad_norm = 0;       // mean global norm before clipping
-  int epochs = 0;             // epochs completed (fewer than options.epochs after an early stop)
-  int minibatch_steps = 0;    // optimiser steps taken
+  double grad_norm = 0;     // mean global norm before clipping
+  int epochs = 0;           // epochs completed (fewer than options.epochs after an early stop)
+  int minibatch_steps = 0;  // optimiser steps taken
   bool early_stopped = false;
 
   std::map<std::string, double> ToMetrics() const;  // "loss/policy", "train/approx_kl", ...

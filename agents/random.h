@@ -11,8 +11,8 @@
 
 #include <cstdint>
 #include <random>
-#include <stdexcept>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

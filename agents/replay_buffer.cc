@@ -66,7 +66,8 @@ void ReplayBuffer::Sample(int batch_size, Rng& rng, const RunningNormalizer* nor
 namespace {
 template <typename T>
 void WriteVector(std::ostream& out, const std::vector<T>& v) {
-  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
+  out.write(reinterpret_cast<const char*>(v.data()),
+            static_cast<std::streamsize>(v.size() * sizeof(T)));
 }
 template <typename T>
 void ReadVector(std::istream& in, std::vector<T>& v) {

@@ -4,8 +4,7 @@
 
 namespace eonops::agents {
 
-RolloutStorage::RolloutStorage(int num_steps, int num_envs, int observation_size,
-                               int num_actions)
+RolloutStorage::RolloutStorage(int num_steps, int num_envs, int observation_size, int num_actions)
     : num_steps_(num_steps),
       num_envs_(num_envs),
       observation_size_(observation_size),
@@ -24,9 +23,8 @@ RolloutStorage::RolloutStorage(int num_steps, int num_envs, int observation_size
   advantages_ = torch::zeros({num_steps, num_envs});
 }
 
-void RolloutStorage::Insert(int step, const torch::Tensor& observations,
-                            const torch::Tensor& masks, const ActOutput& act,
-                            const float* rewards, const uint8_t* dones) {
+void RolloutStorage::Insert(int step, const torch::Tensor& observations, const torch::Tensor& masks,
+                            const ActOutput& act, const float* rewards, const uint8_t* dones) {
   if (step < 0 || step >= num_steps_) throw std::out_of_range("RolloutStorage::Insert: step");
   torch::NoGradGuard no_grad;
   observations_[step].copy_(observations);
@@ -68,9 +66,8 @@ void RolloutStorage::ComputeReturns(const torch::Tensor& last_value, float gamma
 std::vector<MiniBatch> RolloutStorage::MiniBatches(int num_minibatches, Rng& rng) const {
   const int64_t total = static_cast<int64_t>(num_steps_) * num_envs_;
   if (num_minibatches <= 0 || num_minibatches > total) {
-    throw std::invalid_argument("RolloutStorage::MiniBatches: need 1 to " +
-                                std::to_string(total) + " minibatches, got " +
-                                std::to_string(num_minibatches));
+    throw std::invalid_argument("RolloutStorage::MiniBatches: need 1 to " + std::to_string(total) +
+                                " minibatches, got " + std::to_string(num_minibatches));
   }
   std::vector<int64_t> order(total);
   for (int64_t k = 0; k < total; ++k) order[k] = k;

@@ -9,10 +9,10 @@
 // reset it, so the value of the next stored observation is not bootstrapped across the boundary.
 #pragma once
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "agents/model.h"
 #include "agents/random.h"

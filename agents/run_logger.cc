@@ -1,7 +1,6 @@
 #include "agents/run_logger.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace eonops::agents {
@@ -10,9 +9,12 @@ using nlohmann::json;
 
 std::string ToString(RunStatus status) {
   switch (status) {
-    case RunStatus::kFinished: return "FINISHED";
-    case RunStatus::kFailed: return "FAILED";
-    case RunStatus::kKilled: return "KILLED";
+    case RunStatus::kFinished:
+      return "FINISHED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kKilled:
+      return "KILLED";
   }
   return "?";
 }
@@ -38,9 +40,14 @@ void JsonLinesRunLogger::LogMetrics(int64_t step, const std::map<std::string, do
 
 void JsonLinesRunLogger::LogEpisode(const EpisodeRecord& e) {
   if (!log_episodes_) return;
-  Write(json{{"type", "episode"},   {"run_id", run_id_},        {"step", e.env_steps},
-             {"env", e.env_index},  {"reward", e.reward},       {"length", e.length},
-             {"accepted", e.accepted}, {"blocking", e.blocking()}}
+  Write(json{{"type", "episode"},
+             {"run_id", run_id_},
+             {"step", e.env_steps},
+             {"env", e.env_index},
+             {"reward", e.reward},
+             {"length", e.length},
+             {"accepted", e.accepted},
+             {"blocking", e.blocking()}}
             .dump());
 }
 
@@ -50,7 +57,9 @@ void JsonLinesRunLogger::SetTag(const std::string& key, const std::string& value
 
 void JsonLinesRunLogger::LogArtifact(const std::string& local_path,
                                      const std::string& artifact_path) {
-  Write(json{{"type", "artifact"}, {"run_id", run_id_}, {"local_path", local_path},
+  Write(json{{"type", "artifact"},
+             {"run_id", run_id_},
+             {"local_path", local_path},
              {"artifact_path", artifact_path}}
             .dump());
 }

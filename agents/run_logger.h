@@ -22,10 +22,12 @@ namespace eonops::agents {
 struct EpisodeRecord {
   int64_t env_steps = 0;  // training steps when the episode ended
   int env_index = 0;
-  double reward = 0;      // undiscounted return
-  int64_t length = 0;     // steps (requests)
-  int64_t accepted = 0;   // requests served
-  double blocking() const { return length > 0 ? 1.0 - static_cast<double>(accepted) / length : 0.0; }
+  double reward = 0;     // undiscounted return
+  int64_t length = 0;    // steps (requests)
+  int64_t accepted = 0;  // requests served
+  double blocking() const {
+    return length > 0 ? 1.0 - static_cast<double>(accepted) / length : 0.0;
+  }
 };
 
 enum class RunStatus { kFinished, kFailed, kKilled };

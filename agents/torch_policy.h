@@ -5,11 +5,11 @@
 //   std::unique_ptr<Policy> p = MakePolicy(manifest, *model);   // in-memory snapshot
 #pragma once
 
+#include <torch/nn/module.h>
+
 #include <iosfwd>
 #include <memory>
 #include <string>
-
-#include <torch/nn/module.h>
 
 #include "agents/manifest.h"
 #include "agents/policy.h"

@@ -1,5 +1,9 @@
 #include "agents/trainer.h"
 
+#include <ATen/Parallel.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
+
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -7,10 +11,6 @@
 #include <fstream>
 #include <limits>
 #include <optional>
-
-#include <ATen/Parallel.h>
-#include <torch/serialize.h>
-#include <torch/utils.h>
 
 #include "agents/dqn.h"
 #include "agents/model.h"
@@ -296,10 +296,9 @@ struct Trainer::Impl {
   // One DQN vector step: epsilon-greedy masked actions, store transitions, maybe learn.
   void DqnStep() {
     const DqnOptions& d = config.dqn;
-    const double progress =
-        config.train.total_steps > 0
-            ? static_cast<double>(env_steps) / config.train.total_steps
-            : 1.0;
+    const double progress = config.train.total_steps > 0
+                                ? static_cast<double>(env_steps) / config.train.total_steps
+                                : 1.0;
     const double epsilon =
         LinearSchedule(d.epsilon_start, d.epsilon_end, d.exploration_fraction, progress);
     const float* raw = vec->Observations();
@@ -312,8 +311,8 @@ struct Trainer::Impl {
     for (int i = 0; i < num_envs; ++i) {
       int a = static_cast<int>(g[i]);
       if (Uniform01(act_rng) < epsilon) {
-        int random = RandomMaskedAction(mask + static_cast<size_t>(i) * num_actions, num_actions,
-                                        act_rng);
+        int random =
+            RandomMaskedAction(mask + static_cast<size_t>(i) * num_actions, num_actions, act_rng);
         if (random >= 0) a = random;
       }
       actions[i] = a;
@@ -430,11 +429,12 @@ void Trainer::SaveCheckpoint(const std::string& dir) const {
                   {"observation_size", m.obs_size},
                   {"num_actions", m.num_actions},
                   {"num_envs", m.num_envs}};
-  state["counters"] = {{"env_steps", m.env_steps},
-                       {"updates", m.updates},
-                       {"episodes", m.episodes},
-                       {"vector_steps", m.vector_steps},
-                       {"algorithm_updates", m.ppo ? m.ppo->updates_done() : m.dqn->updates_done()}};
+  state["counters"] = {
+      {"env_steps", m.env_steps},
+      {"updates", m.updates},
+      {"episodes", m.episodes},
+      {"vector_steps", m.vector_steps},
+      {"algorithm_updates", m.ppo ? m.ppo->updates_done() : m.dqn->updates_done()}};
   state["rng"] = {{"act", SaveRng(m.act_rng)},
                   {"algorithm", SaveRng(m.ppo ? m.ppo->rng() : m.dqn->rng())}};
   state["normalization"] = m.normalizer ? m.normalizer->ToJson() : json(nullptr);
@@ -490,8 +490,8 @@ void Trainer::LoadCheckpoint(const std::string& dir) {
     if (state.at("format").get<int>() != kCheckpointFormat) fail("format", "unsupported version");
     const std::string algorithm = state.at("algorithm").get<std::string>();
     if (algorithm != ToString(m.config.train.algorithm)) {
-      fail("algorithm", "checkpoint is " + algorithm + ", this run is " +
-                            ToString(m.config.train.algorithm));
+      fail("algorithm",
+           "checkpoint is " + algorithm + ", this run is " + ToString(m.config.train.algorithm));
     }
     const json& env = state.at("env");
     if (env.at("name").get<std::string>() != m.spec.name ||

@@ -8,7 +8,8 @@
 //   setup.logger = &logger;                       // any RunLogger, or null
 //   setup.hooks.on_progress = [](const Progress& p) { DrawBar(p); };
 //   setup.hooks.evaluate = [&](const Policy& policy, int64_t step) {
-//     return std::map<std::string, double>{{"blocking", Evaluate(factory, policy, opt).blocking.mean}};
+//     return std::map<std::string, double>{{"blocking", Evaluate(factory, policy,
+//     opt).blocking.mean}};
 //   };
 //   Trainer trainer(cfg, [&] { return twin::MakeEnv(cfg.env); }, setup);
 //   if (resume) trainer.LoadCheckpoint(setup.checkpoint_dir);

@@ -26,10 +26,14 @@ namespace {
 // The baselines a use case is judged against by default.
 std::string DefaultHeuristics(twin::UseCase u) {
   switch (u) {
-    case twin::UseCase::kDeepRmsa: return "ksp-ff";
-    case twin::UseCase::kLatencyRsa: return "ksp-ff,latency-aware";
-    case twin::UseCase::kQotRmbsa: return "ksp-ff,qot-aware";
-    case twin::UseCase::kEnergyRmsa: return "ksp-ff,energy-aware";
+    case twin::UseCase::kDeepRmsa:
+      return "ksp-ff";
+    case twin::UseCase::kLatencyRsa:
+      return "ksp-ff,latency-aware";
+    case twin::UseCase::kQotRmbsa:
+      return "ksp-ff,qot-aware";
+    case twin::UseCase::kEnergyRmsa:
+      return "ksp-ff,energy-aware";
   }
   return "ksp-ff";
 }
@@ -83,17 +87,21 @@ Summary Summarise(const Row& row) {
 }  // namespace
 
 int RunEvaluate(int argc, char** argv) {
-  ArgParser p("eonops evaluate",
-              "Evaluate an exported policy against heuristics on the same seeds and loads: every run\n"
-              "replays the twin's simulator (warm-up, then counted requests), the policy answering\n"
-              "each request like a heuristic. Prints blocking with 95% confidence intervals side by\n"
-              "side. Example:\n"
-              "  eonops evaluate --policy out/deeprmsa-nsfnet-ppo-seed1/policy --loads 150:350:50 --seeds 5");
+  ArgParser p(
+      "eonops evaluate",
+      "Evaluate an exported policy against heuristics on the same seeds and loads: every run\n"
+      "replays the twin's simulator (warm-up, then counted requests), the policy answering\n"
+      "each request like a heuristic. Prints blocking with 95% confidence intervals side by\n"
+      "side. Example:\n"
+      "  eonops evaluate --policy out/deeprmsa-nsfnet-ppo-seed1/policy --loads 150:350:50 --seeds "
+      "5");
   p.Add("policy", "DIR", "policy artifact directory (manifest.json + weights.pt)");
-  p.Add("loads", "FROM:TO:STEP", "load sweep in Erlang, or a comma list (default: the training load)");
+  p.Add("loads", "FROM:TO:STEP",
+        "load sweep in Erlang, or a comma list (default: the training load)");
   p.Add("seed", "N", "first random seed", "1");
   p.Add("seeds", "N", "independent seeds per point (CI across seeds when > 1)", "5");
-  p.Add("heuristics", "LIST", "baselines, comma-separated (default: ksp-ff and the use case's own)");
+  p.Add("heuristics", "LIST",
+        "baselines, comma-separated (default: ksp-ff and the use case's own)");
   p.Add("baseline-orders", "LIST", "path orders the heuristics also run with: length, hops",
         "length,hops");
   p.Add("requests", "N", "counted requests per run (default: the experiment's measurement)");
@@ -109,7 +117,8 @@ int RunEvaluate(int argc, char** argv) {
   std::unique_ptr<agents::Policy> probe = agents::Policy::Load(policy_dir);
   const agents::Manifest& manifest = probe->manifest();
   const twin::EnvConfig env = agents::EnvConfigOf(manifest);
-  const twin::Scenario scenario = twin::Scenario::FromJson(manifest.env_config, policy_dir + "/manifest.json");
+  const twin::Scenario scenario =
+      twin::Scenario::FromJson(manifest.env_config, policy_dir + "/manifest.json");
   auto model = std::make_shared<const twin::NetworkModel>(env.network);
   {
     agents::PolicyHeuristic fits(*probe, model, env);  // refuses a misfit before any run
@@ -227,7 +236,8 @@ int RunEvaluate(int argc, char** argv) {
             << twin::ToString(env.network.path_order) << ")\n";
   std::cout << std::left << std::setw(22) << "policy" << std::right << std::setw(8) << "load"
             << std::setw(12) << "blocking" << std::setw(12) << "+-ci95" << std::setw(12)
-            << "bitrate_bp" << std::setw(12) << "power_w" << std::setw(12) << "lat_p99_us" << "\n";
+            << "bitrate_bp" << std::setw(12) << "power_w" << std::setw(12) << "lat_p99_us"
+            << "\n";
   if (csv) {
     csv << "policy,load_erlang,seeds,requests,blocking_probability,blocking_ci95,ci_method,"
            "bit_rate_blocking,bit_rate_blocking_ci95,power_mean_w,power_ci95_w,latency_p99_us\n";
@@ -245,8 +255,8 @@ int RunEvaluate(int argc, char** argv) {
       if (csv) {
         csv << row.policy << "," << row.load << "," << row.runs.size() << "," << s.requests << ","
             << s.blocking.mean << "," << s.blocking.ci95 << "," << s.ci_method << ","
-            << s.bit_rate_blocking.mean << "," << s.bit_rate_blocking.ci95 << ","
-            << s.power_w.mean << "," << s.power_w.ci95 << "," << s.latency_p99_us << "\n";
+            << s.bit_rate_blocking.mean << "," << s.bit_rate_blocking.ci95 << "," << s.power_w.mean
+            << "," << s.power_w.ci95 << "," << s.latency_p99_us << "\n";
       }
     }
   }

@@ -1,6 +1,8 @@
 // eonops train: train a masked PPO or DQN agent on one of the twin's environments, from an
 // experiment file (configs/experiments/), with periodic evaluation against KSP-FF on the same
 // seeds, resumable checkpoints and an exported policy artifact.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -8,8 +10,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <unistd.h>
 #include <sstream>
 
 #include "agents/options.h"
@@ -46,6 +48,12 @@ std::string Percent(double x) {
   return out.str();
 }
 
+std::string Fixed(double x) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << x;
+  return out.str();
+}
+
 std::string Compact(double x) {
   std::ostringstream out;
   if (x >= 1e6) {
@@ -61,11 +69,12 @@ std::string Compact(double x) {
 }  // namespace
 
 int RunTrain(int argc, char** argv) {
-  ArgParser p("eonops train",
-              "Train a masked PPO or DQN agent on the twin from an experiment file, evaluate it\n"
-              "periodically against KSP-FF on the same seeds, checkpoint it, and export the policy\n"
-              "(OUT/policy: manifest.json + weights.pt) for `eonops evaluate` and the PCE. Example:\n"
-              "  eonops train configs/experiments/deeprmsa-nsfnet-ppo.json --steps 1000000 --threads 2");
+  ArgParser p(
+      "eonops train",
+      "Train a masked PPO or DQN agent on the twin from an experiment file, evaluate it\n"
+      "periodically against KSP-FF on the same seeds, checkpoint it, and export the policy\n"
+      "(OUT/policy: manifest.json + weights.pt) for `eonops evaluate` and the PCE. Example:\n"
+      "  eonops train configs/experiments/deeprmsa-nsfnet-ppo.json --steps 1000000 --threads 2");
   p.Positional("EXPERIMENT", "experiment JSON (configs/experiments/*.json)", 1, 1);
   p.Add("seed", "N", "override train.seed");
   p.Add("steps", "N", "override train.total_steps (environment steps)");
@@ -92,8 +101,8 @@ int RunTrain(int argc, char** argv) {
   if (cfg.train.torch_threads < 1 || cfg.train.env_threads < 1 || cfg.train.num_envs < 1) {
     throw UsageError("--threads, --env-threads and --envs must be positive");
   }
-  const std::string out = p.Has("out") ? p.Get("out")
-                                       : "out/" + cfg.name + "-seed" + std::to_string(cfg.train.seed);
+  const std::string out =
+      p.Has("out") ? p.Get("out") : "out/" + cfg.name + "-seed" + std::to_string(cfg.train.seed);
   const std::string checkpoint_dir = out + "/checkpoint";
   if (p.Switch("resume") && !fs::exists(checkpoint_dir + "/state.json")) {
     throw UsageError("--resume: no checkpoint in " + checkpoint_dir);
@@ -111,7 +120,16 @@ int RunTrain(int argc, char** argv) {
   }
   std::ofstream log_file(out + "/log.jsonl", std::ios::app);
   if (!log_file) throw std::runtime_error("cannot write " + out + "/log.jsonl");
-  const std::string run_id = RunId(cfg);
+  // A resumed run keeps its id, so its log and tracking history continue.
+  std::string run_id = RunId(cfg);
+  if (p.Switch("resume")) {
+    std::ifstream state(checkpoint_dir + "/state.json");
+    const nlohmann::json j = nlohmann::json::parse(state, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("run_id") && j["run_id"].is_string() &&
+        !j["run_id"].get<std::string>().empty()) {
+      run_id = j["run_id"].get<std::string>();
+    }
+  }
   agents::JsonLinesRunLogger logger(log_file, run_id);
   logger.SetTag("experiment_file", path);
 
@@ -121,7 +139,8 @@ int RunTrain(int argc, char** argv) {
   twin::SimulationOptions eval;
   eval.requests = eval_requests;
   eval.warmup = scenario.measurement.warmup;
-  eval.batch_size = std::max<int64_t>(1, std::min(scenario.measurement.batch_size, eval_requests / 4));
+  eval.batch_size =
+      std::max<int64_t>(1, std::min(scenario.measurement.batch_size, eval_requests / 4));
   eval.seed = p.GetUint("eval-seed");
   std::optional<double> kspff_blocking;
 
@@ -135,7 +154,7 @@ int RunTrain(int argc, char** argv) {
     detail << Compact(pr.env_steps) << "/" << Compact(pr.total_steps) << " steps, "
            << Compact(pr.steps_per_second) << " steps/s, reward "
            << (std::isnan(pr.mean_episode_reward) ? std::string("n/a")
-                                                  : std::to_string(pr.mean_episode_reward))
+                                                  : Fixed(pr.mean_episode_reward))
            << ", blocking " << Percent(pr.blocking);
     bar.Update(std::min(1.0, double(pr.env_steps) / pr.total_steps), detail.str());
     if (!isatty(fileno(stderr))) std::cout << "train " << detail.str() << std::endl;

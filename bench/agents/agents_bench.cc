@@ -5,12 +5,12 @@
 //   build-agents/bench/bench_agents --benchmark_filter=PolicyAct
 //
 // Latency percentiles are reported as counters p50_us / p99_us (one timed call per iteration).
+#include <benchmark/benchmark.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
-
-#include <benchmark/benchmark.h>
 
 #include "agents/options.h"
 #include "agents/policy.h"
@@ -31,7 +31,8 @@ class SyntheticEnv : public twin::Env {
     spec_.observation_layout = {{"features", 0, observation_size, "uniform noise"}};
     spec_.action_description = "any";
     spec_.reward_description = "+1 for even actions";
-    spec_.config_hash = "synthetic-" + std::to_string(observation_size) + "x" + std::to_string(num_actions);
+    spec_.config_hash =
+        "synthetic-" + std::to_string(observation_size) + "x" + std::to_string(num_actions);
   }
   const twin::EnvSpec& Spec() const override { return spec_; }
   void Reset(uint64_t seed, float* obs, uint8_t* mask) override {
@@ -69,9 +70,10 @@ std::unique_ptr<Policy> ExportDefaultPolicy(int obs, int actions) {
   c.train.num_envs = 1;
   c.train.total_steps = 0;
   Trainer trainer(c, Synthetic(obs, actions));
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("eonops-bench-policy-" + std::to_string(obs) + "x" + std::to_string(actions)))
-                              .string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("eonops-bench-policy-" + std::to_string(obs) + "x" + std::to_string(actions)))
+          .string();
   trainer.ExportPolicy(dir);
   return Policy::Load(dir);
 }

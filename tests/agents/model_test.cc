@@ -1,10 +1,10 @@
 #include "agents/model.h"
 
-#include <cmath>
-
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "agents/dqn.h"
 

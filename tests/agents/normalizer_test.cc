@@ -1,9 +1,9 @@
 #include "agents/normalizer.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "agents/options.h"
 
@@ -32,7 +32,8 @@ std::vector<float> RandomData(int rows, int cols, uint64_t seed) {
   std::normal_distribution<float> n(0, 1);
   std::vector<float> d(static_cast<size_t>(rows) * cols);
   for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) d[r * cols + c] = 1e4f + 3.0f * c + (c + 1) * n(rng);  // large offset
+    for (int c = 0; c < cols; ++c)
+      d[r * cols + c] = 1e4f + 3.0f * c + (c + 1) * n(rng);  // large offset
   }
   return d;
 }
@@ -94,8 +95,8 @@ TEST(RunningNormalizer, JsonRoundTripIsExact) {
   std::vector<float> data = RandomData(77, 4, 4);
   RunningNormalizer norm(4, 7.5f);
   norm.Update(data.data(), 77);
-  RunningNormalizer back = RunningNormalizer::FromJson(
-      nlohmann::json::parse(norm.ToJson().dump()), "m.json");
+  RunningNormalizer back =
+      RunningNormalizer::FromJson(nlohmann::json::parse(norm.ToJson().dump()), "m.json");
   EXPECT_TRUE(back == norm);
   float a[4], b[4];
   norm.Normalize(data.data(), a);
@@ -110,7 +111,8 @@ TEST(RunningNormalizer, MalformedJsonIsNamed) {
     RunningNormalizer::FromJson(j, "m.json");
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("m.json: normalization.m2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("m.json: normalization.m2"), std::string::npos)
+        << e.what();
   }
   j.erase("mean");
   EXPECT_THROW(RunningNormalizer::FromJson(j, "m.json"), ConfigError);

@@ -1,10 +1,10 @@
 // Pins agents/options.h; also checks that the public agents headers stay torch-free.
 #include "agents/options.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 // The headers tools/ and pce/ include must not pull torch in.
 #include "agents/evaluation.h"
@@ -71,7 +71,8 @@ TEST(Options, ReadsEverySection) {
 }
 
 TEST(Options, ToJsonRoundTrips) {
-  json j = {{"train", {{"num_envs", 3}}}, {"ppo", {{"clip", 0.3}}}, {"model", {{"dueling", false}}}};
+  json j = {
+      {"train", {{"num_envs", 3}}}, {"ppo", {{"clip", 0.3}}}, {"model", {{"dueling", false}}}};
   ExperimentConfig a = ParseExperimentConfig(j, "a");
   json dumped = ToJson(a);
   EXPECT_EQ(dumped["ppo"]["clip"], 0.3);  // written as it was, not 0.30000001192092896
@@ -113,10 +114,13 @@ TEST(Options, WrongTypesAreNamed) {
 }
 
 TEST(Options, OutOfRangeValuesAreNamed) {
-  EXPECT_NE(ErrorOf({{"ppo", {{"gamma", 1.5}}}}).find("ppo.gamma: must be in [0, 1]"), std::string::npos);
-  EXPECT_NE(ErrorOf({{"ppo", {{"epochs", 0}}}}).find("ppo.epochs: must be positive"), std::string::npos);
+  EXPECT_NE(ErrorOf({{"ppo", {{"gamma", 1.5}}}}).find("ppo.gamma: must be in [0, 1]"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf({{"ppo", {{"epochs", 0}}}}).find("ppo.epochs: must be positive"),
+            std::string::npos);
   EXPECT_NE(ErrorOf({{"dqn", {{"tau", 0}}}}).find("dqn.tau: must be in (0, 1]"), std::string::npos);
-  EXPECT_NE(ErrorOf({{"train", {{"seed", -1}}}}).find("train.seed: must be in [0,"), std::string::npos);
+  EXPECT_NE(ErrorOf({{"train", {{"seed", -1}}}}).find("train.seed: must be in [0,"),
+            std::string::npos);
 }
 
 TEST(Options, FileErrorsNameTheFile) {
@@ -149,8 +153,8 @@ TEST(Options, NameDefaultsToFileStem) {
 
 TEST(Options, ShippedExperimentConfigsParse) {
   int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(
-           std::string(EONOPS_SOURCE_DIR) + "/configs/experiments")) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(EONOPS_SOURCE_DIR) +
+                                                               "/configs/experiments")) {
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(entry.path().string());
     ExperimentConfig c;

@@ -78,7 +78,8 @@ TEST(PolicyHeuristic, RunsInTheSimulatorAndRefusesAnotherNetwork) {
     PolicyHeuristic wrong(*policy, model1, env1);
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("does not fit this network"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("does not fit this network"), std::string::npos)
+        << e.what();
   }
 }
 

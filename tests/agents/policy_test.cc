@@ -2,13 +2,13 @@
 // the greedy decision respects masks, and a bad artifact is refused with a clear error.
 #include "agents/policy.h"
 
-#include <filesystem>
-#include <fstream>
-#include <random>
-
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
 
 #include "agents/model.h"
 #include "agents/torch_policy.h"
@@ -95,8 +95,7 @@ TEST_F(PolicyTest, SaveLoadGivesIdenticalOutputsOnRandomInputs) {
       m.normalization->Normalize(obs, normed);
       torch::NoGradGuard no_grad;
       PolicyOutput out = net->forward(torch::from_blob(normed, {1, kObs}));
-      torch::Tensor probs =
-          MaskedCategorical(out.logits, MaskTensor(mask, 1, kActions)).probs()[0];
+      torch::Tensor probs = MaskedCategorical(out.logits, MaskTensor(mask, 1, kActions)).probs()[0];
       bool any = false;
       for (int a = 0; a < kActions; ++a) {
         any |= mask[a] != 0;
@@ -107,7 +106,8 @@ TEST_F(PolicyTest, SaveLoadGivesIdenticalOutputsOnRandomInputs) {
         }
       }
       if (any) {
-        EXPECT_EQ(d1.action, MaskedArgmax(out.logits, MaskTensor(mask, 1, kActions))[0].item<int64_t>());
+        EXPECT_EQ(d1.action,
+                  MaskedArgmax(out.logits, MaskTensor(mask, 1, kActions))[0].item<int64_t>());
         EXPECT_TRUE(mask[d1.action]);
         EXPECT_NEAR(d1.probability, probs[d1.action].item<float>(), 1e-5);
         EXPECT_NEAR(d1.value, out.value[0].item<float>(), 1e-5);
@@ -163,7 +163,9 @@ nlohmann::json ReadJson(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
-void WriteJson(const std::string& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(2); }
+void WriteJson(const std::string& path, const nlohmann::json& j) {
+  std::ofstream(path) << j.dump(2);
+}
 
 TEST_F(PolicyTest, InvalidArtifactsAreRefusedWithClearErrors) {
   ModelOptions model;

@@ -83,9 +83,9 @@ TEST(Ppo, LearningRateDecaysLinearly) {
   for (double expected : {0.01, 0.0075, 0.005, 0.0025}) {
     UpdateStats st = ppo.Update(s);
     EXPECT_NEAR(st.learning_rate, expected, 1e-9);
-    EXPECT_NEAR(static_cast<torch::optim::AdamOptions&>(ppo.optimizer().param_groups()[0].options())
-                    .lr(),
-                expected, 1e-9);
+    EXPECT_NEAR(
+        static_cast<torch::optim::AdamOptions&>(ppo.optimizer().param_groups()[0].options()).lr(),
+        expected, 1e-9);
   }
   EXPECT_NEAR(ppo.LearningRate(), 0.0, 1e-12);
 }
@@ -129,7 +129,11 @@ TEST(Ppo, UpdateRaisesTheProbabilityOfAdvantageousActions) {
   torch::Tensor mask = torch::ones({64, kActions}, torch::kBool);
   auto p2 = [&] {
     torch::NoGradGuard g;
-    return MaskedCategorical(net->forward(obs).logits, mask).probs().select(1, 2).mean().item<double>();
+    return MaskedCategorical(net->forward(obs).logits, mask)
+        .probs()
+        .select(1, 2)
+        .mean()
+        .item<double>();
   };
   const double before = p2();
   for (int k = 0; k < 5; ++k) {

@@ -1,10 +1,10 @@
 #include "agents/rollout_storage.h"
 
-#include <set>
-
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <set>
 
 namespace eonops::agents {
 namespace {

@@ -2,9 +2,9 @@
 // resumed run continues exactly where the checkpoint left it.
 #include "agents/trainer.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "agents/evaluation.h"
 #include "tests/agents/test_envs.h"
@@ -16,7 +16,9 @@ using testing::MaskedContextBandit;
 using testing::TinyConfig;
 using testing::TwoArmedBandit;
 
-twin::VecEnv::Factory Bandit() { return [] { return std::make_unique<TwoArmedBandit>(); }; }
+twin::VecEnv::Factory Bandit() {
+  return [] { return std::make_unique<TwoArmedBandit>(); };
+}
 
 // Probability the greedy policy's distribution gives arm 1.
 double ArmOneProbability(const Policy& policy) {
@@ -125,7 +127,8 @@ Trace TrainAndTrace(Algorithm algorithm, uint64_t seed) {
     trace.metrics.push_back(p.metrics);
     trace.rewards.push_back(p.mean_episode_reward);
   };
-  Trainer trainer(c, [] { return std::make_unique<MaskedContextBandit>(); }, setup);
+  Trainer trainer(
+      c, [] { return std::make_unique<MaskedContextBandit>(); }, setup);
   trainer.Train();
   // The final weights, through a few probes.
   std::unique_ptr<Policy> policy = trainer.SnapshotPolicy();
@@ -220,7 +223,8 @@ TEST(Trainer, CheckpointOfAnotherSetupIsRejected) {
     other.LoadCheckpoint(dir);
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("algorithm: checkpoint is ppo"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("algorithm: checkpoint is ppo"), std::string::npos)
+        << e.what();
   }
   Trainer env_mismatch(c, [] { return std::make_unique<MaskedContextBandit>(); });
   EXPECT_THROW(env_mismatch.LoadCheckpoint(dir), ConfigError);

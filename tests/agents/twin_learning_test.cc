@@ -3,9 +3,9 @@
 // random feasible actions. The reward is DeepRMSA's (+1 accepted, -1 blocked): the current
 // request is accepted by any feasible action, so the agent must learn the delayed cost of long
 // paths and scattered blocks.
-#include <memory>
-
 #include <gtest/gtest.h>
+
+#include <memory>
 
 #include "agents/evaluation.h"
 #include "agents/trainer.h"
@@ -44,10 +44,10 @@ TEST(TwinLearning, PpoOnSmallRingBlocksClearlyLessThanRandom) {
     return -1;
   };
   EvaluationResult kspff = Evaluate(factory, first_fit, opt);
-  std::cout << "ring4, 16 slots, 10 Erlang, 16 x 500 requests: blocking trained " << trained.blocking.mean << " +- "
-            << trained.blocking.ci95_half_width << ", random " << random.blocking.mean << " +- "
-            << random.blocking.ci95_half_width << ", KSP-FF " << kspff.blocking.mean << " +- "
-            << kspff.blocking.ci95_half_width << "\n";
+  std::cout << "ring4, 16 slots, 10 Erlang, 16 x 500 requests: blocking trained "
+            << trained.blocking.mean << " +- " << trained.blocking.ci95_half_width << ", random "
+            << random.blocking.mean << " +- " << random.blocking.ci95_half_width << ", KSP-FF "
+            << kspff.blocking.mean << " +- " << kspff.blocking.ci95_half_width << "\n";
   EXPECT_LT(trained.blocking.mean + trained.blocking.ci95_half_width,
             random.blocking.mean - random.blocking.ci95_half_width);
   EXPECT_LT(trained.blocking.mean, 0.75 * random.blocking.mean);
