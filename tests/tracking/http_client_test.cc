@@ -127,6 +127,44 @@ TEST_F(HttpClientTest, ServerErrorsComeBackWithTheirCodes) {
             ErrorCode::kInvalidParameterValue);
 }
 
+// The trainer's calls, written once against either tracker: TrackingStore (in-process) and
+// TrackingHttpClient (--tracking URL) take the same calls, so an adapter is a template.
+template <typename Tracker>
+std::string TrainAndRegister(Tracker& tracker, const std::string& model) {
+  CreateRunOptions o;
+  o.experiment_id = tracker.GetOrCreateExperiment("parity");
+  o.run_name = model + "-run";
+  const std::string run = tracker.CreateRun(o).info.run_id;
+  tracker.LogParam(run, "lr", "3e-4");
+  tracker.LogMetric(run, "loss", 0.25, 7);
+  tracker.LogBatch(run, {{"reward", 1.5, 1, 7}}, {{"gamma", "0.99"}}, {{"phase", "done"}});
+  Episode e;
+  e.episode = 0;
+  e.reward = 2.0;
+  tracker.LogEpisodes(run, {e});
+  tracker.SetTag(run, "topology", "nsfnet");
+  tracker.LogArtifactBytes(run, "policy.bin", "weights");
+  tracker.EndRun(run);
+  tracker.CreateRegisteredModel(model);
+  ModelVersion v = tracker.CreateModelVersion(model, "runs:/" + run + "/policy.bin", run);
+  tracker.SetAlias(model, "champion", v.version);
+  return tracker.GetModelVersionByAlias(model, "champion").run_id;
+}
+
+TEST_F(HttpClientTest, StoreAndHttpClientTakeTheSameCalls) {
+  TrackingHttpClient client(Url());
+  const std::string via_http = TrainAndRegister(client, "over-http");
+  const std::string in_process = TrainAndRegister(*store_, "in-process");
+  for (const std::string& run : {via_http, in_process}) {
+    tracking::Run r = store_->GetRun(run);
+    EXPECT_EQ(r.info.status, RunStatus::kFinished);
+    EXPECT_EQ(r.data.params.size(), 2u);
+    EXPECT_EQ(r.data.metrics.size(), 2u);
+    EXPECT_EQ(store_->CountEpisodes(run), 1);
+    EXPECT_EQ(store_->ReadArtifact(run, "policy.bin"), "weights");
+  }
+}
+
 TEST(HttpClientOfflineTest, UnreachableServerIsTemporarilyUnavailable) {
   // Port 1 on loopback: nothing listens, the connection is refused at once.
   TrackingHttpClient client("http://127.0.0.1:1", HttpClientOptions{"", "", 2, 1});
