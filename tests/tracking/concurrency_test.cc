@@ -190,6 +190,15 @@ TEST(ConcurrencyTest, SigkillMidLoggingLeavesASoundDatabaseWithWholeBatches) {
         if (r % 20 == 0) store.LogArtifactBytes(run_id, "ckpt/" + std::to_string(r), "weights");
       }
     }
+    // Wait until the child is logging (under a loaded CI machine its start can take a while),
+    // then let it run for `delay_ms` and kill it mid-stream.
+    {
+      TrackingStore watcher(options);
+      const int64_t before = CountPoints(watcher, run_id);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (CountPoints(watcher, run_id) == before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
