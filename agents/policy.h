@@ -6,7 +6,9 @@
 //   if (!d.feasible()) ...                        // every action was masked: block
 //
 // Act is greedy (argmax over the masked logits or Q-values), deterministic, and safe to call
-// from several threads (calls are serialised; one takes tens of microseconds). Observations are
+// from several threads (calls are serialised; about 12 us p50 / 20 us p99 for the default
+// 2 x 128 MLP on DeepRMSA's 84 inputs, bench_agents). It runs the loaded weights in plain
+// allocation-free loops, not through torch. Observations are
 // raw: the policy applies its own normalisation statistics. Training samples instead; that lives
 // in the trainer, not here.
 #pragma once

@@ -16,6 +16,7 @@
 #include "agents/policy.h"
 #include "agents/trainer.h"
 #include "twin/env.h"
+#include "twin/envs.h"
 
 namespace eonops::agents {
 namespace {
@@ -78,8 +79,8 @@ std::unique_ptr<Policy> ExportDefaultPolicy(int obs, int actions) {
   return Policy::Load(dir);
 }
 
-// Args: observation size, action count (54 x 5 is DeepRMSA's state and K = 5 paths, J = 1;
-// 256 x 45 is a 5-path, 3-band, 3-block RMBSA action space).
+// Args: observation size, action count, as twin/envs.h lays them out on NSFNET: 84 x 6 is
+// DeepRMSA (K = 5, one band, J = 1); 224 x 31 is QoT-aware RMBSA (K = 5, C+L+S, J = 2).
 void BM_PolicyAct(benchmark::State& state) {
   SetTorchThreads(1);
   const int obs_size = static_cast<int>(state.range(0)), actions = static_cast<int>(state.range(1));
@@ -109,7 +110,7 @@ void BM_PolicyAct(benchmark::State& state) {
   state.counters["max_us"] = latency_us.back();
   benchmark::DoNotOptimize(feasible);
 }
-BENCHMARK(BM_PolicyAct)->Args({54, 5})->Args({256, 45})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PolicyAct)->Args({84, 6})->Args({224, 31})->Unit(benchmark::kMicrosecond);
 
 // Args: algorithm (0 PPO, 1 DQN), torch threads. Default model; 16 envs, 64k steps.
 void BM_TrainThroughput(benchmark::State& state) {
@@ -122,7 +123,7 @@ void BM_TrainThroughput(benchmark::State& state) {
   c.dqn.learning_starts = 1000;
   double steps = 0, seconds = 0;
   for (auto _ : state) {
-    Trainer trainer(c, Synthetic(54, 5));
+    Trainer trainer(c, Synthetic(84, 6));
     TrainResult r = trainer.Train();
     steps += r.env_steps;
     seconds += r.elapsed_s;
@@ -135,6 +136,34 @@ BENCHMARK(BM_TrainThroughput)
     ->Args({0, 2})
     ->Args({1, 1})
     ->Args({1, 2})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+
+// PPO on the real DeepRMSA NSFNET environment (configs/experiments/deeprmsa-nsfnet-ppo.json:
+// 16 envs, 3 x 128 MLP), 32k steps: environment steps per second, learning included.
+// Arg: torch threads.
+void BM_TrainDeepRmsaPpo(benchmark::State& state) {
+  ExperimentConfig c = LoadExperimentConfig(std::string(EONOPS_CONFIG_DIR) +
+                                            "/experiments/deeprmsa-nsfnet-ppo.json");
+  c.train.torch_threads = static_cast<int>(state.range(0));
+  c.train.total_steps = 32768;
+  c.train.log_interval = c.train.total_steps;
+  c.train.eval_interval = c.train.checkpoint_interval = 0;
+  twin::EnvConfig env = twin::EnvConfig::FromJson(c.twin, c.source);
+  auto model = std::make_shared<const twin::NetworkModel>(env.network);
+  double steps = 0, seconds = 0;
+  for (auto _ : state) {
+    Trainer trainer(c, twin::MakeEnvFactory(model, env));
+    TrainResult r = trainer.Train();
+    steps += r.env_steps;
+    seconds += r.elapsed_s;
+  }
+  state.counters["env_steps_per_s"] = steps / seconds;
+}
+BENCHMARK(BM_TrainDeepRmsaPpo)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
     ->Iterations(1)
     ->Unit(benchmark::kSecond);
 
