@@ -11,5 +11,7 @@ int RunSimulate(int argc, char** argv);
 int RunTracking(int argc, char** argv);
 int RunTrain(int argc, char** argv);
 int RunEvaluate(int argc, char** argv);
+int RunTwin(int argc, char** argv);    // `eonops twin serve|health`
+int RunPolicy(int argc, char** argv);  // `eonops policy serve|info`
 
 }  // namespace eonops::tools

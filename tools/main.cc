@@ -20,7 +20,9 @@ const Command kCommands[] = {
     {"paths", eonops::tools::RunPaths, "list the k shortest paths between two nodes"},
     {"simulate", eonops::tools::RunSimulate, "replay the twin under dynamic traffic with heuristics"},
     {"qot", eonops::tools::RunQot, "GSNR, latency and energy of a lightpath (or `qot line`)"},
+    {"twin", eonops::tools::RunTwin, "remote twin worker for distributed training (twin serve)"},
     {"tracking", eonops::tools::RunTracking, "experiment tracking + model registry server (MLflow API, web UI)"},
+    {"policy", eonops::tools::RunPolicy, "serve a trained policy over gRPC (policy serve)"},
 };
 
 void PrintUsage(std::ostream& out) {
