@@ -19,6 +19,8 @@ struct Command {
 const Command kCommands[] = {
     {"paths", eonops::tools::RunPaths, "list the k shortest paths between two nodes"},
     {"simulate", eonops::tools::RunSimulate, "replay the twin under dynamic traffic with heuristics"},
+    {"train", eonops::tools::RunTrain, "train a DRL agent on the twin (PPO or DQN) and export its policy"},
+    {"evaluate", eonops::tools::RunEvaluate, "blocking of a trained policy against the heuristics, over loads and seeds"},
     {"qot", eonops::tools::RunQot, "GSNR, latency and energy of a lightpath (or `qot line`)"},
     {"twin", eonops::tools::RunTwin, "remote twin worker for distributed training (twin serve)"},
     {"tracking", eonops::tools::RunTracking, "experiment tracking + model registry server (MLflow API, web UI)"},
