@@ -13,5 +13,7 @@ int RunTrain(int argc, char** argv);
 int RunEvaluate(int argc, char** argv);
 int RunTwin(int argc, char** argv);    // `eonops twin serve|health`
 int RunPolicy(int argc, char** argv);  // `eonops policy serve|info`
+int RunPce(int argc, char** argv);      // `eonops pce serve`
+int RunLoadgen(int argc, char** argv);  // `eonops loadgen`
 
 }  // namespace eonops::tools

@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"twin", eonops::tools::RunTwin, "remote twin worker for distributed training (twin serve)"},
     {"tracking", eonops::tools::RunTracking, "experiment tracking + model registry server (MLflow API, web UI)"},
     {"policy", eonops::tools::RunPolicy, "serve a trained policy over gRPC (policy serve)"},
+    {"pce", eonops::tools::RunPce, "path computation element over ONF TAPI RESTCONF (pce serve)"},
+    {"loadgen", eonops::tools::RunLoadgen, "drive a PCE with Poisson create/delete traffic over TAPI"},
 };
 
 void PrintUsage(std::ostream& out) {
