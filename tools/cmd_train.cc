@@ -22,6 +22,7 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/scenario_flags.h"
+#include "tools/tracking_logger.h"
 #include "twin/envs.h"
 #include "twin/scenario.h"
 #include "twin/simulator.h"
@@ -88,7 +89,19 @@ int RunTrain(int argc, char** argv) {
         "20000");
   p.Add("eval-seed", "N", "seed of the periodic evaluations (the same for policy and KSP-FF)",
         "1000");
+  p.Add("tracking", "URL", "log the run to a tracking server (eonops tracking serve)");
+  p.Add("tracking-db", "FILE", "log the run to a tracking SQLite file, in-process");
+  p.Add("artifacts", "DIR", "artifact root with --tracking-db", "./artifacts");
+  p.Add("token-file", "FILE", "bearer token for a tracking server that requires one");
+  p.Add("experiment", "NAME", "tracking experiment (default: the experiment file's name)");
+  p.Add("register", "MODEL", "registered model for the policy (default <use case>-<topology>)");
+  p.Add("alias", "ALIAS", "point this alias of the registered model at the new version (e.g. champion)");
   if (!p.Parse(argc, argv)) return 0;
+  if (p.Has("tracking") && p.Has("tracking-db")) throw UsageError("give --tracking or --tracking-db, not both");
+  const bool tracked = p.Has("tracking") || p.Has("tracking-db");
+  if (!tracked && (p.Has("register") || p.Has("alias") || p.Has("experiment"))) {
+    throw UsageError("--register, --alias and --experiment need --tracking or --tracking-db");
+  }
 
   const std::string path = p.PositionalArgs().at(0);
   agents::ExperimentConfig cfg = agents::LoadExperimentConfig(path);
@@ -130,7 +143,26 @@ int RunTrain(int argc, char** argv) {
       run_id = j["run_id"].get<std::string>();
     }
   }
-  agents::JsonLinesRunLogger logger(log_file, run_id);
+  // With tracking, the store's run id names the run everywhere (log, manifest, registry).
+  std::unique_ptr<TrackingSink> sink;
+  std::unique_ptr<TrackingRunLogger> tracked_logger;
+  if (tracked) {
+    std::string token;
+    if (p.Has("token-file")) {
+      std::ifstream tf(p.Get("token-file"));
+      if (!tf) throw UsageError("--token-file: cannot read " + p.Get("token-file"));
+      std::getline(tf, token);
+    }
+    sink = OpenTrackingSink(p.Has("tracking") ? p.Get("tracking") : "", p.Has("tracking-db") ? p.Get("tracking-db") : "",
+                            p.Get("artifacts"), token);
+    tracked_logger = std::make_unique<TrackingRunLogger>(*sink, p.Has("experiment") ? p.Get("experiment") : cfg.name,
+                                                         run_id, p.Switch("resume") ? run_id : "");
+    run_id = tracked_logger->RunId();
+  }
+  agents::JsonLinesRunLogger json_logger(log_file, run_id);
+  std::unique_ptr<TeeRunLogger> tee;
+  if (tracked_logger) tee = std::make_unique<TeeRunLogger>(json_logger, *tracked_logger);
+  agents::RunLogger& logger = tee ? static_cast<agents::RunLogger&>(*tee) : json_logger;
   logger.SetTag("experiment_file", path);
 
   // Periodic evaluation: the greedy policy and KSP-FF on the same requests (same seed),
@@ -194,6 +226,13 @@ int RunTrain(int argc, char** argv) {
   trainer.ExportPolicy(policy_dir);
   logger.LogArtifact(policy_dir, "policy");
   logger.EndRun(agents::RunStatus::kFinished);
+  std::string registered;
+  if (sink) {
+    const std::string model_name =
+        p.Has("register") ? p.Get("register") : std::string(twin::ToString(env.env.use_case)) + "-" + env.network.topology;
+    const int64_t version = sink->RegisterPolicy(model_name, run_id, "policy", p.Has("alias") ? p.Get("alias") : "");
+    registered = model_name + " version " + std::to_string(version) + (p.Has("alias") ? " (alias " + p.Get("alias") + ")" : "");
+  }
 
   std::cout << "trained " << cfg.name << " (" << agents::ToString(cfg.train.algorithm) << ", seed "
             << cfg.train.seed << ") to " << r.env_steps << " steps in " << std::fixed
@@ -203,6 +242,7 @@ int RunTrain(int argc, char** argv) {
             << "policy:     " << policy_dir << "\n"
             << "checkpoint: " << checkpoint_dir << "\n"
             << "log:        " << out << "/log.jsonl (run " << run_id << ")\n"
+            << (registered.empty() ? "" : "registered: " + registered + "\n")
             << "next:       eonops evaluate --policy " << policy_dir << " --seeds 5\n";
   return 0;
 }
