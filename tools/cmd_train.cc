@@ -19,6 +19,7 @@
 #include "agents/policy_heuristic.h"
 #include "agents/run_logger.h"
 #include "agents/trainer.h"
+#include "proto/remote_twin.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/scenario_flags.h"
@@ -82,6 +83,7 @@ int RunTrain(int argc, char** argv) {
   p.Add("threads", "N", "torch intra-op threads (train.torch_threads)");
   p.Add("env-threads", "N", "environment worker threads (train.env_threads)");
   p.Add("envs", "N", "parallel environments (train.num_envs)");
+  p.Add("twins", "HOST:PORT,...", "step the environments on remote twin workers (eonops twin serve)");
   p.Add("out", "DIR", "output directory (default out/<experiment>-seed<N>)");
   p.AddSwitch("resume", "continue from OUT/checkpoint");
   p.Add("eval-requests", "N",
@@ -125,7 +127,9 @@ int RunTrain(int argc, char** argv) {
   const twin::EnvConfig env = twin::EnvConfig::FromJson(cfg.twin, path);
   const twin::Scenario scenario = twin::Scenario::FromJson(cfg.twin, path);
   auto model = std::make_shared<const twin::NetworkModel>(env.network);
-  const twin::VecEnv::Factory factory = twin::MakeEnvFactory(model, env);
+  twin::VecEnv::Factory factory = twin::MakeEnvFactory(model, env);
+  // Same seeds, same trajectories: environment i lives on a worker but is seeded as locally.
+  if (p.Has("twins")) factory = proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
 
   {
     std::ofstream resolved(out + "/config.json");
