@@ -215,10 +215,14 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     reply->set_handle(handle);
     FillSpec(batch->spec, reply->mutable_spec());
     reply->set_worker_version(agents::EonopsVersion());
+    const std::string seeding =
+        batch->manual_reset
+            ? "seeded by the client"
+            : "envs " + std::to_string(request->first_index()) + ".." +
+                  std::to_string(request->first_index() + request->batch_size() - 1) + " of " + std::to_string(total) +
+                  ", seed " + std::to_string(request->seed());
     Log("opened batch " + std::to_string(handle) + ": " + std::to_string(request->batch_size()) + " x " +
-        batch->spec.name + " (envs " + std::to_string(request->first_index()) + ".." +
-        std::to_string(request->first_index() + request->batch_size() - 1) + " of " + std::to_string(total) +
-        ", seed " + std::to_string(request->seed()) + ") for " + batch->client);
+        batch->spec.name + " (" + seeding + ") for " + batch->client);
     return grpc::Status::OK;
   }
 

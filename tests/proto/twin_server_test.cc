@@ -6,6 +6,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +107,23 @@ TEST_F(TwinServerTest, OpenBatchRefusesBadConfigsAndSizes) {
   ExpectInvalid(Open(r, &reply), "first_index");
 
   EXPECT_EQ(server_->Stats().open_envs, 0);
+}
+
+TEST_F(TwinServerTest, TakesAnExperimentFileAndAUseCaseOverride) {
+  // A whole experiment file: the learner sections are not the twin's business.
+  std::ifstream in(std::string(EONOPS_SOURCE_DIR) + "/configs/experiments/tiny-test.json");
+  const std::string experiment((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  v1::OpenBatchRequest r;
+  r.set_config_json(experiment);
+  r.set_batch_size(1);
+  v1::OpenBatchReply reply;
+  ASSERT_TRUE(Open(r, &reply).ok());
+  EXPECT_EQ(reply.spec().name(), "deeprmsa");
+  EXPECT_EQ(reply.spec().config_hash(), testing::LocalFactory(testing::ShortEpisodes(500, 500))()->Spec().config_hash);
+  r.set_use_case("latency-rsa");
+  ASSERT_TRUE(Open(r, &reply).ok());
+  EXPECT_EQ(reply.spec().name(), "latency-rsa");
+  EXPECT_GT(reply.spec().observation_layout_size(), 0);
 }
 
 TEST_F(TwinServerTest, CallsOnUnknownHandlesAndWrongSizesAreRefused) {
