@@ -1,3 +1,5 @@
+#include <dlfcn.h>
+
 #include "agents/model.h"
 
 #include <ATen/Parallel.h>
@@ -221,6 +223,11 @@ torch::Tensor MaskTensor(const uint8_t* data, int64_t rows, int64_t cols) {
 void SetTorchThreads(int threads) {
   if (threads <= 0) throw std::invalid_argument("SetTorchThreads: threads must be positive");
   at::set_num_threads(threads);
+  // Debian's libtorch hands matrix products to the system BLAS. When that is OpenBLAS, its own
+  // thread pool would start one thread per core on top of torch's: cap it the same way. Looked
+  // up at run time so that any BLAS (or none with this symbol) works.
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
 }
 
 void SeedTorch(uint64_t seed) { torch::manual_seed(seed); }

@@ -84,7 +84,7 @@ struct Trainer::Impl {
   Impl(const ExperimentConfig& c, const twin::VecEnv::Factory& f, TrainerSetup s)
       : config(c), factory(f), setup(std::move(s)) {
     const TrainOptions& t = config.train;
-    at::set_num_threads(t.torch_threads);
+    SetTorchThreads(t.torch_threads);
     torch::manual_seed(t.seed);
     MakeVecEnv(t.seed);
     spec = vec->Spec();
