@@ -129,7 +129,12 @@ int RunTrain(int argc, char** argv) {
   auto model = std::make_shared<const twin::NetworkModel>(env.network);
   twin::VecEnv::Factory factory = twin::MakeEnvFactory(model, env);
   // Same seeds, same trajectories: environment i lives on a worker but is seeded as locally.
-  if (p.Has("twins")) factory = proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
+  if (p.Has("twins")) {
+    factory = proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
+    // A dead worker throws from Env::Step; twin::VecEnv's helper threads cannot pass that on
+    // (std::terminate), so the remote environments are stepped from this thread.
+    cfg.train.env_threads = 1;
+  }
 
   {
     std::ofstream resolved(out + "/config.json");
