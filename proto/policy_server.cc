@@ -2,10 +2,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/manifest.h"
 #include "agents/policy.h"
@@ -42,23 +41,25 @@ struct PolicyServer::Impl final : public v1::PolicyService::Service {
 
   std::shared_ptr<const Served> Get() const { return std::atomic_load(&served); }
 
-  grpc::Status Infer(grpc::ServerContext*, const v1::InferRequest* request, v1::InferReply* reply) override {
+  grpc::Status Infer(grpc::ServerContext*, const v1::InferRequest* request,
+                     v1::InferReply* reply) override {
     std::shared_ptr<const Served> s = Get();
     if (!s) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no policy loaded yet");
     const int64_t n = request->batch_size();
     if (n < 1 || n > options.max_batch) {
-      return InvalidArgument("batch_size must be in [1, " + std::to_string(options.max_batch) + "], got " +
-                             std::to_string(n));
+      return InvalidArgument("batch_size must be in [1, " + std::to_string(options.max_batch) +
+                             "], got " + std::to_string(n));
     }
     if (request->observations_size() != n * s->observation_size) {
-      return InvalidArgument("observations: expected batch_size x observation_size = " + std::to_string(n) + " x " +
-                             std::to_string(s->observation_size) + " floats for " + s->info.name + ", got " +
-                             std::to_string(request->observations_size()));
+      return InvalidArgument(
+          "observations: expected batch_size x observation_size = " + std::to_string(n) + " x " +
+          std::to_string(s->observation_size) + " floats for " + s->info.name + ", got " +
+          std::to_string(request->observations_size()));
     }
     if (static_cast<int64_t>(request->masks().size()) != n * s->num_actions) {
-      return InvalidArgument("masks: expected batch_size x num_actions = " + std::to_string(n) + " x " +
-                             std::to_string(s->num_actions) + " bytes for " + s->info.name + ", got " +
-                             std::to_string(request->masks().size()));
+      return InvalidArgument("masks: expected batch_size x num_actions = " + std::to_string(n) +
+                             " x " + std::to_string(s->num_actions) + " bytes for " + s->info.name +
+                             ", got " + std::to_string(request->masks().size()));
     }
     const agents::Policy& policy = s->Pick();
     const float* obs = request->observations().data();
@@ -66,7 +67,8 @@ struct PolicyServer::Impl final : public v1::PolicyService::Service {
     reply->mutable_actions()->Resize(static_cast<int>(n), 0);
     reply->mutable_probabilities()->Resize(static_cast<int>(n), 0.0f);
     reply->mutable_values()->Resize(static_cast<int>(n), 0.0f);
-    if (request->scores()) reply->mutable_scores()->Resize(static_cast<int>(n * s->num_actions), 0.0f);
+    if (request->scores())
+      reply->mutable_scores()->Resize(static_cast<int>(n * s->num_actions), 0.0f);
     try {
       for (int64_t i = 0; i < n; ++i) {
         const float* o = obs + i * s->observation_size;
@@ -75,7 +77,8 @@ struct PolicyServer::Impl final : public v1::PolicyService::Service {
         reply->set_actions(static_cast<int>(i), d.action);
         reply->set_probabilities(static_cast<int>(i), d.probability);
         reply->set_values(static_cast<int>(i), d.value);
-        if (request->scores()) policy.Scores(o, m, reply->mutable_scores()->mutable_data() + i * s->num_actions);
+        if (request->scores())
+          policy.Scores(o, m, reply->mutable_scores()->mutable_data() + i * s->num_actions);
       }
     } catch (const std::exception& e) {
       return grpc::Status(grpc::StatusCode::INTERNAL, std::string("policy failed: ") + e.what());
@@ -86,7 +89,8 @@ struct PolicyServer::Impl final : public v1::PolicyService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ModelInfo(grpc::ServerContext*, const v1::ModelInfoRequest*, v1::ModelInfoReply* reply) override {
+  grpc::Status ModelInfo(grpc::ServerContext*, const v1::ModelInfoRequest*,
+                         v1::ModelInfoReply* reply) override {
     std::shared_ptr<const Served> s = Get();
     if (!s) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no policy loaded yet");
     reply->set_name(s->info.name);
@@ -101,16 +105,20 @@ struct PolicyServer::Impl final : public v1::PolicyService::Service {
   }
 };
 
-PolicyServer::PolicyServer(PolicyServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  if (impl_->options.replicas < 1) throw std::invalid_argument("PolicyServer: replicas must be at least 1");
-  if (impl_->options.max_batch < 1) throw std::invalid_argument("PolicyServer: max_batch must be at least 1");
+PolicyServer::PolicyServer(PolicyServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  if (impl_->options.replicas < 1)
+    throw std::invalid_argument("PolicyServer: replicas must be at least 1");
+  if (impl_->options.max_batch < 1)
+    throw std::invalid_argument("PolicyServer: max_batch must be at least 1");
 }
 
 PolicyServer::~PolicyServer() { Stop(); }
 
 void PolicyServer::Load(const std::string& dir, ServedModelInfo info) {
   auto s = std::make_shared<Served>();
-  for (int i = 0; i < impl_->options.replicas; ++i) s->replicas.push_back(agents::Policy::Load(dir));
+  for (int i = 0; i < impl_->options.replicas; ++i)
+    s->replicas.push_back(agents::Policy::Load(dir));
   const agents::Manifest& m = s->replicas.front()->manifest();
   s->manifest_json = agents::ToJson(m).dump();
   s->observation_size = m.observation_size;
@@ -134,7 +142,8 @@ int PolicyServer::Start() {
   grpc::ServerBuilder builder;
   internal::ConfigureServer(&builder, m.options.host, m.options.port, &m.selected_port);
   builder.RegisterService(&m);
-  m.server = internal::StartServer(&builder, "policy server", m.options.host, m.options.port, &m.selected_port);
+  m.server = internal::StartServer(&builder, "policy server", m.options.host, m.options.port,
+                                   &m.selected_port);
   return m.selected_port;
 }
 

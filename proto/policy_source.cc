@@ -37,11 +37,13 @@ Location ParseSource(const tracking::ModelVersion& v) {
     const size_t slash = rest.find('/');
     loc.run_id = rest.substr(0, slash);
     loc.path = slash == std::string::npos ? "" : TrimSlashes(rest.substr(slash + 1));
-  } else if (StartsWith(s, "mlflow-artifacts:/")) {  // mlflow-artifacts:/<exp>/<run>/artifacts/<path>
+  } else if (StartsWith(s,
+                        "mlflow-artifacts:/")) {  // mlflow-artifacts:/<exp>/<run>/artifacts/<path>
     const std::string rest = TrimSlashes(s.substr(18));
     const size_t first = rest.find('/'), marker = rest.find("/artifacts");
     if (first == std::string::npos || marker == std::string::npos || first >= marker) {
-      throw std::runtime_error("model source '" + s + "' is not mlflow-artifacts:/<experiment>/<run>/artifacts/<path>");
+      throw std::runtime_error("model source '" + s +
+                               "' is not mlflow-artifacts:/<experiment>/<run>/artifacts/<path>");
     }
     loc.run_id = rest.substr(first + 1, marker - first - 1);
     loc.path = TrimSlashes(rest.substr(marker + 10));
@@ -53,20 +55,24 @@ Location ParseSource(const tracking::ModelVersion& v) {
     loc.run_id = v.run_id;
     loc.path = TrimSlashes(s);
   } else {
-    throw std::runtime_error("model " + v.name + " version " + std::to_string(v.version) + ": cannot load source '" +
-                             s + "' (expected runs:/<run>/<path>, mlflow-artifacts:/..., or a directory)");
+    throw std::runtime_error(
+        "model " + v.name + " version " + std::to_string(v.version) + ": cannot load source '" + s +
+        "' (expected runs:/<run>/<path>, mlflow-artifacts:/..., or a directory)");
   }
-  if (loc.local_dir.empty() && loc.run_id.empty()) throw std::runtime_error("model source '" + s + "' names no run");
+  if (loc.local_dir.empty() && loc.run_id.empty())
+    throw std::runtime_error("model source '" + s + "' names no run");
   return loc;
 }
 
-void CopyTree(tracking::TrackingHttpClient& client, const std::string& run_id, const std::string& path,
-              const fs::path& root, const std::string& base, int depth) {
-  if (depth > 16) throw std::runtime_error("artifact tree of run " + run_id + " is deeper than 16 levels");
+void CopyTree(tracking::TrackingHttpClient& client, const std::string& run_id,
+              const std::string& path, const fs::path& root, const std::string& base, int depth) {
+  if (depth > 16)
+    throw std::runtime_error("artifact tree of run " + run_id + " is deeper than 16 levels");
   for (const tracking::ArtifactFile& f : client.ListArtifacts(run_id, path)) {
     const std::string rel = StartsWith(f.path, base) ? TrimSlashes(f.path.substr(base.size())) : "";
     if (rel.empty() || rel.find("..") != std::string::npos) {
-      throw std::runtime_error("artifact path '" + f.path + "' of run " + run_id + " is not below '" + base + "'");
+      throw std::runtime_error("artifact path '" + f.path + "' of run " + run_id +
+                               " is not below '" + base + "'");
     }
     if (f.is_dir) {
       fs::create_directories(root / rel);
@@ -83,7 +89,9 @@ void CopyTree(tracking::TrackingHttpClient& client, const std::string& run_id, c
 
 std::string SafeName(const std::string& name) {
   std::string out;
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  for (char c : name)
+    out +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   return out;
 }
 
@@ -98,10 +106,12 @@ ModelRef ParseModelRef(const std::string& text) {
   ModelRef ref;
   const size_t at = text.find('@'), slash = text.rfind('/');
   const auto fail = [&](const std::string& why) {
-    throw std::invalid_argument("model '" + text + "': " + why + " (expected NAME, NAME@alias, NAME@v3 or NAME/3)");
+    throw std::invalid_argument("model '" + text + "': " + why +
+                                " (expected NAME, NAME@alias, NAME@v3 or NAME/3)");
   };
   auto parse_version = [&](const std::string& digits) {
-    if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    if (digits.empty() || digits.size() > 15 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
       fail("bad version");
     }
     ref.version = std::stoll(digits);
@@ -111,7 +121,8 @@ ModelRef ParseModelRef(const std::string& text) {
     ref.name = text.substr(0, at);
     const std::string alias = text.substr(at + 1);
     if (alias.empty()) fail("empty alias");
-    if (alias.size() > 1 && alias[0] == 'v' && alias.find_first_not_of("0123456789", 1) == std::string::npos) {
+    if (alias.size() > 1 && alias[0] == 'v' &&
+        alias.find_first_not_of("0123456789", 1) == std::string::npos) {
       parse_version(alias.substr(1));
     } else {
       ref.alias = alias;
@@ -142,8 +153,8 @@ FetchedPolicy FetchRegisteredPolicy(tracking::TrackingHttpClient& client, const 
   const Location loc = ParseSource(v);
   if (!loc.local_dir.empty()) {
     if (!fs::is_directory(loc.local_dir)) {
-      throw std::runtime_error("model " + v.name + " version " + std::to_string(v.version) + ": source " +
-                               loc.local_dir + " is not a directory on this machine");
+      throw std::runtime_error("model " + v.name + " version " + std::to_string(v.version) +
+                               ": source " + loc.local_dir + " is not a directory on this machine");
     }
     out.dir = loc.local_dir;
     return out;
@@ -157,13 +168,15 @@ FetchedPolicy FetchRegisteredPolicy(tracking::TrackingHttpClient& client, const 
   try {
     CopyTree(client, loc.run_id, loc.path, tmp, loc.path, 0);
     if (!fs::exists(tmp / "manifest.json")) {
-      throw std::runtime_error("model " + v.name + " version " + std::to_string(v.version) + ": source " + v.source +
+      throw std::runtime_error("model " + v.name + " version " + std::to_string(v.version) +
+                               ": source " + v.source +
                                " has no manifest.json (not an exported eonops policy)");
     }
     std::error_code ec;
     fs::rename(tmp, dir, ec);
     if (ec) {
-      if (!fs::exists(dir / "manifest.json")) throw std::runtime_error("cannot move " + tmp.string() + " to " + out.dir);
+      if (!fs::exists(dir / "manifest.json"))
+        throw std::runtime_error("cannot move " + tmp.string() + " to " + out.dir);
       fs::remove_all(tmp, ec);  // another process fetched it first
     }
   } catch (...) {
@@ -175,7 +188,8 @@ FetchedPolicy FetchRegisteredPolicy(tracking::TrackingHttpClient& client, const 
 }
 
 RegistryWatcher::RegistryWatcher(std::string tracking_url, ModelRef ref, std::string cache_dir,
-                                 std::chrono::milliseconds poll, int64_t current_version, OnChange on_change,
+                                 std::chrono::milliseconds poll, int64_t current_version,
+                                 OnChange on_change,
                                  std::function<void(const std::string&)> on_error)
     : url_(std::move(tracking_url)),
       ref_(std::move(ref)),
@@ -184,7 +198,8 @@ RegistryWatcher::RegistryWatcher(std::string tracking_url, ModelRef ref, std::st
       version_(current_version),
       on_change_(std::move(on_change)),
       on_error_(std::move(on_error)) {
-  if (poll_.count() <= 0) throw std::invalid_argument("RegistryWatcher: the poll interval must be positive");
+  if (poll_.count() <= 0)
+    throw std::invalid_argument("RegistryWatcher: the poll interval must be positive");
   thread_ = std::thread([this] { Loop(); });
 }
 

@@ -51,8 +51,8 @@ class RegistryWatcher {
   using OnChange = std::function<void(const FetchedPolicy&)>;
   // `current_version`: what is served already (0: none). Errors while polling (registry down,
   // bad artifact) are passed to `on_error` and retried at the next poll; the old policy stays.
-  RegistryWatcher(std::string tracking_url, ModelRef ref, std::string cache_dir, std::chrono::milliseconds poll,
-                  int64_t current_version, OnChange on_change,
+  RegistryWatcher(std::string tracking_url, ModelRef ref, std::string cache_dir,
+                  std::chrono::milliseconds poll, int64_t current_version, OnChange on_change,
                   std::function<void(const std::string&)> on_error = nullptr);
   ~RegistryWatcher();  // stops the thread
   RegistryWatcher(const RegistryWatcher&) = delete;

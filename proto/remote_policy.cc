@@ -1,7 +1,6 @@
 #include "proto/remote_policy.h"
 
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "agents/manifest.h"
@@ -26,7 +25,8 @@ struct RemotePolicy::Impl {
   mutable std::atomic<int64_t> served_version{0};
 
   // One Infer call of n rows; fills `reply` (its arrays checked against n).
-  void Infer(int n, const float* observations, const uint8_t* masks, bool scores, v1::InferReply* reply) const {
+  void Infer(int n, const float* observations, const uint8_t* masks, bool scores,
+             v1::InferReply* reply) const {
     if (n < 1) throw std::invalid_argument("RemotePolicy: a batch needs at least one row");
     v1::InferRequest request;
     request.set_batch_size(n);
@@ -40,7 +40,8 @@ struct RemotePolicy::Impl {
     internal::SetDeadline(&ctx, options.deadline);
     grpc::Status status = stub->Infer(&ctx, request, reply);
     if (!status.ok()) internal::Throw(kRole, endpoint, "Infer", status);
-    if (reply->actions_size() != n || reply->probabilities_size() != n || reply->values_size() != n ||
+    if (reply->actions_size() != n || reply->probabilities_size() != n ||
+        reply->values_size() != n ||
         (scores && static_cast<size_t>(reply->scores_size()) != acts)) {
       throw RpcError(kRole, endpoint, "Infer", static_cast<int>(grpc::StatusCode::INTERNAL),
                      "reply arrays do not match " + std::to_string(n) + " rows");
@@ -52,7 +53,8 @@ struct RemotePolicy::Impl {
 RemotePolicy::RemotePolicy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RemotePolicy::~RemotePolicy() = default;
 
-std::unique_ptr<RemotePolicy> RemotePolicy::Connect(const std::string& target, RemotePolicyOptions options) {
+std::unique_ptr<RemotePolicy> RemotePolicy::Connect(const std::string& target,
+                                                    RemotePolicyOptions options) {
   auto m = std::make_unique<Impl>();
   m->endpoint = ParseEndpoint(target);
   m->options = options;
@@ -68,7 +70,8 @@ std::unique_ptr<RemotePolicy> RemotePolicy::Connect(const std::string& target, R
   try {
     j = nlohmann::json::parse(reply.manifest_json());
   } catch (const nlohmann::json::exception& e) {
-    throw agents::ConfigError(std::string(kRole) + " " + m->endpoint + ": manifest is not JSON: " + e.what());
+    throw agents::ConfigError(std::string(kRole) + " " + m->endpoint +
+                              ": manifest is not JSON: " + e.what());
   }
   m->manifest = agents::ManifestFromJson(j, std::string(kRole) + " " + m->endpoint + " manifest");
   m->info.name = reply.name();

@@ -23,7 +23,7 @@
 namespace eonops::proto {
 
 struct RemotePolicyOptions {
-  std::chrono::milliseconds deadline{2000};         // every Infer / ModelInfo call
+  std::chrono::milliseconds deadline{2000};          // every Infer / ModelInfo call
   std::chrono::milliseconds connect_timeout{10000};  // at Connect
 };
 
@@ -31,7 +31,8 @@ class RemotePolicy : public agents::Policy {
  public:
   // `target`: "grpc://host:port" or "host:port". Throws RpcError (unreachable, nothing served)
   // or agents::ConfigError (a manifest this build cannot read).
-  static std::unique_ptr<RemotePolicy> Connect(const std::string& target, RemotePolicyOptions options = {});
+  static std::unique_ptr<RemotePolicy> Connect(const std::string& target,
+                                               RemotePolicyOptions options = {});
   ~RemotePolicy() override;
 
   agents::Decision Act(const float* observation, const uint8_t* mask) const override;
@@ -39,7 +40,8 @@ class RemotePolicy : public agents::Policy {
   const agents::Manifest& manifest() const override;
 
   // `observations`: n x observation_size; `masks`: n x num_actions; `decisions`: n.
-  void ActBatch(int n, const float* observations, const uint8_t* masks, agents::Decision* decisions) const;
+  void ActBatch(int n, const float* observations, const uint8_t* masks,
+                agents::Decision* decisions) const;
 
   const std::string& endpoint() const;
   const ServedModelInfo& info() const;  // at Connect

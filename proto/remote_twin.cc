@@ -1,10 +1,10 @@
 #include "proto/remote_twin.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "proto/rpc_internal.h"
 #include "proto/twin.grpc.pb.h"
@@ -38,8 +38,9 @@ std::vector<std::shared_ptr<Worker>> ConnectWorkers(const std::vector<std::strin
   }
   const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   for (const auto& w : workers) {
-    const auto left = std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                 deadline - std::chrono::steady_clock::now()));
+    const auto left = std::max(std::chrono::milliseconds(1),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   deadline - std::chrono::steady_clock::now()));
     internal::WaitConnected(*w->channel, kRole, w->endpoint, left);
   }
   return workers;
@@ -60,13 +61,16 @@ twin::EnvSpec ToSpec(const v1::EnvSpec& s) {
 }
 
 // Throws unless the worker built what the learner asked for.
-void CheckSpec(const std::string& endpoint, const twin::EnvSpec& spec, const std::string& expected_hash) {
+void CheckSpec(const std::string& endpoint, const twin::EnvSpec& spec,
+               const std::string& expected_hash) {
   if (spec.observation_size <= 0 || spec.num_actions <= 0) {
-    throw std::runtime_error(std::string(kRole) + " " + endpoint + ": returned an empty environment spec");
+    throw std::runtime_error(std::string(kRole) + " " + endpoint +
+                             ": returned an empty environment spec");
   }
   if (!expected_hash.empty() && spec.config_hash != expected_hash) {
-    throw std::runtime_error(std::string(kRole) + " " + endpoint + ": built config hash " + spec.config_hash +
-                             ", this learner's config hashes to " + expected_hash +
+    throw std::runtime_error(std::string(kRole) + " " + endpoint + ": built config hash " +
+                             spec.config_hash + ", this learner's config hashes to " +
+                             expected_hash +
                              " (another eonops version or other configs/ on the worker?)");
   }
 }
@@ -75,15 +79,19 @@ void CheckSpec(const std::string& endpoint, const twin::EnvSpec& spec, const std
 void CheckState(const std::string& endpoint, const char* method, const v1::BatchState& s, int n,
                 const twin::EnvSpec& spec) {
   const size_t un = static_cast<size_t>(n);
-  if (s.batch_size() != n || static_cast<size_t>(s.observations_size()) != un * spec.observation_size ||
+  if (s.batch_size() != n ||
+      static_cast<size_t>(s.observations_size()) != un * spec.observation_size ||
       s.masks().size() != un * spec.num_actions || static_cast<size_t>(s.rewards_size()) != un ||
       s.dones().size() != un || s.accepted().size() != un) {
-    throw RpcError(kRole, endpoint, method, static_cast<int>(grpc::StatusCode::INTERNAL),
-                   "reply arrays do not match " + std::to_string(n) + " environments of " + spec.name);
+    throw RpcError(
+        kRole, endpoint, method, static_cast<int>(grpc::StatusCode::INTERNAL),
+        "reply arrays do not match " + std::to_string(n) + " environments of " + spec.name);
   }
 }
 
-std::string ClientName(const TwinClientOptions& o) { return o.client_name.empty() ? "eonops" : o.client_name; }
+std::string ClientName(const TwinClientOptions& o) {
+  return o.client_name.empty() ? "eonops" : o.client_name;
+}
 
 }  // namespace
 
@@ -120,7 +128,8 @@ struct RemoteVecEnv::Impl {
   // Starts `start` on every part at once and waits for all of them (each has its deadline), so
   // no call outlives its context. Throws for the first part that failed.
   template <class Reply, class Start>
-  void CallAll(const char* method, std::chrono::milliseconds deadline, std::vector<Reply*> replies, Start start) {
+  void CallAll(const char* method, std::chrono::milliseconds deadline, std::vector<Reply*> replies,
+               Start start) {
     const size_t n = parts.size();
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
     std::vector<grpc::Status> statuses(n);
@@ -180,8 +189,8 @@ struct RemoteVecEnv::Impl {
   }
 };
 
-RemoteVecEnv::RemoteVecEnv(const std::vector<std::string>& endpoints, const twin::EnvConfig& config, int num_envs,
-                           uint64_t seed, TwinClientOptions options)
+RemoteVecEnv::RemoteVecEnv(const std::vector<std::string>& endpoints, const twin::EnvConfig& config,
+                           int num_envs, uint64_t seed, TwinClientOptions options)
     : impl_(std::make_unique<Impl>()) {
   if (num_envs <= 0) throw std::invalid_argument("RemoteVecEnv: num_envs must be positive");
   Impl& m = *impl_;
@@ -227,14 +236,15 @@ RemoteVecEnv::RemoteVecEnv(const std::vector<std::string>& endpoints, const twin
       CheckSpec(m.parts[p].worker->endpoint, spec, config.config_hash);
       if (p == 0) {
         m.spec = spec;
-      } else if (spec.observation_size != m.spec.observation_size || spec.num_actions != m.spec.num_actions ||
-                 spec.config_hash != m.spec.config_hash) {
-        throw std::runtime_error(std::string(kRole) + " " + m.parts[p].worker->endpoint + " built " + spec.name +
-                                 " (" + std::to_string(spec.observation_size) + " observations, " +
-                                 std::to_string(spec.num_actions) + " actions, hash " + spec.config_hash + "), " +
-                                 m.parts[0].worker->endpoint + " built " + m.spec.name + " (" +
-                                 std::to_string(m.spec.observation_size) + ", " +
-                                 std::to_string(m.spec.num_actions) + ", " + m.spec.config_hash + ")");
+      } else if (spec.observation_size != m.spec.observation_size ||
+                 spec.num_actions != m.spec.num_actions || spec.config_hash != m.spec.config_hash) {
+        throw std::runtime_error(
+            std::string(kRole) + " " + m.parts[p].worker->endpoint + " built " + spec.name + " (" +
+            std::to_string(spec.observation_size) + " observations, " +
+            std::to_string(spec.num_actions) + " actions, hash " + spec.config_hash + "), " +
+            m.parts[0].worker->endpoint + " built " + m.spec.name + " (" +
+            std::to_string(m.spec.observation_size) + ", " + std::to_string(m.spec.num_actions) +
+            ", " + m.spec.config_hash + ")");
       }
     }
   } catch (...) {
@@ -270,7 +280,8 @@ void RemoteVecEnv::Reset() {
 void RemoteVecEnv::Step(const int32_t* actions) {
   Impl& m = *impl_;
   for (auto& p : m.parts) {
-    std::memcpy(p.step.mutable_actions()->mutable_data(), actions + p.begin, (p.end - p.begin) * sizeof(int32_t));
+    std::memcpy(p.step.mutable_actions()->mutable_data(), actions + p.begin,
+                (p.end - p.begin) * sizeof(int32_t));
   }
   m.CallAll("Step", m.options.deadline, m.States(),
             [](Impl::Part& part, grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
@@ -292,8 +303,9 @@ const std::string& RemoteVecEnv::EndpointOf(int env) const {
   throw std::out_of_range("RemoteVecEnv: no environment " + std::to_string(env));
 }
 
-std::unique_ptr<RemoteVecEnv> ConnectTwins(const std::vector<std::string>& endpoints, const twin::EnvConfig& config,
-                                           int num_envs, uint64_t seed, TwinClientOptions options) {
+std::unique_ptr<RemoteVecEnv> ConnectTwins(const std::vector<std::string>& endpoints,
+                                           const twin::EnvConfig& config, int num_envs,
+                                           uint64_t seed, TwinClientOptions options) {
   return std::make_unique<RemoteVecEnv>(endpoints, config, num_envs, seed, std::move(options));
 }
 
@@ -374,8 +386,9 @@ struct FactoryState {
 
 }  // namespace
 
-twin::VecEnv::Factory RemoteEnvFactory(const std::vector<std::string>& endpoints, const twin::EnvConfig& config,
-                                       int num_envs, TwinClientOptions options) {
+twin::VecEnv::Factory RemoteEnvFactory(const std::vector<std::string>& endpoints,
+                                       const twin::EnvConfig& config, int num_envs,
+                                       TwinClientOptions options) {
   if (num_envs <= 0) throw std::invalid_argument("RemoteEnvFactory: num_envs must be positive");
   auto state = std::make_shared<FactoryState>();
   state->workers = ConnectWorkers(endpoints, options);

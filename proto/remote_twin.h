@@ -7,10 +7,9 @@
 //   contiguous slices, one per worker; a Step is one call per worker, all in flight at once,
 //   with the actions and results as packed arrays.
 //
-//     auto vec = ConnectTwins({"host1:50051", "host2:50051"}, env_config, /*num_envs=*/64, /*seed=*/1);
-//     vec->Reset();
-//     vec->Step(actions.data());            // throws RpcError naming the worker that failed
-//     const float* obs = vec->Observations();
+//     auto vec = ConnectTwins({"host1:50051", "host2:50051"}, env_config, /*num_envs=*/64,
+//     /*seed=*/1); vec->Reset(); vec->Step(actions.data());            // throws RpcError naming
+//     the worker that failed const float* obs = vec->Observations();
 //
 //   RemoteEnvFactory: a twin::VecEnv::Factory whose environments live on the workers (one
 //   remote environment per twin::Env; twin::VecEnv drives the seeds), a drop-in for
@@ -46,8 +45,8 @@ class RemoteVecEnv {
   // Throws RpcError naming a worker that is unreachable or refuses the config, and
   // std::runtime_error when workers disagree on the spec or build another config hash than
   // `config` (different eonops versions or configs/ on the workers).
-  RemoteVecEnv(const std::vector<std::string>& endpoints, const twin::EnvConfig& config, int num_envs,
-               uint64_t seed, TwinClientOptions options = {});
+  RemoteVecEnv(const std::vector<std::string>& endpoints, const twin::EnvConfig& config,
+               int num_envs, uint64_t seed, TwinClientOptions options = {});
   ~RemoteVecEnv();  // closes the workers' batches (best effort)
   RemoteVecEnv(const RemoteVecEnv&) = delete;
   RemoteVecEnv& operator=(const RemoteVecEnv&) = delete;
@@ -73,15 +72,16 @@ class RemoteVecEnv {
 };
 
 std::unique_ptr<RemoteVecEnv> ConnectTwins(const std::vector<std::string>& endpoints,
-                                           const twin::EnvConfig& config, int num_envs, uint64_t seed,
-                                           TwinClientOptions options = {});
+                                           const twin::EnvConfig& config, int num_envs,
+                                           uint64_t seed, TwinClientOptions options = {});
 
 // Environment c of the factory's calls (counted modulo num_envs, so a trainer that rebuilds its
 // VecEnv gets the same placement) goes to the worker holding slice c of num_envs, as in
 // RemoteVecEnv. Connects to every worker before returning (throws RpcError naming one that is
 // unreachable). The returned environments throw RpcError from Reset/Step when their worker fails.
-twin::VecEnv::Factory RemoteEnvFactory(const std::vector<std::string>& endpoints, const twin::EnvConfig& config,
-                                       int num_envs, TwinClientOptions options = {});
+twin::VecEnv::Factory RemoteEnvFactory(const std::vector<std::string>& endpoints,
+                                       const twin::EnvConfig& config, int num_envs,
+                                       TwinClientOptions options = {});
 
 struct TwinWorkerHealth {
   std::string endpoint, status, version;

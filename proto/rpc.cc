@@ -1,23 +1,24 @@
 #include "proto/rpc.h"
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include <chrono>
 #include <stdexcept>
-
-#include <grpcpp/health_check_service_interface.h>
 
 #include "proto/rpc_internal.h"
 
 namespace eonops::proto {
 
 namespace {
-std::string Describe(const std::string& role, const std::string& endpoint, const std::string& method, int code,
-                     const std::string& message) {
-  return role + " " + endpoint + ": " + method + ": " + StatusCodeName(code) + (message.empty() ? "" : ": " + message);
+std::string Describe(const std::string& role, const std::string& endpoint,
+                     const std::string& method, int code, const std::string& message) {
+  return role + " " + endpoint + ": " + method + ": " + StatusCodeName(code) +
+         (message.empty() ? "" : ": " + message);
 }
 }  // namespace
 
-RpcError::RpcError(const std::string& role, const std::string& endpoint, const std::string& method, int code,
-                   const std::string& message)
+RpcError::RpcError(const std::string& role, const std::string& endpoint, const std::string& method,
+                   int code, const std::string& message)
     : std::runtime_error(Describe(role, endpoint, method, code, message)),
       endpoint_(endpoint),
       method_(method),
@@ -25,11 +26,23 @@ RpcError::RpcError(const std::string& role, const std::string& endpoint, const s
       code_(code) {}
 
 const char* StatusCodeName(int code) {
-  static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",          "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND",    "ALREADY_EXISTS",     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",      "OUT_OF_RANGE",       "UNIMPLEMENTED",    "INTERNAL",         "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   if (code >= 0 && code < static_cast<int>(sizeof kNames / sizeof kNames[0])) return kNames[code];
   return "UNKNOWN_STATUS";
 }
@@ -39,12 +52,14 @@ std::string ParseEndpoint(const std::string& text) {
   if (s.rfind("grpc://", 0) == 0) s = s.substr(7);
   while (!s.empty() && s.back() == '/') s.pop_back();
   const auto fail = [&](const std::string& why) {
-    throw std::invalid_argument("endpoint '" + text + "': " + why + " (expected host:port, e.g. 127.0.0.1:50051)");
+    throw std::invalid_argument("endpoint '" + text + "': " + why +
+                                " (expected host:port, e.g. 127.0.0.1:50051)");
   };
   size_t colon;
   if (!s.empty() && s[0] == '[') {  // [v6]:port
     const size_t close = s.find(']');
-    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') fail("bad IPv6 address");
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      fail("bad IPv6 address");
     colon = close + 1;
   } else {
     colon = s.rfind(':');
@@ -53,7 +68,8 @@ std::string ParseEndpoint(const std::string& text) {
   }
   if (colon == 0) fail("no host");
   const std::string port = s.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) fail("bad port");
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    fail("bad port");
   const int p = std::stoi(port);
   if (p < 1 || p > 65535) fail("port out of range");
   return s;
@@ -64,7 +80,8 @@ std::vector<std::string> ParseEndpoints(const std::string& list) {
   size_t begin = 0;
   while (true) {
     const size_t comma = list.find(',', begin);
-    const std::string item = list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    const std::string item =
+        list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
     if (item.empty()) throw std::invalid_argument("endpoint list '" + list + "' has an empty item");
     out.push_back(ParseEndpoint(item));
     if (comma == std::string::npos) break;
@@ -105,7 +122,8 @@ void SetDeadline(grpc::ClientContext* context, std::chrono::milliseconds timeout
 
 void Throw(const std::string& role, const std::string& endpoint, const std::string& method,
            const grpc::Status& status) {
-  throw RpcError(role, endpoint, method, static_cast<int>(status.error_code()), status.error_message());
+  throw RpcError(role, endpoint, method, static_cast<int>(status.error_code()),
+                 status.error_message());
 }
 
 grpc::Status InvalidArgument(const std::string& message) {
@@ -119,7 +137,8 @@ std::string HostPort(const std::string& host, int port) {
 }
 }  // namespace
 
-void ConfigureServer(grpc::ServerBuilder* builder, const std::string& host, int port, int* selected_port) {
+void ConfigureServer(grpc::ServerBuilder* builder, const std::string& host, int port,
+                     int* selected_port) {
   grpc::EnableDefaultHealthCheckService(true);
   builder->AddListeningPort(HostPort(host, port), grpc::InsecureServerCredentials(), selected_port);
   builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -130,7 +149,8 @@ void ConfigureServer(grpc::ServerBuilder* builder, const std::string& host, int 
 }
 
 std::unique_ptr<grpc::Server> StartServer(grpc::ServerBuilder* builder, const std::string& what,
-                                          const std::string& host, int port, const int* selected_port) {
+                                          const std::string& host, int port,
+                                          const int* selected_port) {
   std::unique_ptr<grpc::Server> server = builder->BuildAndStart();
   if (!server || *selected_port == 0) {
     throw std::runtime_error(what + ": cannot listen on " + HostPort(host, port) +
@@ -140,7 +160,8 @@ std::unique_ptr<grpc::Server> StartServer(grpc::ServerBuilder* builder, const st
 }
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -30,8 +30,8 @@ struct RpcOptions {
 class RpcError : public std::runtime_error {
  public:
   // `code` is a grpc::StatusCode value.
-  RpcError(const std::string& role, const std::string& endpoint, const std::string& method, int code,
-           const std::string& message);
+  RpcError(const std::string& role, const std::string& endpoint, const std::string& method,
+           int code, const std::string& message);
   const std::string& endpoint() const { return endpoint_; }
   const std::string& method() const { return method_; }
   int code() const { return code_; }
@@ -54,10 +54,10 @@ bool IsLoopbackHost(const std::string& host);
 
 // What a policy server is serving.
 struct ServedModelInfo {
-  std::string name;      // registered model name, or "local:<dir>"
-  int64_t version = 0;   // registry version; 0 for a directory
+  std::string name;     // registered model name, or "local:<dir>"
+  int64_t version = 0;  // registry version; 0 for a directory
   std::string run_id;
-  std::string source;    // the directory or registry source it was loaded from
+  std::string source;  // the directory or registry source it was loaded from
   int64_t loaded_at_ms = 0;
 };
 

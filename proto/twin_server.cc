@@ -1,18 +1,18 @@
 #include "proto/twin_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agents/manifest.h"
 #include "proto/rpc_internal.h"
@@ -123,25 +123,31 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
 
   static grpc::Status UnknownHandle(uint64_t handle) {
     return InvalidArgument("unknown batch handle " + std::to_string(handle) +
-                           " (closed, expired after the idle timeout, or opened on a worker that has restarted since)");
+                           " (closed, expired after the idle timeout, or opened on a worker that "
+                           "has restarted since)");
   }
 
   grpc::Status OpenBatch(grpc::ServerContext* context, const v1::OpenBatchRequest* request,
                          v1::OpenBatchReply* reply) override {
     if (request->batch_size() < 1) {
-      return InvalidArgument("batch_size must be at least 1, got " + std::to_string(request->batch_size()));
+      return InvalidArgument("batch_size must be at least 1, got " +
+                             std::to_string(request->batch_size()));
     }
     if (request->first_index() < 0) {
-      return InvalidArgument("first_index must not be negative, got " + std::to_string(request->first_index()));
+      return InvalidArgument("first_index must not be negative, got " +
+                             std::to_string(request->first_index()));
     }
-    const int64_t total = request->total_envs() == 0 ? request->batch_size() : request->total_envs();
+    const int64_t total =
+        request->total_envs() == 0 ? request->batch_size() : request->total_envs();
     if (static_cast<int64_t>(request->first_index()) + request->batch_size() > total) {
-      return InvalidArgument("first_index " + std::to_string(request->first_index()) + " + batch_size " +
-                             std::to_string(request->batch_size()) + " exceeds total_envs " + std::to_string(total));
+      return InvalidArgument("first_index " + std::to_string(request->first_index()) +
+                             " + batch_size " + std::to_string(request->batch_size()) +
+                             " exceeds total_envs " + std::to_string(total));
     }
     if (request->batch_size() > options.max_envs) {
-      return InvalidArgument("batch_size " + std::to_string(request->batch_size()) + " exceeds this worker's limit of " +
-                             std::to_string(options.max_envs) + " environments");
+      return InvalidArgument("batch_size " + std::to_string(request->batch_size()) +
+                             " exceeds this worker's limit of " + std::to_string(options.max_envs) +
+                             " environments");
     }
     nlohmann::json j;
     try {
@@ -149,7 +155,8 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     } catch (const nlohmann::json::exception& e) {
       return InvalidArgument(std::string("config_json is not JSON: ") + e.what());
     }
-    if (!j.is_object()) return InvalidArgument("config_json must be a JSON object with network/traffic/env sections");
+    if (!j.is_object())
+      return InvalidArgument("config_json must be a JSON object with network/traffic/env sections");
     // An experiment file carries learner sections too; the twin reads only its own.
     nlohmann::json twin_sections = nlohmann::json::object();
     for (const char* key : {"network", "traffic", "env"}) {
@@ -162,7 +169,8 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
         return InvalidArgument("use_case: " + std::string(e.what()));
       }
       if (!twin_sections.contains("env")) twin_sections["env"] = nlohmann::json::object();
-      if (!twin_sections["env"].is_object()) return InvalidArgument("config_json.env must be an object");
+      if (!twin_sections["env"].is_object())
+        return InvalidArgument("config_json.env must be an object");
       twin_sections["env"]["use_case"] = request->use_case();
     }
     twin::EnvConfig config;
@@ -177,9 +185,9 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
       std::lock_guard<std::mutex> lock(mutex);
       if (open_envs + request->batch_size() > options.max_envs) {
         return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            "this worker has " + std::to_string(open_envs) + " environments open; " +
-                                std::to_string(request->batch_size()) + " more exceed its limit of " +
-                                std::to_string(options.max_envs));
+                            "this worker has " + std::to_string(open_envs) +
+                                " environments open; " + std::to_string(request->batch_size()) +
+                                " more exceed its limit of " + std::to_string(options.max_envs));
       }
       open_envs += request->batch_size();  // reserved while building
     }
@@ -202,7 +210,8 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     batch->total_envs = total;
     batch->manual_reset = request->manual_reset();
     batch->resets.assign(batch->envs.size(), 0);
-    batch->client = request->client().empty() ? context->peer() : request->client() + " (" + context->peer() + ")";
+    batch->client = request->client().empty() ? context->peer()
+                                              : request->client() + " (" + context->peer() + ")";
     batch->last_used_ms = internal::NowMs();
     uint64_t handle;
     {
@@ -219,21 +228,22 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
         batch->manual_reset
             ? "seeded by the client"
             : "envs " + std::to_string(request->first_index()) + ".." +
-                  std::to_string(request->first_index() + request->batch_size() - 1) + " of " + std::to_string(total) +
-                  ", seed " + std::to_string(request->seed());
-    Log("opened batch " + std::to_string(handle) + ": " + std::to_string(request->batch_size()) + " x " +
-        batch->spec.name + " (" + seeding + ") for " + batch->client);
+                  std::to_string(request->first_index() + request->batch_size() - 1) + " of " +
+                  std::to_string(total) + ", seed " + std::to_string(request->seed());
+    Log("opened batch " + std::to_string(handle) + ": " + std::to_string(request->batch_size()) +
+        " x " + batch->spec.name + " (" + seeding + ") for " + batch->client);
     return grpc::Status::OK;
   }
 
-  grpc::Status Reset(grpc::ServerContext*, const v1::ResetRequest* request, v1::BatchState* reply) override {
+  grpc::Status Reset(grpc::ServerContext*, const v1::ResetRequest* request,
+                     v1::BatchState* reply) override {
     std::shared_ptr<Batch> b = Find(request->handle());
     if (!b) return UnknownHandle(request->handle());
     std::lock_guard<std::mutex> lock(b->mutex);
     const int n = static_cast<int>(b->envs.size());
     if (request->seeds_size() != 0 && request->seeds_size() != n) {
-      return InvalidArgument("seeds: expected none or one per environment (" + std::to_string(n) + "), got " +
-                             std::to_string(request->seeds_size()));
+      return InvalidArgument("seeds: expected none or one per environment (" + std::to_string(n) +
+                             "), got " + std::to_string(request->seeds_size()));
     }
     SizeState(*b, reply);
     const int obs_size = b->spec.observation_size, num_actions = b->spec.num_actions;
@@ -241,12 +251,15 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     uint8_t* masks = reinterpret_cast<uint8_t*>(&(*reply->mutable_masks())[0]);
     try {
       pool.ParallelFor(n, [&](int i) {
-        const uint64_t seed = request->seeds_size() ? request->seeds(i) : b->seed + b->first_index + i;
-        b->envs[i]->Reset(seed, obs + static_cast<size_t>(i) * obs_size, masks + static_cast<size_t>(i) * num_actions);
+        const uint64_t seed =
+            request->seeds_size() ? request->seeds(i) : b->seed + b->first_index + i;
+        b->envs[i]->Reset(seed, obs + static_cast<size_t>(i) * obs_size,
+                          masks + static_cast<size_t>(i) * num_actions);
       });
     } catch (const std::exception& e) {
       b->started = false;
-      return grpc::Status(grpc::StatusCode::INTERNAL, std::string("environment reset failed: ") + e.what());
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          std::string("environment reset failed: ") + e.what());
     }
     if (request->seeds_size() == 0) b->resets.assign(n, 0);
     b->started = true;
@@ -254,17 +267,19 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Step(grpc::ServerContext*, const v1::StepRequest* request, v1::BatchState* reply) override {
+  grpc::Status Step(grpc::ServerContext*, const v1::StepRequest* request,
+                    v1::BatchState* reply) override {
     std::shared_ptr<Batch> b = Find(request->handle());
     if (!b) return UnknownHandle(request->handle());
     std::lock_guard<std::mutex> lock(b->mutex);
     const int n = static_cast<int>(b->envs.size());
     if (request->actions_size() != n) {
-      return InvalidArgument("actions: expected one per environment (" + std::to_string(n) + "), got " +
-                             std::to_string(request->actions_size()));
+      return InvalidArgument("actions: expected one per environment (" + std::to_string(n) +
+                             "), got " + std::to_string(request->actions_size()));
     }
     if (!b->started) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "Reset the batch before its first Step");
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "Reset the batch before its first Step");
     }
     SizeState(*b, reply);
     const int obs_size = b->spec.observation_size, num_actions = b->spec.num_actions;
@@ -290,7 +305,8 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     } catch (const std::exception& e) {
       // An environment is in an unknown state: the batch must be reset.
       b->started = false;
-      return grpc::Status(grpc::StatusCode::INTERNAL, std::string("environment step failed: ") + e.what());
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          std::string("environment step failed: ") + e.what());
     }
     ++b->steps;
     steps_served += n;
@@ -298,7 +314,8 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Close(grpc::ServerContext*, const v1::CloseRequest* request, v1::CloseReply*) override {
+  grpc::Status Close(grpc::ServerContext*, const v1::CloseRequest* request,
+                     v1::CloseReply*) override {
     std::shared_ptr<Batch> b;
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -313,7 +330,8 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Health(grpc::ServerContext*, const v1::HealthRequest*, v1::HealthReply* reply) override {
+  grpc::Status Health(grpc::ServerContext*, const v1::HealthRequest*,
+                      v1::HealthReply* reply) override {
     reply->set_status("SERVING");
     reply->set_version(agents::EonopsVersion());
     reply->set_threads(pool.parallelism());
@@ -323,18 +341,20 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
       reply->set_open_envs(open_envs);
     }
     reply->set_steps_served(steps_served);
-    reply->set_uptime_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count());
+    reply->set_uptime_s(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count());
     return grpc::Status::OK;
   }
 
   void ReaperLoop() {
-    const auto period = std::chrono::milliseconds(
-        std::clamp<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout).count() / 4,
-                            10, 30000));
+    const auto period = std::chrono::milliseconds(std::clamp<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout).count() / 4, 10,
+        30000));
     std::unique_lock<std::mutex> lock(reaper_mutex);
     while (!reaper_cv.wait_for(lock, period, [&] { return stopping; })) {
       const int64_t cutoff =
-          internal::NowMs() - std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout).count();
+          internal::NowMs() -
+          std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout).count();
       std::vector<std::pair<uint64_t, std::shared_ptr<Batch>>> expired;
       {
         std::lock_guard<std::mutex> l(mutex);
@@ -350,17 +370,21 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
         }
       }
       for (const auto& [handle, b] : expired) {
-        Log("expired batch " + std::to_string(handle) + " of " + b->client + " (idle for more than " +
-            std::to_string(options.idle_timeout.count()) + " s)");
+        Log("expired batch " + std::to_string(handle) + " of " + b->client +
+            " (idle for more than " + std::to_string(options.idle_timeout.count()) + " s)");
       }
     }
   }
 };
 
-TwinServer::TwinServer(TwinServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  if (impl_->options.threads < 1) throw std::invalid_argument("TwinServer: threads must be at least 1");
-  if (impl_->options.max_envs < 1) throw std::invalid_argument("TwinServer: max_envs must be at least 1");
-  if (impl_->options.idle_timeout.count() < 1) throw std::invalid_argument("TwinServer: idle_timeout must be positive");
+TwinServer::TwinServer(TwinServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  if (impl_->options.threads < 1)
+    throw std::invalid_argument("TwinServer: threads must be at least 1");
+  if (impl_->options.max_envs < 1)
+    throw std::invalid_argument("TwinServer: max_envs must be at least 1");
+  if (impl_->options.idle_timeout.count() < 1)
+    throw std::invalid_argument("TwinServer: idle_timeout must be positive");
 }
 
 TwinServer::~TwinServer() { Stop(); }
@@ -371,7 +395,8 @@ int TwinServer::Start() {
   grpc::ServerBuilder builder;
   internal::ConfigureServer(&builder, m.options.host, m.options.port, &m.selected_port);
   builder.RegisterService(&m);
-  m.server = internal::StartServer(&builder, "twin server", m.options.host, m.options.port, &m.selected_port);
+  m.server = internal::StartServer(&builder, "twin server", m.options.host, m.options.port,
+                                   &m.selected_port);
   m.reaper = std::thread([&m] { m.ReaperLoop(); });
   return m.selected_port;
 }

@@ -24,11 +24,11 @@ namespace eonops::proto {
 struct TwinServerOptions {
   std::string host = "127.0.0.1";  // loopback unless told otherwise
   int port = 50051;
-  int threads = 1;                  // parallelism of one batch's Reset and Step
-  int64_t max_envs = 1 << 16;      // open environments over all batches
+  int threads = 1;             // parallelism of one batch's Reset and Step
+  int64_t max_envs = 1 << 16;  // open environments over all batches
   std::chrono::seconds idle_timeout{600};
-  std::string config_dir;           // configs/ for topologies, bands, ...; empty: twin::ConfigDir()
-  bool log = false;                 // one line on stderr per batch opened, closed or expired
+  std::string config_dir;  // configs/ for topologies, bands, ...; empty: twin::ConfigDir()
+  bool log = false;        // one line on stderr per batch opened, closed or expired
 };
 
 struct TwinServerStats {

@@ -29,19 +29,25 @@ namespace eonops::tools {
 namespace {
 
 int Serve(int argc, char** argv) {
-  ArgParser p("eonops policy serve", "Serve a trained policy as PolicyService (batched inference, model info).");
+  ArgParser p("eonops policy serve",
+              "Serve a trained policy as PolicyService (batched inference, model info).");
   p.Add("policy-dir", "DIR", "an exported policy artifact directory");
-  p.Add("model", "NAME[@ALIAS]", "a registered model: the version ALIAS (default champion) points at");
+  p.Add("model", "NAME[@ALIAS]",
+        "a registered model: the version ALIAS (default champion) points at");
   p.Add("tracking", "URL", "tracking server for --model (e.g. http://127.0.0.1:5000)");
   p.Add("cache", "DIR", "where registry versions are copied to", "./policy-cache");
-  p.Add("poll-ms", "MS", "re-resolve the alias this often and serve a new version (0: never)", "10000");
+  p.Add("poll-ms", "MS", "re-resolve the alias this often and serve a new version (0: never)",
+        "10000");
   p.Add("token-file", "FILE", "bearer token for the tracking server (first token in the file)");
-  p.Add("host", "ADDR", "address to bind (loopback unless told otherwise; 0.0.0.0 for all)", "127.0.0.1");
+  p.Add("host", "ADDR", "address to bind (loopback unless told otherwise; 0.0.0.0 for all)",
+        "127.0.0.1");
   p.Add("port", "N", "TCP port (0: any free port)", "50052");
   p.Add("threads", "N", "policy replicas: Infer calls answered at once", "2");
   if (!p.Parse(argc, argv)) return 0;
-  if (!p.PositionalArgs().empty()) throw UsageError("unexpected argument '" + p.PositionalArgs()[0] + "'");
-  if (p.Has("policy-dir") == p.Has("model")) throw UsageError("give exactly one of --policy-dir and --model");
+  if (!p.PositionalArgs().empty())
+    throw UsageError("unexpected argument '" + p.PositionalArgs()[0] + "'");
+  if (p.Has("policy-dir") == p.Has("model"))
+    throw UsageError("give exactly one of --policy-dir and --model");
   if (p.Has("model") && !p.Has("tracking")) throw UsageError("--model needs --tracking URL");
   proto::PolicyServerOptions o;
   o.host = p.Get("host");
@@ -90,21 +96,27 @@ int Serve(int argc, char** argv) {
     }
     if (poll_ms > 0 && ref.version == 0) {
       watcher = std::make_unique<proto::RegistryWatcher>(
-          p.Get("tracking"), ref, p.Get("cache"), std::chrono::milliseconds(poll_ms), server.Current().version,
+          p.Get("tracking"), ref, p.Get("cache"), std::chrono::milliseconds(poll_ms),
+          server.Current().version,
           [&server](const proto::FetchedPolicy& f) {
             server.Load(f);
-            std::cout << "eonops policy: now serving " << f.info.name << " version " << f.info.version << std::endl;
+            std::cout << "eonops policy: now serving " << f.info.name << " version "
+                      << f.info.version << std::endl;
           },
-          [](const std::string& error) { std::cerr << "eonops policy: registry poll: " << error << std::endl; });
+          [](const std::string& error) {
+            std::cerr << "eonops policy: registry poll: " << error << std::endl;
+          });
     }
   }
   const int bound = server.Start();
   const proto::ServedModelInfo info = server.Current();
-  std::cout << "eonops policy: serving " << info.name << (info.version ? " version " + std::to_string(info.version) : "")
-            << " on " << o.host << ":" << bound << " (" << o.replicas << " replicas)" << std::endl;
+  std::cout << "eonops policy: serving " << info.name
+            << (info.version ? " version " + std::to_string(info.version) : "") << " on " << o.host
+            << ":" << bound << " (" << o.replicas << " replicas)" << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cout << "eonops policy: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  std::cout << "eonops policy: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
+            << std::endl;
   watcher.reset();
   server.Stop();
   return 0;
@@ -123,7 +135,8 @@ int Info(int argc, char** argv) {
   const proto::ServedModelInfo& i = policy->info();
   const agents::Manifest& m = policy->manifest();
   std::cout << "endpoint     " << policy->endpoint() << "\n"
-            << "model        " << i.name << (i.version ? " version " + std::to_string(i.version) : "") << "\n"
+            << "model        " << i.name
+            << (i.version ? " version " + std::to_string(i.version) : "") << "\n"
             << "run          " << i.run_id << "\n"
             << "source       " << i.source << "\n"
             << "algorithm    " << m.algorithm << " on " << m.env_name << " (" << m.observation_size

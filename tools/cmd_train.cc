@@ -83,7 +83,8 @@ int RunTrain(int argc, char** argv) {
   p.Add("threads", "N", "torch intra-op threads (train.torch_threads)");
   p.Add("env-threads", "N", "environment worker threads (train.env_threads)");
   p.Add("envs", "N", "parallel environments (train.num_envs)");
-  p.Add("twins", "HOST:PORT,...", "step the environments on remote twin workers (eonops twin serve)");
+  p.Add("twins", "HOST:PORT,...",
+        "step the environments on remote twin workers (eonops twin serve)");
   p.Add("out", "DIR", "output directory (default out/<experiment>-seed<N>)");
   p.AddSwitch("resume", "continue from OUT/checkpoint");
   p.Add("eval-requests", "N",
@@ -130,7 +131,8 @@ int RunTrain(int argc, char** argv) {
   twin::VecEnv::Factory factory = twin::MakeEnvFactory(model, env);
   // Same seeds, same trajectories: environment i lives on a worker but is seeded as locally.
   if (p.Has("twins")) {
-    factory = proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
+    factory =
+        proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
     // A dead worker throws from Env::Step; twin::VecEnv's helper threads cannot pass that on
     // (std::terminate), so the remote environments are stepped from this thread.
     cfg.train.env_threads = 1;

@@ -22,17 +22,22 @@ namespace eonops::tools {
 namespace {
 
 int Serve(int argc, char** argv) {
-  ArgParser p("eonops twin serve",
-              "Serve TwinService: batches of environments that learners open, reset and step over gRPC.");
-  p.Add("host", "ADDR", "address to bind (loopback unless told otherwise; 0.0.0.0 for all)", "127.0.0.1");
+  ArgParser p(
+      "eonops twin serve",
+      "Serve TwinService: batches of environments that learners open, reset and step over gRPC.");
+  p.Add("host", "ADDR", "address to bind (loopback unless told otherwise; 0.0.0.0 for all)",
+        "127.0.0.1");
   p.Add("port", "N", "TCP port (0: any free port)", "50051");
   p.Add("threads", "N", "threads stepping one batch's environments (default: the machine's cores)");
   p.Add("max-envs", "N", "environments open at once over all batches", "65536");
   p.Add("idle-timeout", "S", "close a batch no call touched for S seconds", "600");
-  p.Add("configs", "DIR", "configs/ directory (topologies, bands, ...); default $EONOPS_CONFIGS or the source tree's");
+  p.Add(
+      "configs", "DIR",
+      "configs/ directory (topologies, bands, ...); default $EONOPS_CONFIGS or the source tree's");
   p.AddSwitch("quiet", "do not log batches opened, closed and expired");
   if (!p.Parse(argc, argv)) return 0;
-  if (!p.PositionalArgs().empty()) throw UsageError("unexpected argument '" + p.PositionalArgs()[0] + "'");
+  if (!p.PositionalArgs().empty())
+    throw UsageError("unexpected argument '" + p.PositionalArgs()[0] + "'");
   proto::TwinServerOptions o;
   o.host = p.Get("host");
   const long long port = p.GetInt("port");
@@ -67,13 +72,15 @@ int Serve(int argc, char** argv) {
             << " threads, up to " << o.max_envs << " environments)" << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cout << "eonops twin: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  std::cout << "eonops twin: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
+            << std::endl;
   server.Stop();
   return 0;
 }
 
 int Health(int argc, char** argv) {
-  ArgParser p("eonops twin health", "Ask twin workers how they are; exit 1 if any does not answer.");
+  ArgParser p("eonops twin health",
+              "Ask twin workers how they are; exit 1 if any does not answer.");
   p.Positional("HOST:PORT[,HOST:PORT...]", "workers", 1, -1);
   p.Add("deadline-ms", "MS", "deadline of each call", "2000");
   if (!p.Parse(argc, argv)) return 0;
@@ -90,9 +97,10 @@ int Health(int argc, char** argv) {
     for (const std::string& e : endpoints) {
       try {
         const proto::TwinWorkerHealth h = proto::CheckTwinWorker(e, o);
-        std::cout << h.endpoint << "  " << h.status << "  eonops " << h.version << "  threads " << h.threads
-                  << "  batches " << h.open_batches << "  envs " << h.open_envs << "  steps " << h.steps_served
-                  << "  up " << std::fixed << std::setprecision(0) << h.uptime_s << " s\n";
+        std::cout << h.endpoint << "  " << h.status << "  eonops " << h.version << "  threads "
+                  << h.threads << "  batches " << h.open_batches << "  envs " << h.open_envs
+                  << "  steps " << h.steps_served << "  up " << std::fixed << std::setprecision(0)
+                  << h.uptime_s << " s\n";
       } catch (const proto::RpcError& err) {
         std::cout << e << "  DOWN  " << err.what() << "\n";
         ++failed;

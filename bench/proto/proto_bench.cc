@@ -17,7 +17,6 @@
 //
 //   build-proto/bench/bench_proto
 #include <benchmark/benchmark.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,7 +37,8 @@ namespace eonops::proto {
 namespace {
 
 agents::ExperimentConfig Experiment() {
-  return agents::LoadExperimentConfig(std::string(EONOPS_CONFIG_DIR) + "/experiments/deeprmsa-nsfnet-ppo.json");
+  return agents::LoadExperimentConfig(std::string(EONOPS_CONFIG_DIR) +
+                                      "/experiments/deeprmsa-nsfnet-ppo.json");
 }
 
 const twin::EnvConfig& Config() {
@@ -102,9 +102,21 @@ void BM_LocalVecEnvStep(benchmark::State& state) {
   vec.Reset();
   StepLoop(state, vec, n);
 }
-BENCHMARK(BM_LocalVecEnvStep)->Arg(1)->Iterations(Iterations(1))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_LocalVecEnvStep)->Arg(64)->Iterations(Iterations(64))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_LocalVecEnvStep)->Arg(1024)->Iterations(Iterations(1024))->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LocalVecEnvStep)
+    ->Arg(1)
+    ->Iterations(Iterations(1))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LocalVecEnvStep)
+    ->Arg(64)
+    ->Iterations(Iterations(64))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LocalVecEnvStep)
+    ->Arg(1024)
+    ->Iterations(Iterations(1024))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_RemoteVecEnvStep(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -113,11 +125,31 @@ void BM_RemoteVecEnvStep(benchmark::State& state) {
   vec.Reset();
   StepLoop(state, vec, n);
 }
-BENCHMARK(BM_RemoteVecEnvStep)->Args({1, 1})->Iterations(Iterations(1))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RemoteVecEnvStep)->Args({64, 1})->Iterations(Iterations(64))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RemoteVecEnvStep)->Args({1024, 1})->Iterations(Iterations(1024))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RemoteVecEnvStep)->Args({64, 2})->Iterations(Iterations(64))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RemoteVecEnvStep)->Args({1024, 2})->Iterations(Iterations(1024))->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteVecEnvStep)
+    ->Args({1, 1})
+    ->Iterations(Iterations(1))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteVecEnvStep)
+    ->Args({64, 1})
+    ->Iterations(Iterations(64))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteVecEnvStep)
+    ->Args({1024, 1})
+    ->Iterations(Iterations(1024))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteVecEnvStep)
+    ->Args({64, 2})
+    ->Iterations(Iterations(64))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteVecEnvStep)
+    ->Args({1024, 2})
+    ->Iterations(Iterations(1024))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_RemoteEnvFactoryStep(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -126,8 +158,16 @@ void BM_RemoteEnvFactoryStep(benchmark::State& state) {
   vec.Reset();
   StepLoop(state, vec, n);
 }
-BENCHMARK(BM_RemoteEnvFactoryStep)->Arg(1)->Iterations(Iterations(1))->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RemoteEnvFactoryStep)->Arg(64)->Iterations(Iterations(64))->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteEnvFactoryStep)
+    ->Arg(1)
+    ->Iterations(Iterations(1))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemoteEnvFactoryStep)
+    ->Arg(64)
+    ->Iterations(Iterations(64))
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // ------------------------------------------------------------------------------------------
 // Inference
@@ -137,8 +177,10 @@ const std::string& PolicyDir() {
     agents::ExperimentConfig c = Experiment();
     c.train.num_envs = 1;
     const twin::EnvConfig& env = Config();
-    agents::Trainer trainer(c, twin::MakeEnvFactory(std::make_shared<const twin::NetworkModel>(env.network), env));
-    const std::string d = std::filesystem::temp_directory_path() / ("eonops-bench-policy-" + std::to_string(getpid()));
+    agents::Trainer trainer(
+        c, twin::MakeEnvFactory(std::make_shared<const twin::NetworkModel>(env.network), env));
+    const std::string d = std::filesystem::temp_directory_path() /
+                          ("eonops-bench-policy-" + std::to_string(getpid()));
     trainer.ExportPolicy(d);
     return d;
   }();
@@ -148,7 +190,8 @@ const std::string& PolicyDir() {
 // Observations and masks along an episode (what a PCE would send).
 struct Requests {
   explicit Requests(int count) {
-    auto env = twin::MakeEnv(std::make_shared<const twin::NetworkModel>(Config().network), Config());
+    auto env =
+        twin::MakeEnv(std::make_shared<const twin::NetworkModel>(Config().network), Config());
     os = env->Spec().observation_size;
     na = env->Spec().num_actions;
     std::vector<float> o(os);
@@ -171,7 +214,9 @@ struct Requests {
 void ReportPercentiles(benchmark::State& state, std::vector<double>& us) {
   if (us.empty()) return;
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))]; };
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))];
+  };
   state.counters["p50_us"] = at(0.50);
   state.counters["p99_us"] = at(0.99);
   state.counters["max_us"] = us.back();
@@ -186,7 +231,8 @@ void TimedLoop(benchmark::State& state, const Requests& r, int rows, Call call) 
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     call(&r.obs[static_cast<size_t>(i) * r.os], &r.masks[static_cast<size_t>(i) * r.na]);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                     .count());
     i = (i + rows) % (count - rows + 1);
   }
   state.SetItemsProcessed(state.iterations() * rows);
@@ -196,7 +242,8 @@ void TimedLoop(benchmark::State& state, const Requests& r, int rows, Call call) 
 void BM_PolicyAct(benchmark::State& state) {
   auto policy = agents::Policy::Load(PolicyDir());
   Requests r(1000);
-  TimedLoop(state, r, 1, [&](const float* o, const uint8_t* m) { benchmark::DoNotOptimize(policy->Act(o, m)); });
+  TimedLoop(state, r, 1,
+            [&](const float* o, const uint8_t* m) { benchmark::DoNotOptimize(policy->Act(o, m)); });
 }
 BENCHMARK(BM_PolicyAct)->Iterations(5000)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
@@ -215,7 +262,9 @@ struct PolicyService {
 void BM_RemotePolicyAct(benchmark::State& state) {
   PolicyService s;
   Requests r(1000);
-  TimedLoop(state, r, 1, [&](const float* o, const uint8_t* m) { benchmark::DoNotOptimize(s.remote->Act(o, m)); });
+  TimedLoop(state, r, 1, [&](const float* o, const uint8_t* m) {
+    benchmark::DoNotOptimize(s.remote->Act(o, m));
+  });
 }
 BENCHMARK(BM_RemotePolicyAct)->Iterations(5000)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
@@ -227,7 +276,11 @@ void BM_RemotePolicyActBatch(benchmark::State& state) {
   TimedLoop(state, r, rows,
             [&](const float* o, const uint8_t* m) { s.remote->ActBatch(rows, o, m, out.data()); });
 }
-BENCHMARK(BM_RemotePolicyActBatch)->Arg(64)->Iterations(500)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RemotePolicyActBatch)
+    ->Arg(64)
+    ->Iterations(500)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace eonops::proto

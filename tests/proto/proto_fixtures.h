@@ -15,7 +15,8 @@
 namespace eonops::proto::testing {
 
 inline agents::ExperimentConfig TinyExperiment() {
-  return agents::LoadExperimentConfig(std::string(EONOPS_SOURCE_DIR) + "/configs/experiments/tiny-test.json");
+  return agents::LoadExperimentConfig(std::string(EONOPS_SOURCE_DIR) +
+                                      "/configs/experiments/tiny-test.json");
 }
 
 // episode_length 9 and warm-up 40: resets every few steps and cheap.

@@ -2,24 +2,23 @@
 // what the in-process agents::Policy answers on the same inputs; bad requests are refused with
 // INVALID_ARGUMENT; a server that is gone fails the call naming it; a registered model is served
 // by alias and a moved alias is followed.
-#include <gtest/gtest.h>
+#include "proto/remote_policy.h"
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "agents/manifest.h"
 #include "agents/policy.h"
 #include "agents/trainer.h"
 #include "proto/policy.grpc.pb.h"
 #include "proto/policy_server.h"
-#include "proto/remote_policy.h"
 #include "tests/proto/proto_fixtures.h"
 #include "tracking/http_client.h"
 #include "tracking/server.h"
@@ -54,7 +53,8 @@ class RemotePolicyTest : public ::testing::Test {
   }
 
   // Observations and masks along a trajectory of the in-process policy.
-  static void Trajectory(const agents::Policy& policy, int steps, std::vector<float>* obs, std::vector<uint8_t>* masks) {
+  static void Trajectory(const agents::Policy& policy, int steps, std::vector<float>* obs,
+                         std::vector<uint8_t>* masks) {
     auto env = testing::LocalFactory(*config_)();
     const int os = env->Spec().observation_size, na = env->Spec().num_actions;
     std::vector<float> o(os);
@@ -149,7 +149,8 @@ TEST_F(RemotePolicyTest, BadRequestsAreRefusedWithTheReason) {
   r.set_batch_size(2);
   r.mutable_observations()->Resize(2 * os - 1, 0.0f);
   r.set_masks(std::string(2 * na, '\1'));
-  expect_invalid(r, "observations: expected batch_size x observation_size = 2 x " + std::to_string(os));
+  expect_invalid(
+      r, "observations: expected batch_size x observation_size = 2 x " + std::to_string(os));
   r.mutable_observations()->Resize(2 * os, 0.0f);
   r.set_masks(std::string(na, '\1'));
   expect_invalid(r, "masks");
@@ -177,7 +178,9 @@ TEST_F(RemotePolicyTest, AServerThatIsGoneFailsTheCallNamingIt) {
     FAIL() << "a call on a stopped server succeeded";
   } catch (const RpcError& e) {
     EXPECT_EQ(e.endpoint(), endpoint);
-    EXPECT_NE(std::string(e.what()).find("policy server " + endpoint + ": Infer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("policy server " + endpoint + ": Infer"),
+              std::string::npos)
+        << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, ro.deadline + std::chrono::milliseconds(500));
 }
@@ -197,13 +200,15 @@ TEST_F(RemotePolicyTest, ServesARegisteredModelByAliasAndFollowsTheAlias) {
     tracking::CreateRunOptions ro;
     ro.run_name = std::string("train-") + v;
     const std::string run = store.CreateRun(ro).info.run_id;
-    for (const auto& f : fs::directory_iterator(root_ + "/" + v)) store.LogArtifact(run, f.path().string(), "policy");
+    for (const auto& f : fs::directory_iterator(root_ + "/" + v))
+      store.LogArtifact(run, f.path().string(), "policy");
     store.CreateModelVersion("tiny-ring", "runs:/" + run + "/policy", run);
   }
   store.SetAlias("tiny-ring", "champion", 1);
 
   tracking::TrackingHttpClient client(url);
-  const FetchedPolicy fetched = FetchRegisteredPolicy(client, ParseModelRef("tiny-ring@champion"), root_ + "/cache");
+  const FetchedPolicy fetched =
+      FetchRegisteredPolicy(client, ParseModelRef("tiny-ring@champion"), root_ + "/cache");
   EXPECT_EQ(fetched.info.name, "tiny-ring");
   EXPECT_EQ(fetched.info.version, 1);
   EXPECT_EQ(fetched.dir, root_ + "/cache/tiny-ring/1");
@@ -218,8 +223,9 @@ TEST_F(RemotePolicyTest, ServesARegisteredModelByAliasAndFollowsTheAlias) {
   EXPECT_EQ(remote->info().name, "tiny-ring");
   EXPECT_EQ(remote->info().version, 1);
 
-  RegistryWatcher watcher(url, ParseModelRef("tiny-ring"), root_ + "/cache", std::chrono::milliseconds(50),
-                          server.Current().version, [&](const FetchedPolicy& f) { server.Load(f); });
+  RegistryWatcher watcher(url, ParseModelRef("tiny-ring"), root_ + "/cache",
+                          std::chrono::milliseconds(50), server.Current().version,
+                          [&](const FetchedPolicy& f) { server.Load(f); });
   store.SetAlias("tiny-ring", "champion", 2, "test");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (server.Current().version != 2 && std::chrono::steady_clock::now() < deadline) {

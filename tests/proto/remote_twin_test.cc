@@ -2,11 +2,12 @@
 // over several workers give, bit for bit, the trajectories of one local twin::VecEnv with the
 // same seed, across automatic resets and explicit Resets; the per-environment factory does the
 // same under twin::VecEnv and under agents::Trainer.
-#include <gtest/gtest.h>
-#include <grpcpp/support/status_code_enum.h>
+#include "proto/remote_twin.h"
 
-#include <sys/socket.h>
+#include <grpcpp/support/status_code_enum.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,7 +16,6 @@
 
 #include "agents/policy.h"
 #include "agents/trainer.h"
-#include "proto/remote_twin.h"
 #include "proto/twin_server.h"
 #include "tests/proto/proto_fixtures.h"
 
@@ -41,12 +41,15 @@ struct Workers {
 };
 
 template <class A, class B>
-void ExpectSameState(const A& local, const B& remote, int n, const twin::EnvSpec& spec, const std::string& where) {
+void ExpectSameState(const A& local, const B& remote, int n, const twin::EnvSpec& spec,
+                     const std::string& where) {
   const size_t obs = static_cast<size_t>(n) * spec.observation_size * sizeof(float);
   const size_t masks = static_cast<size_t>(n) * spec.num_actions;
-  ASSERT_EQ(std::memcmp(local.Observations(), remote.Observations(), obs), 0) << where << ": observations";
+  ASSERT_EQ(std::memcmp(local.Observations(), remote.Observations(), obs), 0)
+      << where << ": observations";
   ASSERT_EQ(std::memcmp(local.Masks(), remote.Masks(), masks), 0) << where << ": masks";
-  ASSERT_EQ(std::memcmp(local.Rewards(), remote.Rewards(), n * sizeof(float)), 0) << where << ": rewards";
+  ASSERT_EQ(std::memcmp(local.Rewards(), remote.Rewards(), n * sizeof(float)), 0)
+      << where << ": rewards";
   ASSERT_EQ(std::memcmp(local.Dones(), remote.Dones(), n), 0) << where << ": dones";
   ASSERT_EQ(std::memcmp(local.Accepted(), remote.Accepted(), n), 0) << where << ": accepted";
 }
@@ -82,7 +85,8 @@ TEST(RemoteVecEnv, TrajectoriesAreBitIdenticalToLocalAcrossWorkersAndResets) {
       picker.Pick(n, spec.num_actions, local.Masks(), actions.data());
       local.Step(actions.data());
       remote.Step(actions.data());
-      ExpectSameState(local, remote, n, spec, "round " + std::to_string(round) + " step " + std::to_string(step));
+      ExpectSameState(local, remote, n, spec,
+                      "round " + std::to_string(round) + " step " + std::to_string(step));
       for (int i = 0; i < n; ++i) {
         dones += local.Dones()[i];
         accepted += local.Accepted()[i];
@@ -191,7 +195,8 @@ TEST(RemoteEnvFactory, TrainerLearnsTheSameFromRemoteEnvironments) {
   for (int i = 0; i < 40; ++i) {
     pa->Scores(obs.data(), mask.data(), sa.data());
     pb->Scores(obs.data(), mask.data(), sb.data());
-    ASSERT_EQ(std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)), 0) << "observation " << i;
+    ASSERT_EQ(std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)), 0)
+        << "observation " << i;
     probe->Step(pa->Act(obs.data(), mask.data()).action, obs.data(), mask.data());
   }
 }
@@ -263,7 +268,8 @@ TEST(RemoteVecEnv, RestartedWorkerFailsTheNextStepNamingIt) {
   } catch (const RpcError& e) {
     EXPECT_EQ(e.endpoint(), endpoint);
     // Refused while the channel reconnects, or refused by the new worker for the handle.
-    EXPECT_TRUE(e.code() == grpc::StatusCode::UNAVAILABLE || e.code() == grpc::StatusCode::INVALID_ARGUMENT)
+    EXPECT_TRUE(e.code() == grpc::StatusCode::UNAVAILABLE ||
+                e.code() == grpc::StatusCode::INVALID_ARGUMENT)
         << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500 + 1000));

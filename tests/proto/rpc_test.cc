@@ -1,9 +1,10 @@
 // proto/rpc.h and the model references of proto/policy_source.h: what the command-line flags
 // accept and how they are refused.
+#include "proto/rpc.h"
+
 #include <gtest/gtest.h>
 
 #include "proto/policy_source.h"
-#include "proto/rpc.h"
 
 namespace eonops::proto {
 namespace {
@@ -13,7 +14,8 @@ TEST(Endpoints, ParseHostPortListsAndTheGrpcScheme) {
   EXPECT_EQ(ParseEndpoint("grpc://twin-0.twin:50051/"), "twin-0.twin:50051");
   EXPECT_EQ(ParseEndpoint("[::1]:50052"), "[::1]:50052");
   EXPECT_EQ(ParseEndpoints("h1:1,h2:65535"), (std::vector<std::string>{"h1:1", "h2:65535"}));
-  for (const char* bad : {"host", ":50051", "host:", "host:0", "host:70000", "host:5x", "::1:50051", "[::1]50051"}) {
+  for (const char* bad :
+       {"host", ":50051", "host:", "host:0", "host:70000", "host:5x", "::1:50051", "[::1]50051"}) {
     EXPECT_THROW(ParseEndpoint(bad), std::invalid_argument) << bad;
   }
   EXPECT_THROW(ParseEndpoints("h1:1,,h2:2"), std::invalid_argument);

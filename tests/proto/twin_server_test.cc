@@ -1,19 +1,18 @@
 // proto/twin_server.h through the raw TwinService stub: bad requests are refused with
 // INVALID_ARGUMENT and a message naming what is wrong, out-of-range actions block as in
 // twin::Env, idle batches expire, the worker's limits hold, and it binds to loopback.
-#include <gtest/gtest.h>
+#include "proto/twin_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "proto/twin.grpc.pb.h"
-#include "proto/twin_server.h"
 #include "tests/proto/proto_fixtures.h"
 
 namespace eonops::proto {
@@ -25,8 +24,8 @@ class TwinServerTest : public ::testing::Test {
     o.port = 0;
     server_ = std::make_unique<TwinServer>(o);
     const int port = server_->Start();
-    stub_ = v1::TwinService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub_ = v1::TwinService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                         grpc::InsecureChannelCredentials()));
   }
   void SetUp() override { StartServer(); }
 
@@ -68,8 +67,8 @@ class TwinServerTest : public ::testing::Test {
 
 void ExpectInvalid(const grpc::Status& s, const std::string& needle) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-  EXPECT_NE(s.error_message().find(needle), std::string::npos) << "'" << s.error_message() << "' lacks '" << needle
-                                                               << "'";
+  EXPECT_NE(s.error_message().find(needle), std::string::npos)
+      << "'" << s.error_message() << "' lacks '" << needle << "'";
 }
 
 TEST_F(TwinServerTest, OpenBatchRefusesBadConfigsAndSizes) {
@@ -112,14 +111,16 @@ TEST_F(TwinServerTest, OpenBatchRefusesBadConfigsAndSizes) {
 TEST_F(TwinServerTest, TakesAnExperimentFileAndAUseCaseOverride) {
   // A whole experiment file: the learner sections are not the twin's business.
   std::ifstream in(std::string(EONOPS_SOURCE_DIR) + "/configs/experiments/tiny-test.json");
-  const std::string experiment((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string experiment((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
   v1::OpenBatchRequest r;
   r.set_config_json(experiment);
   r.set_batch_size(1);
   v1::OpenBatchReply reply;
   ASSERT_TRUE(Open(r, &reply).ok());
   EXPECT_EQ(reply.spec().name(), "deeprmsa");
-  EXPECT_EQ(reply.spec().config_hash(), testing::LocalFactory(testing::ShortEpisodes(500, 500))()->Spec().config_hash);
+  EXPECT_EQ(reply.spec().config_hash(),
+            testing::LocalFactory(testing::ShortEpisodes(500, 500))()->Spec().config_hash);
   r.set_use_case("latency-rsa");
   ASSERT_TRUE(Open(r, &reply).ok());
   EXPECT_EQ(reply.spec().name(), "latency-rsa");
@@ -169,7 +170,8 @@ TEST_F(TwinServerTest, OutOfRangeAndMaskedActionsBlockAsTheEnvironmentDoes) {
     EXPECT_FALSE(expected.accepted);
     EXPECT_EQ(state.accepted()[0] != 0, expected.accepted) << action;
     EXPECT_EQ(state.rewards(0), expected.reward) << action;
-    EXPECT_EQ(std::memcmp(state.observations().data(), obs.data(), obs.size() * sizeof(float)), 0) << action;
+    EXPECT_EQ(std::memcmp(state.observations().data(), obs.data(), obs.size() * sizeof(float)), 0)
+        << action;
   }
 }
 

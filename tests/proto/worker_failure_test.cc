@@ -2,9 +2,8 @@
 // error naming the worker; it never hangs the learner. The worker is a real separate process:
 // this test executable re-run with a filter that selects ChildWorker.DISABLED_Serve, which
 // serves TwinService on an ephemeral port and writes the port to a file.
-#include <gtest/gtest.h>
-
 #include <grpcpp/support/status_code_enum.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -123,7 +122,8 @@ TEST(WorkerFailure, KilledWorkerFailsTheNextStepWithinTheDeadlineNamingIt) {
   } catch (const RpcError& e) {
     EXPECT_EQ(e.endpoint(), child.endpoint());
     EXPECT_EQ(e.method(), "Step");
-    EXPECT_NE(std::string(e.what()).find("twin worker " + child.endpoint() + ": Step: "), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("twin worker " + child.endpoint() + ": Step: "),
+              std::string::npos)
         << e.what();
   }
   EXPECT_LT(Clock::now() - start, co.deadline + std::chrono::milliseconds(500));
