@@ -19,3 +19,33 @@ echo "== 2. The DeepRMSA NSFNET benchmark at 250 Erlang (3 seeds x 100000 reques
   --seeds 3 --threads 2 --csv "$out/deeprmsa-length.csv"
 "$eonops" simulate --config configs/benchmarks/deeprmsa-nsfnet.json --path-order hops --policies ksp-ff \
   --seeds 3 --threads 2 --csv "$out/deeprmsa-hops.csv"
+
+echo
+echo "== 3. Train a small masked-PPO agent on that benchmark, log it to the tracking store and"
+echo "      register it as deeprmsa-nsfnet@champion"
+rm -rf "$out/train" "$out/eonops.db"* "$out/artifacts" "$out/pce-state.db"*
+"$eonops" train configs/experiments/deeprmsa-nsfnet-ppo.json --steps "${EONOPS_DEMO_STEPS:-300000}" \
+  --out "$out/train" --tracking-db "$out/eonops.db" --artifacts "$out/artifacts" \
+  --register deeprmsa-nsfnet --alias champion --eval-requests 10000 | grep -v '^train '
+
+echo
+echo "== 4. Evaluate it against KSP-FF on the same seeds"
+"$eonops" evaluate --policy "$out/train/policy" --seeds 2 --requests 20000 --threads 2 \
+  --baseline-orders length --csv "$out/evaluate.csv"
+
+echo
+echo "== 5. Serve it: the PCE loads the registry's champion and answers TAPI requests; the"
+echo "      load generator plays the SDN controller (Poisson create/delete over REST)"
+port="${EONOPS_DEMO_PORT:-18080}"
+"$eonops" pce serve --config configs/pce.json --tracking-db "$out/eonops.db" --artifacts "$out/artifacts" \
+  --state-db "$out/pce-state.db" --port "$port" > "$out/pce.log" 2>&1 &
+pce_pid=$!
+trap 'kill $pce_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.2
+done
+"$eonops" loadgen --pce "http://127.0.0.1:$port" --config configs/pce.json --load 250 --requests 5000 --warmup 1000 \
+  --seed 1
+echo
+echo "PCE log: $out/pce.log; tracking store: $out/eonops.db (eonops tracking serve --db $out/eonops.db --artifacts $out/artifacts)"
