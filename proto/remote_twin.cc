@@ -21,6 +21,17 @@ struct Worker {
   std::string endpoint;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::TwinService::Stub> stub;
+  // Set when a call found the worker gone or silent: closing its batches is then skipped, so
+  // that a learner failing on a hung worker does not wait out one more deadline per batch.
+  std::atomic<bool> unresponsive{false};
+
+  [[noreturn]] void Fail(const char* method, const grpc::Status& status) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      unresponsive = true;
+    }
+    internal::Throw(kRole, endpoint, method, status);
+  }
 };
 
 // Connects to all workers at once: the slowest one bounds the wait, not their sum.
@@ -127,26 +138,31 @@ struct RemoteVecEnv::Impl {
 
   // Starts `start` on every part at once and waits for all of them (each has its deadline), so
   // no call outlives its context. Throws for the first part that failed.
+  // Starts `start` on the parts `which` (default: all) at once and waits for all of them (each
+  // has its deadline), so no call outlives its context. Throws for the first part that failed.
   template <class Reply, class Start>
   void CallAll(const char* method, std::chrono::milliseconds deadline, std::vector<Reply*> replies,
-               Start start) {
+               Start start, std::vector<size_t> which = {}) {
+    if (which.empty()) {
+      for (size_t p = 0; p < parts.size(); ++p) which.push_back(p);
+    }
     const size_t n = parts.size();
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts(n);
     std::vector<grpc::Status> statuses(n);
     std::vector<std::unique_ptr<grpc::ClientAsyncResponseReader<Reply>>> readers(n);
-    for (size_t p = 0; p < n; ++p) {
+    for (size_t p : which) {
       contexts[p] = std::make_unique<grpc::ClientContext>();
       internal::SetDeadline(contexts[p].get(), deadline);
       readers[p] = start(parts[p], contexts[p].get(), &cq);
       readers[p]->Finish(replies[p], &statuses[p], reinterpret_cast<void*>(p));
     }
-    for (size_t k = 0; k < n; ++k) {
+    for (size_t k = 0; k < which.size(); ++k) {
       void* tag;
       bool ok;
       if (!cq.Next(&tag, &ok)) throw std::logic_error("RemoteVecEnv: completion queue shut down");
     }
-    for (size_t p = 0; p < n; ++p) {
-      if (!statuses[p].ok()) internal::Throw(kRole, parts[p].worker->endpoint, method, statuses[p]);
+    for (size_t p : which) {
+      if (!statuses[p].ok()) parts[p].worker->Fail(method, statuses[p]);
     }
   }
 
@@ -162,15 +178,20 @@ struct RemoteVecEnv::Impl {
     std::vector<v1::CloseRequest> requests(parts.size());
     std::vector<v1::CloseReply> replies(parts.size());
     std::vector<v1::CloseReply*> ptrs;
+    std::vector<size_t> which;
     for (size_t p = 0; p < parts.size(); ++p) {
-      requests[p].set_handle(parts[p].handle);  // 0 (never opened) is refused, harmlessly
+      requests[p].set_handle(parts[p].handle);
       ptrs.push_back(&replies[p]);
+      if (parts[p].handle != 0 && !parts[p].worker->unresponsive) which.push_back(p);
     }
+    if (which.empty()) return;
     try {
-      CallAll("Close", std::min(options.deadline, std::chrono::milliseconds(2000)), ptrs,
-              [&](Part& part, grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
-                return part.worker->stub->AsyncClose(ctx, requests[&part - parts.data()], cq);
-              });
+      CallAll(
+          "Close", std::min(options.deadline, std::chrono::milliseconds(2000)), ptrs,
+          [&](Part& part, grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
+            return part.worker->stub->AsyncClose(ctx, requests[&part - parts.data()], cq);
+          },
+          which);
     } catch (const std::exception&) {
     }
   }
@@ -327,6 +348,7 @@ class RemoteEnv : public twin::Env {
   }
 
   ~RemoteEnv() override {
+    if (worker_->unresponsive) return;
     grpc::ClientContext ctx;
     internal::SetDeadline(&ctx, std::min(options_.deadline, std::chrono::milliseconds(1000)));
     v1::CloseRequest request;
@@ -342,7 +364,7 @@ class RemoteEnv : public twin::Env {
     grpc::ClientContext ctx;
     internal::SetDeadline(&ctx, options_.deadline);
     grpc::Status status = worker_->stub->Reset(&ctx, reset_, &state_);
-    if (!status.ok()) internal::Throw(kRole, worker_->endpoint, "Reset", status);
+    if (!status.ok()) worker_->Fail("Reset", status);
     Copy("Reset", observation, mask);
   }
 
@@ -351,7 +373,7 @@ class RemoteEnv : public twin::Env {
     grpc::ClientContext ctx;
     internal::SetDeadline(&ctx, options_.deadline);
     grpc::Status status = worker_->stub->Step(&ctx, step_, &state_);
-    if (!status.ok()) internal::Throw(kRole, worker_->endpoint, "Step", status);
+    if (!status.ok()) worker_->Fail("Step", status);
     Copy("Step", observation, mask);
     twin::StepResult r;
     r.reward = state_.rewards(0);
@@ -413,7 +435,7 @@ twin::VecEnv::Factory RemoteEnvFactory(const std::vector<std::string>& endpoints
     grpc::ClientContext ctx;
     internal::SetDeadline(&ctx, state->options.open_deadline);
     grpc::Status status = worker->stub->OpenBatch(&ctx, request, &reply);
-    if (!status.ok()) internal::Throw(kRole, worker->endpoint, "OpenBatch", status);
+    if (!status.ok()) worker->Fail("OpenBatch", status);
     twin::EnvSpec spec = ToSpec(reply.spec());
     auto env = std::make_unique<RemoteEnv>(worker, reply.handle(), spec, state->options);
     CheckSpec(worker->endpoint, spec, state->config_hash);

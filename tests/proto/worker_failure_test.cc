@@ -134,13 +134,14 @@ TEST(WorkerFailure, HungWorkerFailsTheStepAtTheDeadline) {
   ASSERT_FALSE(child.endpoint().empty()) << "the child worker did not start";
   TwinClientOptions co;
   co.deadline = std::chrono::milliseconds(800);
-  RemoteVecEnv vec({child.endpoint()}, testing::ShortEpisodes(), 2, 3, co);
-  vec.Reset();
+  auto vec = std::make_unique<RemoteVecEnv>(std::vector<std::string>{child.endpoint()},
+                                            testing::ShortEpisodes(), 2, 3, co);
+  vec->Reset();
   child.Stop();
   std::vector<int32_t> actions(2, 0);
-  const auto start = Clock::now();
+  auto start = Clock::now();
   try {
-    vec.Step(actions.data());
+    vec->Step(actions.data());
     FAIL() << "a step on a stopped worker succeeded";
   } catch (const RpcError& e) {
     EXPECT_EQ(e.endpoint(), child.endpoint());
@@ -149,6 +150,36 @@ TEST(WorkerFailure, HungWorkerFailsTheStepAtTheDeadline) {
   const auto elapsed = Clock::now() - start;
   EXPECT_GE(elapsed, co.deadline - std::chrono::milliseconds(50));
   EXPECT_LT(elapsed, co.deadline + std::chrono::milliseconds(700));
+  // Closing does not wait for the silent worker again.
+  start = Clock::now();
+  vec.reset();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(300));
+}
+
+TEST(WorkerFailure, HungWorkerUnderTheRemoteEnvFactoryFailsAtTheDeadline) {
+  ChildProcessWorker child;
+  ASSERT_FALSE(child.endpoint().empty()) << "the child worker did not start";
+  TwinClientOptions co;
+  co.deadline = std::chrono::milliseconds(600);
+  const int n = 6;
+  auto vec = std::make_unique<twin::VecEnv>(
+      RemoteEnvFactory({child.endpoint()}, testing::ShortEpisodes(), n, co), n, 1, 1);
+  vec->Reset();
+  child.Stop();
+  std::vector<int32_t> actions(n, 0);
+  auto start = Clock::now();
+  try {
+    vec->Step(actions.data());
+    FAIL() << "a step on a stopped worker succeeded";
+  } catch (const RpcError& e) {
+    EXPECT_EQ(e.endpoint(), child.endpoint());
+    EXPECT_EQ(e.code(), grpc::StatusCode::DEADLINE_EXCEEDED) << e.what();
+  }
+  EXPECT_LT(Clock::now() - start, co.deadline + std::chrono::milliseconds(700));
+  // Six environments on that worker: none of them waits for its Close.
+  start = Clock::now();
+  vec.reset();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(300));
 }
 
 TEST(WorkerFailure, KilledWorkerUnderTheRemoteEnvFactoryFailsNamingIt) {
