@@ -131,11 +131,10 @@ int RunTrain(int argc, char** argv) {
   twin::VecEnv::Factory factory = twin::MakeEnvFactory(model, env);
   // Same seeds, same trajectories: environment i lives on a worker but is seeded as locally.
   if (p.Has("twins")) {
+    // A dead worker throws from Env::Step; VecEnv rethrows it from Step() on the training
+    // thread, so the run fails naming the worker whatever env_threads is.
     factory =
         proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
-    // A dead worker throws from Env::Step; twin::VecEnv's helper threads cannot pass that on
-    // (std::terminate), so the remote environments are stepped from this thread.
-    cfg.train.env_threads = 1;
   }
 
   {

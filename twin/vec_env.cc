@@ -1,6 +1,7 @@
 #include "twin/vec_env.h"
 
 #include <algorithm>
+#include <exception>
 #include <stdexcept>
 
 namespace eonops::twin {
@@ -87,9 +88,19 @@ void VecEnv::Step(const int32_t* actions) {
   }
   start_cv_.notify_all();
   auto [b, e] = Slice(NumEnvs(), parts, 0);
-  StepRange(b, e);
+  std::exception_ptr mine;
+  try {
+    StepRange(b, e);
+  } catch (...) {
+    mine = std::current_exception();
+  }
   std::unique_lock<std::mutex> lock(mutex_);
   done_cv_.wait(lock, [this] { return pending_ == 0; });
+  // An environment that throws (a remote worker that died, a broken invariant) fails the
+  // whole step in the caller's thread, after every slice has finished with the buffers.
+  std::exception_ptr error = mine ? mine : worker_error_;
+  worker_error_ = nullptr;
+  if (error) std::rethrow_exception(error);
 }
 
 void VecEnv::WorkerLoop(int worker) {
@@ -102,9 +113,15 @@ void VecEnv::WorkerLoop(int worker) {
       seen = generation_;
     }
     auto [b, e] = Slice(NumEnvs(), num_parts_, worker);
-    StepRange(b, e);
+    std::exception_ptr error;
+    try {
+      StepRange(b, e);
+    } catch (...) {
+      error = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (error && !worker_error_) worker_error_ = error;
       if (--pending_ == 0) done_cv_.notify_one();
     }
   }

@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,7 +37,8 @@ class VecEnv {
 
   void Reset();
   // Steps every environment with its action; an environment whose episode ended is reset
-  // and its slot holds the first observation of the new episode (Dones() says which).
+  // and its slot holds the first observation of the new episode (Dones() says which). An
+  // exception from any environment, on any thread, is rethrown here once the step is over.
   void Step(const int32_t* actions);
 
   const float* Observations() const { return observations_.data(); }
@@ -68,6 +70,7 @@ class VecEnv {
   uint64_t generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;
+  std::exception_ptr worker_error_;  // the first exception a worker thread caught this step
 };
 
 }  // namespace eonops::twin

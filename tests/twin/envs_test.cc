@@ -198,3 +198,40 @@ TEST(EnvsTest, ConfigErrorsNameTheField) {
 
 }  // namespace
 }  // namespace eonops::twin
+
+namespace eonops::twin {
+namespace {
+
+// An environment that throws on its n-th step, to check errors cross VecEnv's threads.
+class ThrowingEnv : public Env {
+ public:
+  explicit ThrowingEnv(int fail_at) : fail_at_(fail_at) { spec_.observation_size = 1; spec_.num_actions = 2; }
+  const EnvSpec& Spec() const override { return spec_; }
+  void Reset(uint64_t, float* obs, uint8_t* mask) override { obs[0] = 0, mask[0] = mask[1] = 1; }
+  StepResult Step(int, float* obs, uint8_t* mask) override {
+    if (++steps_ == fail_at_) throw std::runtime_error("worker lost");
+    obs[0] = static_cast<float>(steps_), mask[0] = mask[1] = 1;
+    return {1.0f, false, true};
+  }
+
+ private:
+  EnvSpec spec_;
+  int fail_at_, steps_ = 0;
+};
+
+TEST(VecEnvTest, AnEnvironmentErrorOnAWorkerThreadReachesTheCaller) {
+  for (int threads : {1, 2, 4}) {
+    int made = 0;
+    // The last environment (stepped by the last worker thread) fails on its third step.
+    VecEnv vec([&] { return std::make_unique<ThrowingEnv>(++made == 8 ? 3 : -1); }, 8, 1, threads);
+    vec.Reset();
+    std::vector<int32_t> actions(8, 0);
+    vec.Step(actions.data());
+    vec.Step(actions.data());
+    EXPECT_THROW(vec.Step(actions.data()), std::runtime_error) << threads << " threads";
+    vec.Step(actions.data());  // the pool survives and keeps stepping
+  }
+}
+
+}  // namespace
+}  // namespace eonops::twin
