@@ -77,6 +77,10 @@ int JsonDepth(const std::string& body) {
 }
 
 // Compares without an early exit, so the time taken does not tell how much of a guess matched.
+// Replies may quote what the client sent (a path, a key); invalid UTF-8 in it is replaced
+// rather than thrown on.
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 bool ConstantTimeEqual(const std::string& a, const std::string& b) {
   if (a.size() != b.size() || b.empty()) return false;
   unsigned char diff = 0;
@@ -162,7 +166,7 @@ struct TapiServer::Impl {
   static void SetJson(Ctx& c, int status, const Json& body) {
     c.reply.status = status;
     c.reply.content_type = kYangJson;
-    c.reply.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    c.reply.body = Dump(body);
   }
   static void NoContent(Ctx& c) {
     c.reply.status = 204;
@@ -769,7 +773,7 @@ struct TapiServer::Impl {
                                                : ErrorCode::kMalformedMessage;
       const int status = r.status;
       HttpError h = ToHttpError(code, "HTTP " + std::to_string(status) + " for " + q.method + " " + q.path.substr(0, 256));
-      r.set_content(h.body.dump(), kYangJson);
+      r.set_content(Dump(h.body), kYangJson);
       r.status = status;
       pce.metrics().ObserveRequest("http", status >= 500 ? "server_error" : "client_error", 0.0);
     });
@@ -783,7 +787,7 @@ struct TapiServer::Impl {
       }
       HttpError h = ToHttpError(ErrorCode::kOperationFailed, what);
       r.status = 500;
-      r.set_content(h.body.dump(), kYangJson);
+      r.set_content(Dump(h.body), kYangJson);
       pce.metrics().ObserveRequest("http", "server_error", 0.0);
     });
   }

@@ -1,0 +1,106 @@
+// Concurrency: thousands of create/delete requests from many clients at once never double-book
+// a slot; afterwards the occupancy matches the service list exactly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "tests/tapi/tapi_test_util.h"
+
+namespace eonops::tapi {
+namespace {
+
+using testing::Json;
+using testing::kConnectivity;
+using testing::kContext;
+using testing::Server;
+using testing::ServiceBody;
+using testing::TempDir;
+
+TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInvariant) {
+  TempDir dir;
+  pce::PceSetup setup;
+  setup.state_db = dir / "state.db";
+  Server s(pce::testing::SmallConfig(), setup);
+  std::vector<std::string> sips;
+  for (int n = 0; n < 14; ++n) sips.push_back(s.pce().ted().SipUuid(n));
+  constexpr int kThreads = 16, kOps = 200;
+  std::atomic<int64_t> created{0}, refused{0}, deleted{0}, missing{0}, unexpected{0};
+  std::mutex shared_mutex;
+  std::vector<std::string> shared;  // services any thread may delete
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto client = s.NewClient();
+      std::mt19937 rng(1000 + t);
+      for (int i = 0; i < kOps; ++i) {
+        const int a = rng() % 14, z = (a + 1 + rng() % 13) % 14;
+        const std::string uuid = "c" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = client->Post(kConnectivity, ServiceBody(sips[a], sips[z], 25 + rng() % 76, uuid).dump(),
+                              "application/yang-data+json");
+        if (!r) {
+          ++unexpected;
+          continue;
+        }
+        if (r->status == 201) {
+          ++created;
+          std::lock_guard<std::mutex> lock(shared_mutex);
+          shared.push_back(uuid);
+        } else if (r->status == 409) {
+          ++refused;
+        } else {
+          ++unexpected;
+          ADD_FAILURE() << r->status << " " << r->body;
+        }
+        if (rng() % 2) {
+          std::string victim;
+          {
+            std::lock_guard<std::mutex> lock(shared_mutex);
+            if (shared.empty()) continue;
+            const size_t k = rng() % shared.size();
+            victim = shared[k];
+            // Half the time leave it in the pool, so two clients race to delete it.
+            if (rng() % 2) {
+              shared[k] = shared.back();
+              shared.pop_back();
+            }
+          }
+          auto d = client->Delete((std::string(kConnectivity) + "/connectivity-service=" + victim).c_str());
+          if (!d) {
+            ++unexpected;
+          } else if (d->status == 204) {
+            ++deleted;
+          } else if (d->status == 404) {
+            ++missing;  // someone else deleted it first
+          } else {
+            ++unexpected;
+            ADD_FAILURE() << d->status << " " << d->body;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_GT(created.load(), 500);
+  EXPECT_GT(deleted.load(), 500);
+  EXPECT_GT(refused.load() + missing.load(), 0) << "the load should reach blocking and races";
+  EXPECT_EQ(s.pce().CheckInvariants(), "");
+  EXPECT_EQ(int64_t(s.pce().ListServices().size()), created.load() - deleted.load());
+  testing::Reply ctx = s.Get(kContext);
+  ASSERT_EQ(ctx.status, 200);
+  EXPECT_EQ(testing::CheckOccupancyAgainstServices(ctx.body), "");
+  EXPECT_EQ(int64_t(ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]["connectivity-service"].size()),
+            created.load() - deleted.load());
+  // What is in SQLite is what is in memory.
+  auto live = s.pce().ListServices();
+  pce::StateStore db(setup.state_db, pce::Durability::kNormal, s.pce().model().options().ToJson());
+  auto stored = db.LoadServices();
+  ASSERT_EQ(stored.size(), live.size());
+  for (size_t i = 0; i < live.size(); ++i) EXPECT_EQ(stored[i].uuid, live[i].uuid);
+}
+
+}  // namespace
+}  // namespace eonops::tapi
