@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "tapi/live_view.h"
 #include "tracking/errors.h"
 #include "tracking/server.h"
 
@@ -132,6 +133,7 @@ struct TapiServer::Impl {
   std::thread thread;
   int port = -1;
   std::vector<std::string> tokens;
+  LiveView live_view{pce};  // /ui: the live network view (read-only, open)
 
   Impl(pce::Pce& p, TapiServerOptions o) : pce(p), options(std::move(o)) {}
 
@@ -726,6 +728,7 @@ struct TapiServer::Impl {
   }
 
   void Serve(const httplib::Request& hreq, httplib::Response& hres) {
+    if (live_view.Serve(hreq, hres)) return;
     Request req;
     req.method = hreq.method;
     req.path = hreq.path;
