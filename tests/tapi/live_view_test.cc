@@ -185,9 +185,12 @@ std::vector<Row> ServiceRows(const std::string& dom) {
 
 std::map<int, std::string> CardOccupancy(const std::string& dom) {
   std::map<int, std::string> out;
-  static const std::regex card("<div class=\"card[^\"]*\" data-fibre=\"([0-9]+)\"[^>]*?(?: data-occ=\"([^\"]*)\")?[^>]*>");
+  static const std::regex card("<div class=\"card[^\"]*\" data-fibre=\"([0-9]+)\"[^>]*>");
+  static const std::regex occ(" data-occ=\"([^\"]*)\"");
   for (auto it = std::sregex_iterator(dom.begin(), dom.end(), card); it != std::sregex_iterator(); ++it) {
-    out[std::stoi((*it)[1].str())] = (*it)[2].str();
+    const std::string tag = it->str();
+    std::smatch m;
+    out[std::stoi((*it)[1].str())] = std::regex_search(tag, m, occ) ? m[1].str() : "";
   }
   return out;
 }
