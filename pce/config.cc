@@ -12,10 +12,12 @@ using twin::ConfigError;
 
 namespace {
 
-void RejectUnknownKeys(const nlohmann::json& j, const std::set<std::string>& known, const std::string& where) {
+void RejectUnknownKeys(const nlohmann::json& j, const std::set<std::string>& known,
+                       const std::string& where) {
   if (!j.is_object()) ConfigError(where, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!known.count(it.key()) && it.key().rfind('_', 0) != 0) ConfigError(where + "." + it.key(), "unknown key");
+    if (!known.count(it.key()) && it.key().rfind('_', 0) != 0)
+      ConfigError(where + "." + it.key(), "unknown key");
   }
 }
 
@@ -37,17 +39,20 @@ std::string HeuristicAt(const nlohmann::json& j, const std::string& key, const s
   return name;
 }
 
-bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback, const std::string& where) {
+bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
+            const std::string& where) {
   if (!j.contains(key)) return fallback;
-  if (!j[key].is_boolean()) ConfigError(where + "." + key, "expected true or false, got " + j[key].dump());
+  if (!j[key].is_boolean())
+    ConfigError(where + "." + key, "expected true or false, got " + j[key].dump());
   return j[key].get<bool>();
 }
 
 PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
-  RejectUnknownKeys(j,
-                    {"default_use_case", "fallback", "fallback_by_use_case", "policies", "validation",
-                     "registry_poll_ms", "max_computed_paths", "durability", "decision_log"},
-                    where);
+  RejectUnknownKeys(
+      j,
+      {"default_use_case", "fallback", "fallback_by_use_case", "policies", "validation",
+       "registry_poll_ms", "max_computed_paths", "durability", "decision_log"},
+      where);
   PceOptions o;
   if (j.contains("default_use_case")) o.default_use_case = UseCaseAt(j, "default_use_case", where);
   if (j.contains("fallback")) o.fallback = HeuristicAt(j, "fallback", where);
@@ -78,7 +83,8 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
       if (b.model.empty()) ConfigError(w + ".model", "must not be empty");
       if (list[i].contains("alias")) b.alias = twin::RequireString(list[i], "alias", w);
       b.production_stage = BoolAt(list[i], "production_stage", b.production_stage, w);
-      if (!seen.insert(b.use_case).second) ConfigError(w + ".use_case", "a use case may be bound to one model only");
+      if (!seen.insert(b.use_case).second)
+        ConfigError(w + ".use_case", "a use case may be bound to one model only");
       o.policies.push_back(b);
     }
   }
@@ -86,14 +92,16 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
     const auto& v = j["validation"];
     const std::string w = where + ".validation";
     RejectUnknownKeys(v, {"gsnr_margin_db", "qot"}, w);
-    o.validation.gsnr_margin_db = twin::NumberOr(v, "gsnr_margin_db", o.validation.gsnr_margin_db, w);
+    o.validation.gsnr_margin_db =
+        twin::NumberOr(v, "gsnr_margin_db", o.validation.gsnr_margin_db, w);
     if (o.validation.gsnr_margin_db < 0) ConfigError(w + ".gsnr_margin_db", "must not be negative");
     o.validation.qot = BoolAt(v, "qot", o.validation.qot, w);
   }
   if (j.contains("registry_poll_ms")) {
     o.registry_poll_ms = twin::RequireInt(j, "registry_poll_ms", where);
     if (o.registry_poll_ms < 10 || o.registry_poll_ms > 500) {
-      ConfigError(where + ".registry_poll_ms", "must be in 10..500 (a moved alias is served within 1 s)");
+      ConfigError(where + ".registry_poll_ms",
+                  "must be in 10..500 (a moved alias is served within 1 s)");
     }
   }
   if (j.contains("max_computed_paths")) {
@@ -108,22 +116,31 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
     } else if (d == "full") {
       o.durability = Durability::kFull;
     } else {
-      ConfigError(where + ".durability", "must be \"normal\" (survives a process crash) or \"full\" (power loss)");
+      ConfigError(where + ".durability",
+                  "must be \"normal\" (survives a process crash) or \"full\" (power loss)");
     }
   }
   if (j.contains("decision_log")) {
     const auto& d = j["decision_log"];
     const std::string w = where + ".decision_log";
-    RejectUnknownKeys(d, {"enabled", "experiment", "run_name", "flush_interval_ms", "max_batch", "max_queue"}, w);
+    RejectUnknownKeys(
+        d, {"enabled", "experiment", "run_name", "flush_interval_ms", "max_batch", "max_queue"}, w);
     o.decision_log.enabled = BoolAt(d, "enabled", o.decision_log.enabled, w);
-    if (d.contains("experiment")) o.decision_log.experiment = twin::RequireString(d, "experiment", w);
+    if (d.contains("experiment"))
+      o.decision_log.experiment = twin::RequireString(d, "experiment", w);
     if (d.contains("run_name")) o.decision_log.run_name = twin::RequireString(d, "run_name", w);
-    if (d.contains("flush_interval_ms")) o.decision_log.flush_interval_ms = twin::RequireInt(d, "flush_interval_ms", w);
-    if (d.contains("max_batch")) o.decision_log.max_batch = static_cast<size_t>(twin::RequireInt(d, "max_batch", w));
-    if (d.contains("max_queue")) o.decision_log.max_queue = static_cast<size_t>(twin::RequireInt(d, "max_queue", w));
-    if (o.decision_log.flush_interval_ms < 10) ConfigError(w + ".flush_interval_ms", "must be at least 10");
-    if (o.decision_log.max_batch < 1 || o.decision_log.max_batch > 10000) ConfigError(w + ".max_batch", "must be in 1..10000");
-    if (o.decision_log.max_queue < o.decision_log.max_batch) ConfigError(w + ".max_queue", "must be at least max_batch");
+    if (d.contains("flush_interval_ms"))
+      o.decision_log.flush_interval_ms = twin::RequireInt(d, "flush_interval_ms", w);
+    if (d.contains("max_batch"))
+      o.decision_log.max_batch = static_cast<size_t>(twin::RequireInt(d, "max_batch", w));
+    if (d.contains("max_queue"))
+      o.decision_log.max_queue = static_cast<size_t>(twin::RequireInt(d, "max_queue", w));
+    if (o.decision_log.flush_interval_ms < 10)
+      ConfigError(w + ".flush_interval_ms", "must be at least 10");
+    if (o.decision_log.max_batch < 1 || o.decision_log.max_batch > 10000)
+      ConfigError(w + ".max_batch", "must be in 1..10000");
+    if (o.decision_log.max_queue < o.decision_log.max_batch)
+      ConfigError(w + ".max_queue", "must be at least max_batch");
   }
   return o;
 }
@@ -137,10 +154,14 @@ const std::string& PceOptions::FallbackFor(twin::UseCase u) const {
   return it != fallback_by_use_case.end() ? it->second : fallback;
 }
 
-PceConfig PceConfig::Load(const std::string& path) { return FromJson(twin::ReadJsonFile(path), path); }
+PceConfig PceConfig::Load(const std::string& path) {
+  return FromJson(twin::ReadJsonFile(path), path);
+}
 
 PceConfig PceConfig::FromJson(const nlohmann::json& j, const std::string& origin) {
-  RejectUnknownKeys(j, {"name", "description", "network", "traffic", "measurement", "env", "pce", "tapi"}, origin);
+  RejectUnknownKeys(
+      j, {"name", "description", "network", "traffic", "measurement", "env", "pce", "tapi"},
+      origin);
   PceConfig c;
   c.origin = origin;
   twin::Scenario s = twin::Scenario::FromJson(j, origin);  // network, traffic, measurement
@@ -172,7 +193,8 @@ nlohmann::json PceConfig::ToJson() const {
               {"fallback", pce.fallback},
               {"fallback_by_use_case", fb},
               {"policies", policies},
-              {"validation", {{"gsnr_margin_db", pce.validation.gsnr_margin_db}, {"qot", pce.validation.qot}}},
+              {"validation",
+               {{"gsnr_margin_db", pce.validation.gsnr_margin_db}, {"qot", pce.validation.qot}}},
               {"registry_poll_ms", pce.registry_poll_ms},
               {"max_computed_paths", pce.max_computed_paths},
               {"durability", DurabilityName(pce.durability)},

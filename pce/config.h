@@ -21,10 +21,9 @@
 
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "twin/envs.h"
 #include "twin/network.h"
@@ -61,7 +60,7 @@ enum class Durability { kNormal, kFull };  // SQLite synchronous=NORMAL (process
 
 struct PceOptions {
   twin::UseCase default_use_case = twin::UseCase::kDeepRmsa;
-  std::string fallback = "ksp-ff";                       // twin heuristic name
+  std::string fallback = "ksp-ff";                            // twin heuristic name
   std::map<twin::UseCase, std::string> fallback_by_use_case;  // overrides `fallback`
   std::vector<PolicyBinding> policies;
   ValidationOptions validation;

@@ -10,17 +10,16 @@
 namespace eonops::pce {
 
 nlohmann::json DecisionRecord::ToJson() const {
-  return {{"seq", seq},
-          {"time_ms", time_ms},
-          {"operation", operation},
-          {"uuid", uuid},
-          {"request", request.ToJson()},
-          {"decision", decision.ToJson()}};
+  return {{"seq", seq},   {"time_ms", time_ms},          {"operation", operation},
+          {"uuid", uuid}, {"request", request.ToJson()}, {"decision", decision.ToJson()}};
 }
 
 DecisionLog::DecisionLog(DecisionLogOptions options, TrackingConnector connector,
                          std::map<std::string, std::string> run_params, Metrics* metrics)
-    : options_(std::move(options)), connector_(std::move(connector)), run_params_(std::move(run_params)), metrics_(metrics) {
+    : options_(std::move(options)),
+      connector_(std::move(connector)),
+      run_params_(std::move(run_params)),
+      metrics_(metrics) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -123,7 +122,8 @@ bool DecisionLog::FlushLocked(std::unique_lock<std::mutex>&) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       const size_t n = std::min(queue_.size(), options_.max_batch);
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
       tags.swap(pending_tags_);
     }
@@ -153,7 +153,9 @@ bool DecisionLog::FlushLocked(std::unique_lock<std::mutex>&) {
       if (!batch.empty()) {
         const int64_t now = tracking::NowMs();
         std::sort(compute.begin(), compute.end());
-        auto pct = [&](double q) { return compute[static_cast<size_t>(std::floor(q * (compute.size() - 1) + 0.5))]; };
+        auto pct = [&](double q) {
+          return compute[static_cast<size_t>(std::floor(q * (compute.size() - 1) + 0.5))];
+        };
         metrics = {{"pce/decisions", double(decisions), now, decisions},
                    {"pce/blocking", double(blocked) / decisions, now, decisions},
                    {"pce/fallback_rate", double(fallbacks) / decisions, now, decisions},

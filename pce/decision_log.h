@@ -47,8 +47,8 @@ struct DecisionRecord {
 class DecisionLog {
  public:
   // `run_params` are logged once as the run's params (flat strings).
-  DecisionLog(DecisionLogOptions options, TrackingConnector connector, std::map<std::string, std::string> run_params,
-              Metrics* metrics);
+  DecisionLog(DecisionLogOptions options, TrackingConnector connector,
+              std::map<std::string, std::string> run_params, Metrics* metrics);
   ~DecisionLog();
   DecisionLog(const DecisionLog&) = delete;
   DecisionLog& operator=(const DecisionLog&) = delete;

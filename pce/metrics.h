@@ -30,8 +30,9 @@ namespace eonops::pce {
 
 class Metrics {
  public:
-  static constexpr std::array<double, 14> kBucketsS = {50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3,
-                                                       10e-3, 25e-3,  50e-3,  100e-3, 250e-3, 1.0,   2.5};
+  static constexpr std::array<double, 14> kBucketsS = {50e-6,  100e-6, 250e-6, 500e-6, 1e-3,
+                                                       2.5e-3, 5e-3,   10e-3,  25e-3,  50e-3,
+                                                       100e-3, 250e-3, 1.0,    2.5};
 
   void ObserveRequest(const std::string& operation, const std::string& outcome, double seconds);
   void ObserveDecision(const std::string& use_case, const std::string& decided_by, bool accepted,
@@ -71,7 +72,8 @@ class Metrics {
   std::map<std::array<std::string, 3>, int64_t> decisions_;
   std::map<std::string, int64_t> blocked_;
   std::map<std::pair<std::string, std::string>, int64_t> fallbacks_;
-  std::atomic<int64_t> policy_swaps_{0}, policy_load_errors_{0}, decision_log_logged_{0}, decision_log_dropped_{0};
+  std::atomic<int64_t> policy_swaps_{0}, policy_load_errors_{0}, decision_log_logged_{0},
+      decision_log_dropped_{0};
 };
 
 // Prometheus label value escaping (backslash, double quote, newline).

@@ -34,28 +34,36 @@ twin::Request ToTwinRequest(const PathRequest& p, int64_t id) {
   return r;
 }
 
-std::string BlockReason(const twin::NetworkModel& m, const PathRequest& r, twin::BlockCause cause, bool constrained) {
-  const std::string where = " between " + m.topology().node(r.src).name + " and " + m.topology().node(r.dst).name;
-  const std::string paths = constrained ? "candidate path satisfying the topology constraints" : "candidate path";
+std::string BlockReason(const twin::NetworkModel& m, const PathRequest& r, twin::BlockCause cause,
+                        bool constrained) {
+  const std::string where =
+      " between " + m.topology().node(r.src).name + " and " + m.topology().node(r.dst).name;
+  const std::string paths =
+      constrained ? "candidate path satisfying the topology constraints" : "candidate path";
   switch (cause) {
     case twin::BlockCause::kNoSpectrum:
       return "no free block of contiguous slots on any " + paths + " and band" + where;
-    case twin::BlockCause::kQot: return "no modulation format meets the QoT on any " + paths + where;
+    case twin::BlockCause::kQot:
+      return "no modulation format meets the QoT on any " + paths + where;
     case twin::BlockCause::kLatency: {
       std::ostringstream s;
-      s << "every " << paths << where << " exceeds the latency bound of " << r.latency_bound_us << " us";
+      s << "every " << paths << where << " exceeds the latency bound of " << r.latency_bound_us
+        << " us";
       return s.str();
     }
     case twin::BlockCause::kNoPath:
-      return constrained ? "no path" + where + " satisfies the topology constraints" : "no path" + where;
-    case twin::BlockCause::kNone: break;
+      return constrained ? "no path" + where + " satisfies the topology constraints"
+                         : "no path" + where;
+    case twin::BlockCause::kNone:
+      break;
   }
   return "blocked";
 }
 
 std::string SanitiseName(const std::string& s) {
   std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
   return out.substr(0, 64);
 }
 
@@ -82,11 +90,13 @@ Pce::Pce(PceConfig config, PceSetup setup)
     PolicyStatus st;
     st.use_case = b.use_case;
     st.binding = b;
-    if (!setup_.tracking) st.last_error = "no tracking store configured (--tracking or --tracking-db)";
+    if (!setup_.tracking)
+      st.last_error = "no tracking store configured (--tracking or --tracking-db)";
     policy_status_[b.use_case] = st;
   }
   if (!setup_.state_db.empty()) {
-    store_ = std::make_unique<StateStore>(setup_.state_db, config_.pce.durability, model_->options().ToJson());
+    store_ = std::make_unique<StateStore>(setup_.state_db, config_.pce.durability,
+                                          model_->options().ToJson());
     for (Service& s : store_->LoadServices()) Relight(std::move(s));
     int64_t max_seq = 0;
     for (const auto& [uuid, live] : services_) max_seq = std::max(max_seq, live->service.seq);
@@ -98,12 +108,15 @@ Pce::Pce(PceConfig config, PceSetup setup)
     }
     next_seq_ = max_seq + 1;
     std::string err = CheckInvariants();
-    if (!err.empty()) throw std::runtime_error("state database " + setup_.state_db + ": inconsistent after restart: " + err);
+    if (!err.empty())
+      throw std::runtime_error("state database " + setup_.state_db +
+                               ": inconsistent after restart: " + err);
   }
   if (setup_.tracking && config_.pce.decision_log.enabled) {
     std::map<std::string, std::string> params = {
         {"topology", model_->topology().name()},
-        {"bands", [&] {
+        {"bands",
+         [&] {
            std::string s;
            for (const auto& b : model_->plan().bands()) s += (s.empty() ? "" : ",") + b.name;
            return s;
@@ -117,12 +130,14 @@ Pce::Pce(PceConfig config, PceSetup setup)
     for (const auto& b : config_.pce.policies) {
       params["policy." + std::string(twin::ToString(b.use_case))] = b.model + "@" + b.alias;
     }
-    decision_log_ = std::make_unique<DecisionLog>(config_.pce.decision_log, setup_.tracking, params, &metrics_);
+    decision_log_ =
+        std::make_unique<DecisionLog>(config_.pce.decision_log, setup_.tracking, params, &metrics_);
   }
   scratch_dir_ = setup_.scratch_dir;
   if (scratch_dir_.empty()) {
     std::string templ = (fs::temp_directory_path() / "eonops-pce-XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("cannot create a scratch directory under " + templ);
+    if (!mkdtemp(templ.data()))
+      throw std::runtime_error("cannot create a scratch directory under " + templ);
     scratch_dir_ = templ;
     owns_scratch_ = true;
   }
@@ -150,13 +165,16 @@ PolicySlot& Pce::SlotFor(twin::UseCase u) { return slots_.at(u); }
 
 const twin::Heuristic& Pce::FallbackFor(twin::UseCase u) const { return *fallbacks_.at(u); }
 
-std::shared_ptr<const ServedPolicy> Pce::ServedFor(twin::UseCase u) const { return slots_.at(u).Get(); }
+std::shared_ptr<const ServedPolicy> Pce::ServedFor(twin::UseCase u) const {
+  return slots_.at(u).Get();
+}
 
 void Pce::Relight(Service s) {
   const twin::Topology& t = model_->topology();
   auto live = std::make_unique<LiveService>();
   const PathDecision& d = s.decision;
-  if (!d.feasible || d.nodes.size() < 2) throw std::runtime_error("state database: service " + s.uuid + " has no lightpath");
+  if (!d.feasible || d.nodes.size() < 2)
+    throw std::runtime_error("state database: service " + s.uuid + " has no lightpath");
   live->path = std::make_unique<twin::Path>(twin::PathFromNodes(t, d.nodes));
   twin::Request r = ToTwinRequest(s.request, next_request_id_++);
   twin::Candidate c = model_->EvaluatePath(r, *live->path, d.band);
@@ -164,12 +182,15 @@ void Pce::Relight(Service s) {
   c.cause = twin::BlockCause::kNone;
   c.width = d.width;
   c.modulation = d.modulation;
-  if (d.band < 0 || d.band >= model_->NumBands() || c.modulation < 0 || c.modulation >= model_->modulations().NumFormats()) {
-    throw std::runtime_error("state database: service " + s.uuid + " names a band or format this network lacks");
+  if (d.band < 0 || d.band >= model_->NumBands() || c.modulation < 0 ||
+      c.modulation >= model_->modulations().NumFormats()) {
+    throw std::runtime_error("state database: service " + s.uuid +
+                             " names a band or format this network lacks");
   }
   const int32_t id = state_.Provision(r, c, d.slot, std::numeric_limits<double>::infinity());
   if (id < 0) {
-    throw std::runtime_error("state database: service " + s.uuid + " cannot be re-lit: its slots are taken or out of range");
+    throw std::runtime_error("state database: service " + s.uuid +
+                             " cannot be re-lit: its slots are taken or out of range");
   }
   live->lightpath_id = id;
   live->service = std::move(s);
@@ -177,8 +198,9 @@ void Pce::Relight(Service s) {
   services_.emplace(std::move(uuid), std::move(live));
 }
 
-PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::string& service_uuid,
-                         const nlohmann::json& name, Service* created, bool* duplicate) {
+PathDecision Pce::Decide(const PathRequest& request, bool provision,
+                         const std::string& service_uuid, const nlohmann::json& name,
+                         Service* created, bool* duplicate) {
   const auto t0 = std::chrono::steady_clock::now();
   const twin::NetworkModel& m = *model_;
   PathDecision d;
@@ -186,7 +208,8 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
   d.bit_rate_gbps = request.bit_rate_gbps;
   d.required_margin_db = config_.pce.validation.gsnr_margin_db;
   auto done = [&](PathDecision& x) {
-    x.compute_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    x.compute_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   };
   if (std::string err = request.Check(m); !err.empty()) {
     d.cause = twin::BlockCause::kNoPath;
@@ -200,7 +223,8 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
   if (constrained) constrained_paths = ConstrainedPaths(m, request, m.k());
 
   // 1. The policy, on a snapshot; no lock is held while it decides.
-  std::shared_ptr<const ServedPolicy> served = request.spectrum ? nullptr : SlotFor(d.use_case).Get();
+  std::shared_ptr<const ServedPolicy> served =
+      request.spectrum ? nullptr : SlotFor(d.use_case).Get();
   std::optional<twin::ActionChoice> choice;
   std::string fallback_reason, fallback_key;
   if (served) {
@@ -269,18 +293,21 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
   if (!accepted && request.spectrum) {
     // The client named the media channel: the first candidate path where it is usable.
     const auto& spec = *request.spectrum;
-    const std::vector<twin::Path>& list = constrained ? constrained_paths : m.paths().Get(r.src, r.dst);
+    const std::vector<twin::Path>& list =
+        constrained ? constrained_paths : m.paths().Get(r.src, r.dst);
     bool any_candidate = false, any_usable = false, any_latency_ok = false;
     std::string last_reason;
     for (size_t p = 0; p < list.size() && !accepted; ++p) {
-      twin::Candidate c = constrained ? m.EvaluatePath(r, list[p], spec.band) : m.Evaluate(r, static_cast<int>(p), spec.band);
+      twin::Candidate c = constrained ? m.EvaluatePath(r, list[p], spec.band)
+                                      : m.Evaluate(r, static_cast<int>(p), spec.band);
       any_candidate = true;
       if (c.cause != twin::BlockCause::kLatency) any_latency_ok = true;
       if (!c.usable()) continue;
       any_usable = true;
       if (c.width > spec.width) {
-        last_reason = "the requested media channel of " + std::to_string(spec.width) + " slots is narrower than the " +
-                      std::to_string(c.width) + " slots " + m.modulations().format(c.modulation).name + " needs";
+        last_reason = "the requested media channel of " + std::to_string(spec.width) +
+                      " slots is narrower than the " + std::to_string(c.width) + " slots " +
+                      m.modulations().format(c.modulation).name + " needs";
         continue;
       }
       c.width = spec.width;
@@ -295,11 +322,13 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
     if (!accepted) {
       d.decided_by = "explicit-spectrum";
       cause = twin::AggregateCause(any_usable, any_latency_ok, any_candidate);
-      reason = "requested spectrum: " + (last_reason.empty() ? BlockReason(m, request, cause, constrained) : last_reason);
+      reason = "requested spectrum: " +
+               (last_reason.empty() ? BlockReason(m, request, cause, constrained) : last_reason);
     }
   } else if (!accepted) {
     const twin::Heuristic& h = FallbackFor(d.use_case);
-    twin::Decision hd = constrained ? FitOver(m, state_, r, constrained_paths, FitOf(h.Name())) : h.Decide(r, state_);
+    twin::Decision hd = constrained ? FitOver(m, state_, r, constrained_paths, FitOf(h.Name()))
+                                    : h.Decide(r, state_);
     d.fell_back = true;
     d.fallback_reason = fallback_reason;
     if (hd.accepted) {
@@ -332,8 +361,9 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
     d.modulation = c.modulation;
     d.modulation_name = m.modulations().format(c.modulation).name;
     d.channel = m.plan().SlotsToGrid(c.band, accepted->slot, c.width);
-    d.gsnr_db = std::isnan(accepted->check.gsnr_db) ? ActualGsnrDb(state_, c.path->fibres, c.band, accepted->slot, c.width)
-                                                    : accepted->check.gsnr_db;
+    d.gsnr_db = std::isnan(accepted->check.gsnr_db)
+                    ? ActualGsnrDb(state_, c.path->fibres, c.band, accepted->slot, c.width)
+                    : accepted->check.gsnr_db;
     d.worst_case_gsnr_db = c.gsnr_db;
     d.threshold_db = m.modulations().format(c.modulation).gsnr_threshold_db;
     d.latency_us = c.latency_us;
@@ -352,10 +382,12 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
       done(d);
       s.decision = d;
       if (store_) store_->PutService(s);  // write ahead: throws before anything changes
-      const int32_t id = state_.Provision(r, lit, accepted->slot, std::numeric_limits<double>::infinity());
+      const int32_t id =
+          state_.Provision(r, lit, accepted->slot, std::numeric_limits<double>::infinity());
       if (id < 0) {
         if (store_) store_->DeleteService(service_uuid);
-        throw std::logic_error("validated block " + std::to_string(accepted->slot) + " could not be lit");
+        throw std::logic_error("validated block " + std::to_string(accepted->slot) +
+                               " could not be lit");
       }
       live->lightpath_id = id;
       if (created) *created = s;
@@ -370,16 +402,22 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision, const std::
   return d;
 }
 
-void Pce::Log(const std::string& operation, const std::string& uuid, const PathRequest& r, const PathDecision& d) {
+void Pce::Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
+              const PathDecision& d) {
   const std::string uc = twin::ToString(d.use_case);
   const std::string by = d.decided_by.rfind("heuristic:", 0) == 0 ? "heuristic" : d.decided_by;
   metrics_.ObserveDecision(uc, by, d.feasible, twin::ToString(d.cause));
   if (d.fell_back) {
     std::string key = d.fallback_reason.empty() ? "unknown" : d.fallback_reason;
-    if (key.rfind("no policy served", 0) == 0) key = "no_policy";
-    else if (key.rfind("the policy's answer failed validation", 0) == 0) key = "invalid_answer";
-    else if (key.rfind("the policy has no feasible action", 0) == 0 || key.rfind("no action of the policy", 0) == 0) key = "no_feasible_action";
-    else if (key.rfind("the policy rejected", 0) == 0) key = "policy_rejected";
+    if (key.rfind("no policy served", 0) == 0)
+      key = "no_policy";
+    else if (key.rfind("the policy's answer failed validation", 0) == 0)
+      key = "invalid_answer";
+    else if (key.rfind("the policy has no feasible action", 0) == 0 ||
+             key.rfind("no action of the policy", 0) == 0)
+      key = "no_feasible_action";
+    else if (key.rfind("the policy rejected", 0) == 0)
+      key = "policy_rejected";
     metrics_.ObserveFallback(uc, key);
   }
   if (decision_log_) decision_log_->Record({operation, uuid, r, d});
@@ -393,15 +431,17 @@ PathDecision Pce::ComputePath(const PathRequest& request) {
 
 void Pce::EvictComputedPathsLocked() {
   while (paths_.size() > config_.pce.max_computed_paths) {
-    auto oldest = std::min_element(paths_.begin(), paths_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.seq < b.second.seq; });
+    auto oldest = std::min_element(paths_.begin(), paths_.end(), [](const auto& a, const auto& b) {
+      return a.second.seq < b.second.seq;
+    });
     if (store_) store_->DeletePath(oldest->first);
     path_by_service_.erase(oldest->second.service_uuid);
     paths_.erase(oldest);
   }
 }
 
-Result<ComputedPath> Pce::ComputeAndStorePath(const PathRequest& request, const nlohmann::json& name) {
+Result<ComputedPath> Pce::ComputeAndStorePath(const PathRequest& request,
+                                              const nlohmann::json& name) {
   Result<ComputedPath> res;
   if (std::string err = request.Check(*model_); !err.empty()) {
     res.error = ErrorKind::kInvalid;
@@ -436,7 +476,8 @@ Result<ComputedPath> Pce::ComputeAndStorePath(const PathRequest& request, const 
   return res;
 }
 
-Result<ComputedPath> Pce::OptimizePath(const std::string& uuid, const std::optional<PathRequest>& request) {
+Result<ComputedPath> Pce::OptimizePath(const std::string& uuid,
+                                       const std::optional<PathRequest>& request) {
   Result<ComputedPath> res;
   std::optional<ComputedPath> current = GetComputedPath(uuid);
   if (!current) {
@@ -491,7 +532,8 @@ std::vector<ComputedPath> Pce::ListComputedPaths() const {
     std::lock_guard<std::mutex> lock(paths_mutex_);
     for (const auto& [uuid, p] : paths_) out.push_back(p);
   }
-  std::sort(out.begin(), out.end(), [](const ComputedPath& a, const ComputedPath& b) { return a.seq < b.seq; });
+  std::sort(out.begin(), out.end(),
+            [](const ComputedPath& a, const ComputedPath& b) { return a.seq < b.seq; });
   return out;
 }
 
@@ -571,7 +613,8 @@ std::vector<Service> Pce::ListServices() const {
     out.reserve(services_.size());
     for (const auto& [uuid, live] : services_) out.push_back(live->service);
   }
-  std::sort(out.begin(), out.end(), [](const Service& a, const Service& b) { return a.seq < b.seq; });
+  std::sort(out.begin(), out.end(),
+            [](const Service& a, const Service& b) { return a.seq < b.seq; });
   return out;
 }
 
@@ -596,20 +639,22 @@ std::string Pce::CheckInvariants() const {
   std::string err = state_.CheckInvariants();
   if (!err.empty()) return err;
   if (static_cast<int>(services_.size()) != state_.ActiveLightpaths()) {
-    return std::to_string(services_.size()) + " services but " + std::to_string(state_.ActiveLightpaths()) +
-           " lightpaths lit";
+    return std::to_string(services_.size()) + " services but " +
+           std::to_string(state_.ActiveLightpaths()) + " lightpaths lit";
   }
   for (const auto& [uuid, live] : services_) {
     const twin::Lightpath* lp = state_.Find(live->lightpath_id);
     const PathDecision& d = live->service.decision;
     if (lp == nullptr) return "service " + uuid + " has no lit lightpath";
-    if (lp->path->fibres != d.fibres || lp->band != d.band || lp->slot != d.slot || lp->width != d.width) {
+    if (lp->path->fibres != d.fibres || lp->band != d.band || lp->slot != d.slot ||
+        lp->width != d.width) {
       return "service " + uuid + " is lit elsewhere than it says";
     }
     for (int f : d.fibres) {
       for (int x = d.slot; x < d.slot + d.width; ++x) {
         if (state_.spectrum().Owner(f, d.band, x) != live->lightpath_id) {
-          return "service " + uuid + " does not own slot " + std::to_string(x) + " on fibre " + std::to_string(f);
+          return "service " + uuid + " does not own slot " + std::to_string(x) + " on fibre " +
+                 std::to_string(f);
         }
       }
     }
@@ -630,7 +675,8 @@ Metrics::Gauges Pce::CurrentGauges() const {
     const twin::SpectrumState& s = state_.spectrum();
     for (int b = 0; b < s.NumBands(); ++b) {
       const double cap = double(s.NumSlots(b)) * s.NumFibres();
-      g.spectrum_utilisation.push_back({model_->plan().band(b).name, cap > 0 ? s.TotalUsedSlots(b) / cap : 0.0});
+      g.spectrum_utilisation.push_back(
+          {model_->plan().band(b).name, cap > 0 ? s.TotalUsedSlots(b) / cap : 0.0});
     }
   }
   {
@@ -641,7 +687,8 @@ Metrics::Gauges Pce::CurrentGauges() const {
   for (twin::UseCase u : kUseCases) {
     auto p = slots_.at(u).Get();
     if (!p) continue;
-    g.policies.push_back({twin::ToString(u), p->ref.model, std::to_string(p->ref.version), p->ref.run_id});
+    g.policies.push_back(
+        {twin::ToString(u), p->ref.model, std::to_string(p->ref.version), p->ref.run_id});
   }
   return g;
 }
@@ -658,9 +705,11 @@ void Pce::ServePolicyDir(twin::UseCase use_case, const std::string& dir) {
   ref.model = "local:" + fs::path(dir).lexically_normal().string();
   ref.run_id = agents::ReadManifest(dir).run_id;
   auto served = LoadServedPolicy(dir, use_case, ref, dir, *model_, config_);
+  std::lock_guard<std::mutex> refresh(refresh_mutex_);  // not in the middle of a registry poll
+  std::lock_guard<std::mutex> lock(policy_mutex_);
+  pinned_.insert(use_case);
   SlotFor(use_case).Publish(served);
   metrics_.PolicySwapped();
-  std::lock_guard<std::mutex> lock(policy_mutex_);
   PolicyStatus& st = policy_status_[use_case];
   st.use_case = use_case;
   st.served = served->ref;
@@ -668,7 +717,8 @@ void Pce::ServePolicyDir(twin::UseCase use_case, const std::string& dir) {
   st.last_error.clear();
   st.loaded_at_ms = served->loaded_at_ms;
   st.load_ms = served->load_ms;
-  if (decision_log_) decision_log_->SetTag("pce.policy." + std::string(twin::ToString(use_case)), ref.model);
+  if (decision_log_)
+    decision_log_->SetTag("pce.policy." + std::string(twin::ToString(use_case)), ref.model);
 }
 
 void Pce::RefreshPolicies() { PollOnce(); }
@@ -677,7 +727,8 @@ void Pce::PollLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(poll_mutex_);
-      poll_wake_.wait_for(lock, std::chrono::milliseconds(config_.pce.registry_poll_ms), [&] { return stop_; });
+      poll_wake_.wait_for(lock, std::chrono::milliseconds(config_.pce.registry_poll_ms),
+                          [&] { return stop_; });
       if (stop_) return;
     }
     PollOnce();
@@ -695,11 +746,16 @@ void Pce::PollOnce() {
     try {
       registry_ = setup_.tracking();
     } catch (const std::exception& e) {
-      for (const auto& b : config_.pce.policies) set_error(b.use_case, std::string("registry: ") + e.what());
+      for (const auto& b : config_.pce.policies)
+        set_error(b.use_case, std::string("registry: ") + e.what());
       return;
     }
   }
   for (const auto& b : config_.pce.policies) {
+    {
+      std::lock_guard<std::mutex> lock(policy_mutex_);
+      if (pinned_.count(b.use_case)) continue;
+    }
     std::optional<tracking::ModelVersion> v;
     try {
       v = ResolveServedVersion(*registry_, b);
@@ -728,15 +784,16 @@ void Pce::PollOnce() {
     {
       std::lock_guard<std::mutex> lock(policy_mutex_);
       auto f = failed_version_.find(b.use_case);
-      if (f != failed_version_.end() && f->second.first == v->version && now < f->second.second) continue;
+      if (f != failed_version_.end() && f->second.first == v->version && now < f->second.second)
+        continue;
     }
-    const std::string dir = scratch_dir_ + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) + "-" +
-                            std::to_string(fetch_counter_++);
+    const std::string dir = scratch_dir_ + "/" + SanitiseName(b.model) + "-v" +
+                            std::to_string(v->version) + "-" + std::to_string(fetch_counter_++);
     std::string local;
     try {
       local = FetchArtifactDir(*registry_, *v, dir);
-      auto served = LoadServedPolicy(local, b.use_case, PolicyRef{b.model, v->version, v->run_id}, v->source, *model_,
-                                     config_);
+      auto served = LoadServedPolicy(local, b.use_case, PolicyRef{b.model, v->version, v->run_id},
+                                     v->source, *model_, config_);
       slot.Publish(served);
       metrics_.PolicySwapped();
       if (decision_log_) decision_log_->SetTag("pce.policy." + uc, served->ref.Label());

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -92,7 +93,9 @@ struct OccupancySnapshot {
   std::vector<int> band_slots;
   std::vector<std::vector<uint64_t>> words;  // [fibre * bands + band]
   bool Occupied(int fibre, int band, int slot) const {
-    return (words[static_cast<size_t>(fibre) * band_slots.size() + band][slot >> 6] >> (slot & 63)) & 1u;
+    return (words[static_cast<size_t>(fibre) * band_slots.size() + band][slot >> 6] >>
+            (slot & 63)) &
+           1u;
   }
 };
 
@@ -112,10 +115,13 @@ class Pce {
   // and the reason; callers that need to tell them apart run PathRequest::Check first.
   PathDecision ComputePath(const PathRequest& request);
   // Computes and, when feasible, keeps the result in the path-computation context.
-  Result<ComputedPath> ComputeAndStorePath(const PathRequest& request, const nlohmann::json& name = nlohmann::json::array());
+  Result<ComputedPath> ComputeAndStorePath(const PathRequest& request,
+                                           const nlohmann::json& name = nlohmann::json::array());
   // Recomputes a kept path with its request (optionally replaced) and updates it in place.
-  Result<ComputedPath> OptimizePath(const std::string& uuid, const std::optional<PathRequest>& request);
-  std::optional<ComputedPath> GetComputedPath(const std::string& uuid) const;  // path or path-comp-service uuid
+  Result<ComputedPath> OptimizePath(const std::string& uuid,
+                                    const std::optional<PathRequest>& request);
+  std::optional<ComputedPath> GetComputedPath(
+      const std::string& uuid) const;  // path or path-comp-service uuid
   std::vector<ComputedPath> ListComputedPaths() const;
   std::optional<ComputedPath> DeleteComputedPath(const std::string& uuid);
 
@@ -133,7 +139,8 @@ class Pce {
   std::vector<PolicyStatus> Policies() const;
   void RefreshPolicies();
   // Serves a policy artifact directory for `use_case` without a registry (CLI --policy-dir,
-  // benchmarks). Throws when it does not fit this network.
+  // benchmarks), and from then on ignores the registry for that use case. Throws when it does
+  // not fit this network.
   void ServePolicyDir(twin::UseCase use_case, const std::string& dir);
   std::shared_ptr<const ServedPolicy> ServedFor(twin::UseCase use_case) const;
 
@@ -160,7 +167,8 @@ class Pce {
   void PollOnce();
   PolicySlot& SlotFor(twin::UseCase u);
   const twin::Heuristic& FallbackFor(twin::UseCase u) const;
-  void Log(const std::string& operation, const std::string& uuid, const PathRequest& r, const PathDecision& d);
+  void Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
+           const PathDecision& d);
   void EvictComputedPathsLocked();
 
   PceConfig config_;
@@ -188,8 +196,10 @@ class Pce {
   // Registry polling.
   mutable std::mutex policy_mutex_;
   std::map<twin::UseCase, PolicyStatus> policy_status_;
-  std::map<twin::UseCase, std::pair<int64_t, int64_t>> failed_version_;  // version, retry after (ms)
-  std::mutex refresh_mutex_;  // one registry poll at a time (the backend is single-threaded)
+  std::map<twin::UseCase, std::pair<int64_t, int64_t>>
+      failed_version_;              // version, retry after (ms)
+  std::set<twin::UseCase> pinned_;  // served from a directory: the registry does not apply
+  std::mutex refresh_mutex_;        // one registry poll at a time (the backend is single-threaded)
   std::atomic<int64_t> fetch_counter_{0};
   std::unique_ptr<TrackingBackend> registry_;
   std::string scratch_dir_;

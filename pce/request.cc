@@ -8,7 +8,9 @@ namespace eonops::pce {
 
 namespace {
 
-nlohmann::json Num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+nlohmann::json Num(double x) {
+  return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+}
 double NumOr(const nlohmann::json& j, const char* key, double fallback) {
   auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<double>() : fallback;
@@ -32,9 +34,12 @@ std::string PathRequest::Check(const twin::NetworkModel& m) const {
   const int n = m.topology().NumNodes(), nf = m.topology().NumFibres();
   if (src < 0 || src >= n) return "source node " + std::to_string(src) + " out of range";
   if (dst < 0 || dst >= n) return "destination node " + std::to_string(dst) + " out of range";
-  if (src == dst) return "source and destination are the same node (" + m.topology().node(src).name + ")";
-  if (!(bit_rate_gbps > 0) || !std::isfinite(bit_rate_gbps)) return "capacity must be a positive number of Gb/s";
-  if (bit_rate_gbps > 1e5) return "capacity " + std::to_string(bit_rate_gbps) + " Gb/s exceeds any line rate";
+  if (src == dst)
+    return "source and destination are the same node (" + m.topology().node(src).name + ")";
+  if (!(bit_rate_gbps > 0) || !std::isfinite(bit_rate_gbps))
+    return "capacity must be a positive number of Gb/s";
+  if (bit_rate_gbps > 1e5)
+    return "capacity " + std::to_string(bit_rate_gbps) + " Gb/s exceeds any line rate";
   if (!(latency_bound_us > 0)) return "latency bound must be positive";
   for (const auto* list : {&include_links, &exclude_links}) {
     for (int f : *list) {
@@ -47,7 +52,8 @@ std::string PathRequest::Check(const twin::NetworkModel& m) const {
     }
   }
   for (int v : exclude_nodes) {
-    if (v == src || v == dst) return "an end-point node (" + m.topology().node(v).name + ") cannot be excluded";
+    if (v == src || v == dst)
+      return "an end-point node (" + m.topology().node(v).name + ") cannot be excluded";
   }
   std::set<int> excl(exclude_links.begin(), exclude_links.end());
   for (int f : include_links) {
@@ -55,10 +61,12 @@ std::string PathRequest::Check(const twin::NetworkModel& m) const {
   }
   std::set<int> excl_nodes(exclude_nodes.begin(), exclude_nodes.end());
   for (int v : include_nodes) {
-    if (excl_nodes.count(v)) return "node " + m.topology().node(v).name + " is both included and excluded";
+    if (excl_nodes.count(v))
+      return "node " + m.topology().node(v).name + " is both included and excluded";
   }
   if (spectrum) {
-    if (spectrum->band < 0 || spectrum->band >= m.NumBands()) return "requested spectrum is in no band of the plan";
+    if (spectrum->band < 0 || spectrum->band >= m.NumBands())
+      return "requested spectrum is in no band of the plan";
     const int s = m.plan().band(spectrum->band).num_slots;
     if (spectrum->width < 1 || spectrum->slot < 0 || spectrum->slot + spectrum->width > s) {
       return "requested spectrum does not fit in band " + m.plan().band(spectrum->band).name;
@@ -78,7 +86,8 @@ nlohmann::json PathRequest::ToJson() const {
                       {"exclude_nodes", exclude_nodes}};
   j["use_case"] = use_case ? nlohmann::json(twin::ToString(*use_case)) : nlohmann::json(nullptr);
   if (spectrum) {
-    j["spectrum"] = {{"band", spectrum->band}, {"slot", spectrum->slot}, {"width", spectrum->width}};
+    j["spectrum"] = {
+        {"band", spectrum->band}, {"slot", spectrum->slot}, {"width", spectrum->width}};
   }
   return j;
 }
@@ -93,10 +102,12 @@ PathRequest PathRequest::FromJson(const nlohmann::json& j) {
   r.exclude_links = Ints(j, "exclude_links");
   r.include_nodes = Ints(j, "include_nodes");
   r.exclude_nodes = Ints(j, "exclude_nodes");
-  if (j.contains("use_case") && j["use_case"].is_string()) r.use_case = twin::ParseUseCase(j["use_case"].get<std::string>());
+  if (j.contains("use_case") && j["use_case"].is_string())
+    r.use_case = twin::ParseUseCase(j["use_case"].get<std::string>());
   if (j.contains("spectrum") && j["spectrum"].is_object()) {
     const auto& s = j["spectrum"];
-    r.spectrum = MediaChannel{s.at("band").get<int>(), s.at("slot").get<int>(), s.at("width").get<int>()};
+    r.spectrum =
+        MediaChannel{s.at("band").get<int>(), s.at("slot").get<int>(), s.at("width").get<int>()};
   }
   return r;
 }
@@ -112,7 +123,8 @@ nlohmann::json PathDecision::ToJson() const {
                       {"compute_us", compute_us},
                       {"bit_rate_gbps", bit_rate_gbps}};
   if (policy) {
-    j["policy"] = {{"model", policy->model}, {"version", policy->version}, {"run_id", policy->run_id}};
+    j["policy"] = {
+        {"model", policy->model}, {"version", policy->version}, {"run_id", policy->run_id}};
   } else {
     j["policy"] = nullptr;
   }
@@ -155,7 +167,8 @@ PathDecision PathDecision::FromJson(const nlohmann::json& j) {
   d.bit_rate_gbps = NumOr(j, "bit_rate_gbps", 0.0);
   if (j.contains("policy") && j["policy"].is_object()) {
     const auto& p = j["policy"];
-    d.policy = PolicyRef{p.at("model").get<std::string>(), p.at("version").get<int64_t>(), p.value("run_id", "")};
+    d.policy = PolicyRef{p.at("model").get<std::string>(), p.at("version").get<int64_t>(),
+                         p.value("run_id", "")};
   }
   if (d.feasible) {
     d.nodes = Ints(j, "nodes");

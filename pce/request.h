@@ -14,11 +14,10 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "twin/bands.h"
 #include "twin/envs.h"
@@ -41,7 +40,8 @@ struct PathRequest {
   std::optional<MediaChannel> spectrum;
 
   bool HasTopologyConstraints() const {
-    return !include_links.empty() || !exclude_links.empty() || !include_nodes.empty() || !exclude_nodes.empty();
+    return !include_links.empty() || !exclude_links.empty() || !include_nodes.empty() ||
+           !exclude_nodes.empty();
   }
   // "" when every field is in range for `model`, else what is wrong (for a 400).
   std::string Check(const twin::NetworkModel& model) const;
@@ -60,7 +60,7 @@ struct PolicyRef {
 struct PathDecision {
   bool feasible = false;
   twin::BlockCause cause = twin::BlockCause::kNoPath;  // kNone when feasible
-  std::string reason;                                   // why blocked, in words
+  std::string reason;                                  // why blocked, in words
   twin::UseCase use_case = twin::UseCase::kDeepRmsa;
 
   // The lightpath (when feasible).
@@ -70,17 +70,18 @@ struct PathDecision {
   std::string band_name, modulation_name;
   twin::FlexGridChannel channel;  // G.694.1 n, m and frequencies in Hz
   double bit_rate_gbps = 0.0;
-  double gsnr_db = std::numeric_limits<double>::quiet_NaN();             // actual occupancy
-  double worst_case_gsnr_db = std::numeric_limits<double>::quiet_NaN();  // fully loaded, band minimum
-  double threshold_db = std::numeric_limits<double>::quiet_NaN();        // the format's
-  double required_margin_db = 0.0;                                       // configured
+  double gsnr_db = std::numeric_limits<double>::quiet_NaN();  // actual occupancy
+  double worst_case_gsnr_db =
+      std::numeric_limits<double>::quiet_NaN();                    // fully loaded, band minimum
+  double threshold_db = std::numeric_limits<double>::quiet_NaN();  // the format's
+  double required_margin_db = 0.0;                                 // configured
   double latency_us = 0.0;
   double incremental_power_w = 0.0;
 
   // Provenance.
-  std::string decided_by;            // "policy", "heuristic:<name>", "explicit-spectrum"
-  std::optional<PolicyRef> policy;   // the policy consulted, if any (also when it fell back)
-  bool fell_back = false;            // the policy was consulted or expected, the heuristic decided
+  std::string decided_by;           // "policy", "heuristic:<name>", "explicit-spectrum"
+  std::optional<PolicyRef> policy;  // the policy consulted, if any (also when it fell back)
+  bool fell_back = false;           // the policy was consulted or expected, the heuristic decided
   std::string fallback_reason;
   double compute_us = 0.0;
 

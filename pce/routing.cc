@@ -63,7 +63,9 @@ bool Dijkstra(const twin::Topology& t, int src, int dst, const std::vector<char>
   return true;
 }
 
-bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool Contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 }  // namespace
 
@@ -83,8 +85,8 @@ bool PathAllowed(const twin::Path& p, const PathRequest& r) {
   return true;
 }
 
-std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const PathRequest& r, int k,
-                                         int max_enumerated) {
+std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const PathRequest& r,
+                                         int k, int max_enumerated) {
   const twin::Topology& t = model.topology();
   std::vector<char> base_node(t.NumNodes(), 0), base_fibre(t.NumFibres(), 0);
   for (int v : r.exclude_nodes) base_node[v] = 1;
@@ -99,7 +101,7 @@ std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const 
     return true;
   };
 
-  std::vector<Route> found;   // Yen's A list
+  std::vector<Route> found;    // Yen's A list
   std::set<Route> candidates;  // Yen's B heap
   std::vector<Route> accepted;
   Route first;
@@ -116,7 +118,8 @@ std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const 
       const int spur = last.nodes[i];
       std::vector<char> banned_node = base_node, banned_fibre = base_fibre;
       for (const Route& p : found) {
-        if (p.nodes.size() > i && std::equal(p.nodes.begin(), p.nodes.begin() + i + 1, last.nodes.begin())) {
+        if (p.nodes.size() > i &&
+            std::equal(p.nodes.begin(), p.nodes.begin() + i + 1, last.nodes.begin())) {
           banned_fibre[p.fibres[i]] = 1;
         }
       }
@@ -131,8 +134,8 @@ std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const 
       total.nodes.insert(total.nodes.end(), spur_route.nodes.begin(), spur_route.nodes.end());
       total.fibres.insert(total.fibres.end(), spur_route.fibres.begin(), spur_route.fibres.end());
       total.length_km += spur_route.length_km;
-      if (std::find_if(found.begin(), found.end(), [&](const Route& p) { return p.nodes == total.nodes; }) ==
-          found.end()) {
+      if (std::find_if(found.begin(), found.end(),
+                       [&](const Route& p) { return p.nodes == total.nodes; }) == found.end()) {
         candidates.insert(total);
       }
     }
@@ -143,13 +146,15 @@ std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const 
   std::vector<twin::Path> paths;
   for (const Route& p : accepted) paths.push_back(twin::PathFromNodes(t, p.nodes));
   if (model.options().path_order == twin::PathOrder::kHops) {
-    std::stable_sort(paths.begin(), paths.end(), [](const twin::Path& a, const twin::Path& b) { return a.hops < b.hops; });
+    std::stable_sort(paths.begin(), paths.end(),
+                     [](const twin::Path& a, const twin::Path& b) { return a.hops < b.hops; });
   }
   return paths;
 }
 
-twin::Decision FitOver(const twin::NetworkModel& m, const twin::NetworkState& state, const twin::Request& r,
-                       const std::vector<twin::Path>& paths, twin::FitPolicy fit) {
+twin::Decision FitOver(const twin::NetworkModel& m, const twin::NetworkState& state,
+                       const twin::Request& r, const std::vector<twin::Path>& paths,
+                       twin::FitPolicy fit) {
   twin::Decision d;
   uint64_t occ[16];
   bool any_usable = false, any_latency_ok = false, any_candidate = false;

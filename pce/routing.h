@@ -19,15 +19,17 @@ namespace eonops::pce {
 
 // Up to `k` paths from request.src to request.dst that satisfy the request's constraints;
 // looks at most `max_enumerated` paths before giving up on the included elements.
-std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const PathRequest& request, int k,
+std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model,
+                                         const PathRequest& request, int k,
                                          int max_enumerated = 256);
 // True when `path` avoids every excluded element and passes every included one.
 bool PathAllowed(const twin::Path& path, const PathRequest& request);
 
 // The first (path, band, block) by `fit` over `paths` in order, bands in the plan's order:
 // KSP-FF on an explicit path list. The decision's candidate points into `paths`.
-twin::Decision FitOver(const twin::NetworkModel& model, const twin::NetworkState& state, const twin::Request& request,
-                       const std::vector<twin::Path>& paths, twin::FitPolicy fit);
+twin::Decision FitOver(const twin::NetworkModel& model, const twin::NetworkState& state,
+                       const twin::Request& request, const std::vector<twin::Path>& paths,
+                       twin::FitPolicy fit);
 
 // The fit policy a heuristic name uses for its spectrum search (first fit unless -bf / -lf).
 twin::FitPolicy FitOf(const std::string& heuristic);

@@ -23,8 +23,10 @@ std::string DiffKeys(const nlohmann::json& a, const nlohmann::json& b) {
 
 }  // namespace
 
-std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twin::UseCase use_case, const PolicyRef& ref,
-                                                     const std::string& source, const twin::NetworkModel& model,
+std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twin::UseCase use_case,
+                                                     const PolicyRef& ref,
+                                                     const std::string& source,
+                                                     const twin::NetworkModel& model,
                                                      const PceConfig& config) {
   const auto start = std::chrono::steady_clock::now();
   auto served = std::make_shared<ServedPolicy>();
@@ -35,23 +37,26 @@ std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twi
   const agents::Manifest& m = served->policy->manifest();
   const std::string who = ref.model.empty() ? dir : ref.Label();
   if (m.env_name != twin::ToString(use_case)) {
-    throw std::runtime_error(who + ": trained on environment '" + m.env_name + "', this binding serves '" +
-                             twin::ToString(use_case) + "'");
+    throw std::runtime_error(who + ": trained on environment '" + m.env_name +
+                             "', this binding serves '" + twin::ToString(use_case) + "'");
   }
   // The environment the policy was trained on: sections of its env_config, else the PCE's.
   const nlohmann::json& ec = m.env_config;
   twin::EnvOptions env = config.env;
   twin::TrafficConfig traffic = config.traffic;
   if (ec.is_object() && ec.contains("network")) {
-    twin::NetworkOptions trained = twin::NetworkOptions::FromJson(ec["network"], who + " manifest env_config.network");
+    twin::NetworkOptions trained =
+        twin::NetworkOptions::FromJson(ec["network"], who + " manifest env_config.network");
     const nlohmann::json mine = model.options().ToJson(), theirs = trained.ToJson();
     if (mine != theirs) {
-      throw std::runtime_error(who + ": trained on another network (" + DiffKeys(theirs, mine) + ")");
+      throw std::runtime_error(who + ": trained on another network (" + DiffKeys(theirs, mine) +
+                               ")");
     }
   } else {
     served->note = "manifest env_config has no network section; checked sizes only";
   }
-  if (ec.is_object() && ec.contains("env")) env = twin::EnvOptions::FromJson(ec["env"], who + " manifest env_config.env");
+  if (ec.is_object() && ec.contains("env"))
+    env = twin::EnvOptions::FromJson(ec["env"], who + " manifest env_config.env");
   if (ec.is_object() && ec.contains("traffic")) {
     traffic = twin::TrafficConfig::FromJson(ec["traffic"], who + " manifest env_config.traffic");
   }
@@ -63,14 +68,17 @@ std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twi
   }
   served->env = env;
   served->layout = twin::ObservationLayout::Make(model, env, max_rate);
-  if (served->layout.observation_size != m.observation_size || served->layout.num_actions != m.num_actions) {
-    throw std::runtime_error(who + ": expects " + std::to_string(m.observation_size) + " observations and " +
-                             std::to_string(m.num_actions) + " actions, this network gives " +
+  if (served->layout.observation_size != m.observation_size ||
+      served->layout.num_actions != m.num_actions) {
+    throw std::runtime_error(who + ": expects " + std::to_string(m.observation_size) +
+                             " observations and " + std::to_string(m.num_actions) +
+                             " actions, this network gives " +
                              std::to_string(served->layout.observation_size) + " and " +
                              std::to_string(served->layout.num_actions));
   }
   served->loaded_at_ms = tracking::NowMs();
-  served->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  served->load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return served;
 }
 

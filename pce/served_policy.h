@@ -42,8 +42,10 @@ struct ServedPolicy {
 
 // Loads the artifact in `dir` for `use_case` and checks it against the PCE's model and config.
 // Throws std::runtime_error (or agents::ConfigError) with the reason it cannot be served.
-std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twin::UseCase use_case, const PolicyRef& ref,
-                                                     const std::string& source, const twin::NetworkModel& model,
+std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twin::UseCase use_case,
+                                                     const PolicyRef& ref,
+                                                     const std::string& source,
+                                                     const twin::NetworkModel& model,
                                                      const PceConfig& config);
 
 class PolicySlot {

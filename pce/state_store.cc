@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS computed_paths (
 
 }  // namespace
 
-StateStore::StateStore(const std::string& path, Durability durability, const nlohmann::json& network) : path_(path) {
+StateStore::StateStore(const std::string& path, Durability durability,
+                       const nlohmann::json& network)
+    : path_(path) {
   try {
     db_ = std::make_unique<tracking::Connection>(path, tracking::ConnectionOptions{});
     if (durability == Durability::kFull) db_->Exec("PRAGMA synchronous=FULL");
@@ -43,8 +45,9 @@ StateStore::StateStore(const std::string& path, Durability durability, const nlo
       if (get.Step()) {
         const std::string theirs = get.Text(0);
         if (theirs != mine) {
-          throw std::runtime_error("state database " + path + " belongs to another network: " + theirs +
-                                   " (this PCE: " + mine + "); use another --state-db or remove the file");
+          throw std::runtime_error(
+              "state database " + path + " belongs to another network: " + theirs +
+              " (this PCE: " + mine + "); use another --state-db or remove the file");
         }
       } else {
         db_->Prepare("INSERT INTO meta(key, value) VALUES('network', ?)").Bind(1, mine).Run();
@@ -64,7 +67,8 @@ void StateStore::PutService(const Service& s) {
   std::lock_guard<std::mutex> lock(mutex_);
   tracking::RunTransaction(*db_, tracking::TxMode::kWrite, [&] {
     db_->Prepare(
-           "INSERT OR REPLACE INTO services(uuid, seq, created_ms, name, request, decision) VALUES(?, ?, ?, ?, ?, ?)")
+           "INSERT OR REPLACE INTO services(uuid, seq, created_ms, name, request, decision) "
+           "VALUES(?, ?, ?, ?, ?, ?)")
         .Bind(1, s.uuid)
         .Bind(2, s.seq)
         .Bind(3, s.created_ms)
@@ -77,15 +81,17 @@ void StateStore::PutService(const Service& s) {
 
 void StateStore::DeleteService(const std::string& uuid) {
   std::lock_guard<std::mutex> lock(mutex_);
-  tracking::RunTransaction(*db_, tracking::TxMode::kWrite,
-                           [&] { db_->Prepare("DELETE FROM services WHERE uuid = ?").Bind(1, uuid).Run(); });
+  tracking::RunTransaction(*db_, tracking::TxMode::kWrite, [&] {
+    db_->Prepare("DELETE FROM services WHERE uuid = ?").Bind(1, uuid).Run();
+  });
 }
 
 std::vector<Service> StateStore::LoadServices() {
   std::lock_guard<std::mutex> lock(mutex_);
   return tracking::RunTransaction(*db_, tracking::TxMode::kRead, [&] {
     std::vector<Service> out;
-    auto st = db_->Prepare("SELECT uuid, seq, created_ms, name, request, decision FROM services ORDER BY seq");
+    auto st = db_->Prepare(
+        "SELECT uuid, seq, created_ms, name, request, decision FROM services ORDER BY seq");
     while (st.Step()) {
       Service s;
       s.uuid = st.Text(0);
@@ -96,7 +102,8 @@ std::vector<Service> StateStore::LoadServices() {
         s.request = PathRequest::FromJson(nlohmann::json::parse(st.Text(4)));
         s.decision = PathDecision::FromJson(nlohmann::json::parse(st.Text(5)));
       } catch (const std::exception& e) {
-        throw std::runtime_error("state database " + path_ + ": service " + s.uuid + " is corrupt: " + e.what());
+        throw std::runtime_error("state database " + path_ + ": service " + s.uuid +
+                                 " is corrupt: " + e.what());
       }
       out.push_back(std::move(s));
     }
@@ -108,7 +115,8 @@ void StateStore::PutPath(const ComputedPath& p) {
   std::lock_guard<std::mutex> lock(mutex_);
   tracking::RunTransaction(*db_, tracking::TxMode::kWrite, [&] {
     db_->Prepare(
-           "INSERT OR REPLACE INTO computed_paths(uuid, service_uuid, seq, created_ms, name, request, decision) "
+           "INSERT OR REPLACE INTO computed_paths(uuid, service_uuid, seq, created_ms, name, "
+           "request, decision) "
            "VALUES(?, ?, ?, ?, ?, ?, ?)")
         .Bind(1, p.uuid)
         .Bind(2, p.service_uuid)
@@ -123,8 +131,9 @@ void StateStore::PutPath(const ComputedPath& p) {
 
 void StateStore::DeletePath(const std::string& uuid) {
   std::lock_guard<std::mutex> lock(mutex_);
-  tracking::RunTransaction(*db_, tracking::TxMode::kWrite,
-                           [&] { db_->Prepare("DELETE FROM computed_paths WHERE uuid = ?").Bind(1, uuid).Run(); });
+  tracking::RunTransaction(*db_, tracking::TxMode::kWrite, [&] {
+    db_->Prepare("DELETE FROM computed_paths WHERE uuid = ?").Bind(1, uuid).Run();
+  });
 }
 
 std::vector<ComputedPath> StateStore::LoadPaths() {
@@ -132,7 +141,8 @@ std::vector<ComputedPath> StateStore::LoadPaths() {
   return tracking::RunTransaction(*db_, tracking::TxMode::kRead, [&] {
     std::vector<ComputedPath> out;
     auto st = db_->Prepare(
-        "SELECT uuid, service_uuid, seq, created_ms, name, request, decision FROM computed_paths ORDER BY seq");
+        "SELECT uuid, service_uuid, seq, created_ms, name, request, decision FROM computed_paths "
+        "ORDER BY seq");
     while (st.Step()) {
       ComputedPath p;
       p.uuid = st.Text(0);
@@ -144,7 +154,8 @@ std::vector<ComputedPath> StateStore::LoadPaths() {
         p.request = PathRequest::FromJson(nlohmann::json::parse(st.Text(5)));
         p.decision = PathDecision::FromJson(nlohmann::json::parse(st.Text(6)));
       } catch (const std::exception& e) {
-        throw std::runtime_error("state database " + path_ + ": path " + p.uuid + " is corrupt: " + e.what());
+        throw std::runtime_error("state database " + path_ + ": path " + p.uuid +
+                                 " is corrupt: " + e.what());
       }
       out.push_back(std::move(p));
     }

@@ -69,7 +69,8 @@ class TeDatabase {
  private:
   std::shared_ptr<const twin::NetworkModel> model_;
   std::string context_uuid_, topology_uuid_;
-  std::vector<std::string> node_uuid_, sip_uuid_, add_drop_nep_uuid_, link_uuid_, out_nep_uuid_, in_nep_uuid_;
+  std::vector<std::string> node_uuid_, sip_uuid_, add_drop_nep_uuid_, link_uuid_, out_nep_uuid_,
+      in_nep_uuid_;
   std::unordered_map<std::string, int> node_by_id_, sip_by_id_, link_by_id_;
   std::unordered_map<std::string, EdgePoint> edge_by_uuid_;
 };

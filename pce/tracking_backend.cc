@@ -19,24 +19,37 @@ class Adapter final : public TrackingBackend {
   Adapter(Client* client, std::unique_ptr<Client> owned, std::string description)
       : client_(client), owned_(std::move(owned)), description_(std::move(description)) {}
   std::string Describe() const override { return description_; }
-  tracking::ModelVersion GetModelVersionByAlias(const std::string& n, const std::string& a) override {
+  tracking::ModelVersion GetModelVersionByAlias(const std::string& n,
+                                                const std::string& a) override {
     return client_->GetModelVersionByAlias(n, a);
   }
-  tracking::RegisteredModel GetRegisteredModel(const std::string& n) override { return client_->GetRegisteredModel(n); }
-  std::vector<tracking::ArtifactFile> ListArtifacts(const std::string& r, const std::string& p) override {
+  tracking::RegisteredModel GetRegisteredModel(const std::string& n) override {
+    return client_->GetRegisteredModel(n);
+  }
+  std::vector<tracking::ArtifactFile> ListArtifacts(const std::string& r,
+                                                    const std::string& p) override {
     return client_->ListArtifacts(r, p);
   }
-  std::string ReadArtifact(const std::string& r, const std::string& p) override { return client_->ReadArtifact(r, p); }
-  std::string GetOrCreateExperiment(const std::string& n) override { return client_->GetOrCreateExperiment(n); }
-  tracking::Run CreateRun(const tracking::CreateRunOptions& o) override { return client_->CreateRun(o); }
-  void LogBatch(const std::string& r, const std::vector<tracking::Metric>& m, const std::vector<tracking::Param>& p,
+  std::string ReadArtifact(const std::string& r, const std::string& p) override {
+    return client_->ReadArtifact(r, p);
+  }
+  std::string GetOrCreateExperiment(const std::string& n) override {
+    return client_->GetOrCreateExperiment(n);
+  }
+  tracking::Run CreateRun(const tracking::CreateRunOptions& o) override {
+    return client_->CreateRun(o);
+  }
+  void LogBatch(const std::string& r, const std::vector<tracking::Metric>& m,
+                const std::vector<tracking::Param>& p,
                 const std::vector<tracking::Tag>& t) override {
     client_->LogBatch(r, m, p, t);
   }
   void LogEpisodes(const std::string& r, const std::vector<tracking::Episode>& e) override {
     client_->LogEpisodes(r, e);
   }
-  void SetTag(const std::string& r, const std::string& k, const std::string& v) override { client_->SetTag(r, k, v); }
+  void SetTag(const std::string& r, const std::string& k, const std::string& v) override {
+    client_->SetTag(r, k, v);
+  }
   void EndRun(const std::string& r, tracking::RunStatus s) override { client_->EndRun(r, s); }
 
  private:
@@ -45,7 +58,9 @@ class Adapter final : public TrackingBackend {
   std::string description_;
 };
 
-bool StartsWith(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool StartsWith(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 std::string TrimSlashes(std::string s) {
   while (!s.empty() && s.front() == '/') s.erase(s.begin());
@@ -53,8 +68,8 @@ std::string TrimSlashes(std::string s) {
   return s;
 }
 
-void CopyTree(TrackingBackend& backend, const std::string& run_id, const std::string& path, const fs::path& to,
-              int depth) {
+void CopyTree(TrackingBackend& backend, const std::string& run_id, const std::string& path,
+              const fs::path& to, int depth) {
   if (depth > 8) throw std::runtime_error("artifact directory " + path + " nests too deep");
   fs::create_directories(to);
   for (const auto& f : backend.ListArtifacts(run_id, path)) {
@@ -75,7 +90,8 @@ void CopyTree(TrackingBackend& backend, const std::string& run_id, const std::st
 
 TrackingConnector StoreConnector(tracking::TrackingStore* store) {
   return [store]() -> std::unique_ptr<TrackingBackend> {
-    return std::make_unique<Adapter<tracking::TrackingStore>>(store, nullptr, "sqlite:" + store->options().db_path);
+    return std::make_unique<Adapter<tracking::TrackingStore>>(store, nullptr,
+                                                              "sqlite:" + store->options().db_path);
   };
 }
 
@@ -83,11 +99,13 @@ TrackingConnector HttpConnector(const std::string& base_url, tracking::HttpClien
   return [base_url, options]() -> std::unique_ptr<TrackingBackend> {
     auto client = std::make_unique<tracking::TrackingHttpClient>(base_url, options);
     tracking::TrackingHttpClient* raw = client.get();
-    return std::make_unique<Adapter<tracking::TrackingHttpClient>>(raw, std::move(client), base_url);
+    return std::make_unique<Adapter<tracking::TrackingHttpClient>>(raw, std::move(client),
+                                                                   base_url);
   };
 }
 
-std::optional<tracking::ModelVersion> ResolveServedVersion(TrackingBackend& backend, const PolicyBinding& b) {
+std::optional<tracking::ModelVersion> ResolveServedVersion(TrackingBackend& backend,
+                                                           const PolicyBinding& b) {
   try {
     return backend.GetModelVersionByAlias(b.model, b.alias);
   } catch (const tracking::TrackingError& e) {
@@ -103,7 +121,8 @@ std::optional<tracking::ModelVersion> ResolveServedVersion(TrackingBackend& back
   }
   std::optional<tracking::ModelVersion> best;
   for (const auto& v : rm.latest_versions) {
-    if (v.current_stage == tracking::Stage::kProduction && (!best || v.version > best->version)) best = v;
+    if (v.current_stage == tracking::Stage::kProduction && (!best || v.version > best->version))
+      best = v;
   }
   return best;
 }
@@ -122,7 +141,8 @@ ArtifactLocation ParseModelSource(const tracking::ModelVersion& v) {
     auto marker = rest.find("/artifacts");
     auto first = rest.find('/');
     if (marker == std::string::npos || first == std::string::npos || first >= marker) {
-      throw std::invalid_argument("model source '" + s + "' is not mlflow-artifacts:/<experiment>/<run>/artifacts/<path>");
+      throw std::invalid_argument("model source '" + s +
+                                  "' is not mlflow-artifacts:/<experiment>/<run>/artifacts/<path>");
     }
     loc.run_id = rest.substr(first + 1, marker - first - 1);
     loc.path = TrimSlashes(rest.substr(marker + 10));
@@ -134,8 +154,9 @@ ArtifactLocation ParseModelSource(const tracking::ModelVersion& v) {
     loc.run_id = v.run_id;
     loc.path = TrimSlashes(s);
   } else {
-    throw std::invalid_argument("model version " + v.name + "/" + std::to_string(v.version) + ": cannot load source '" +
-                                s + "' (expected runs:/<run>/<path>, mlflow-artifacts:/..., or a directory)");
+    throw std::invalid_argument(
+        "model version " + v.name + "/" + std::to_string(v.version) + ": cannot load source '" + s +
+        "' (expected runs:/<run>/<path>, mlflow-artifacts:/..., or a directory)");
   }
   if (loc.local_dir.empty() && loc.run_id.empty()) {
     throw std::invalid_argument("model source '" + s + "' names no run");
@@ -143,10 +164,12 @@ ArtifactLocation ParseModelSource(const tracking::ModelVersion& v) {
   return loc;
 }
 
-std::string FetchArtifactDir(TrackingBackend& backend, const tracking::ModelVersion& v, const std::string& dir) {
+std::string FetchArtifactDir(TrackingBackend& backend, const tracking::ModelVersion& v,
+                             const std::string& dir) {
   ArtifactLocation loc = ParseModelSource(v);
   if (!loc.local_dir.empty()) {
-    if (!fs::is_directory(loc.local_dir)) throw std::runtime_error("model source " + loc.local_dir + " is not a directory");
+    if (!fs::is_directory(loc.local_dir))
+      throw std::runtime_error("model source " + loc.local_dir + " is not a directory");
     return loc.local_dir;
   }
   std::error_code ec;

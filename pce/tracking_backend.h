@@ -31,18 +31,23 @@ class TrackingBackend {
 
   // Registry and artifacts. Errors are tracking::TrackingError (RESOURCE_DOES_NOT_EXIST when
   // absent) or, for an unreachable server, TEMPORARILY_UNAVAILABLE.
-  virtual tracking::ModelVersion GetModelVersionByAlias(const std::string& name, const std::string& alias) = 0;
+  virtual tracking::ModelVersion GetModelVersionByAlias(const std::string& name,
+                                                        const std::string& alias) = 0;
   virtual tracking::RegisteredModel GetRegisteredModel(const std::string& name) = 0;
-  virtual std::vector<tracking::ArtifactFile> ListArtifacts(const std::string& run_id, const std::string& path) = 0;
+  virtual std::vector<tracking::ArtifactFile> ListArtifacts(const std::string& run_id,
+                                                            const std::string& path) = 0;
   virtual std::string ReadArtifact(const std::string& run_id, const std::string& path) = 0;
 
   // Logging.
   virtual std::string GetOrCreateExperiment(const std::string& name) = 0;
   virtual tracking::Run CreateRun(const tracking::CreateRunOptions& options) = 0;
   virtual void LogBatch(const std::string& run_id, const std::vector<tracking::Metric>& metrics,
-                        const std::vector<tracking::Param>& params, const std::vector<tracking::Tag>& tags) = 0;
-  virtual void LogEpisodes(const std::string& run_id, const std::vector<tracking::Episode>& episodes) = 0;
-  virtual void SetTag(const std::string& run_id, const std::string& key, const std::string& value) = 0;
+                        const std::vector<tracking::Param>& params,
+                        const std::vector<tracking::Tag>& tags) = 0;
+  virtual void LogEpisodes(const std::string& run_id,
+                           const std::vector<tracking::Episode>& episodes) = 0;
+  virtual void SetTag(const std::string& run_id, const std::string& key,
+                      const std::string& value) = 0;
   virtual void EndRun(const std::string& run_id, tracking::RunStatus status) = 0;
 };
 
@@ -50,12 +55,14 @@ using TrackingConnector = std::function<std::unique_ptr<TrackingBackend>()>;
 
 // `store` is not owned and must outlive every backend made.
 TrackingConnector StoreConnector(tracking::TrackingStore* store);
-TrackingConnector HttpConnector(const std::string& base_url, tracking::HttpClientOptions options = {});
+TrackingConnector HttpConnector(const std::string& base_url,
+                                tracking::HttpClientOptions options = {});
 
 // The version that should be served for `binding`: the one its alias points at, else the newest
 // in stage Production (when allowed). nullopt when the registry says there is none; registry
 // failures (unreachable, ...) throw, so that a network blip never unloads a served policy.
-std::optional<tracking::ModelVersion> ResolveServedVersion(TrackingBackend& backend, const PolicyBinding& binding);
+std::optional<tracking::ModelVersion> ResolveServedVersion(TrackingBackend& backend,
+                                                           const PolicyBinding& binding);
 
 // Where a model version's files are: a run's artifact directory ("runs:/<run>/<path>",
 // "mlflow-artifacts:/<exp>/<run>/artifacts/<path>", or a relative path under the version's run),
@@ -70,6 +77,7 @@ ArtifactLocation ParseModelSource(const tracking::ModelVersion& version);
 // Copies the policy artifact of `version` (manifest.json, weights and any other files of the
 // directory) into `dir` (created); returns `dir`, or the local directory itself for local
 // sources. Throws on missing files.
-std::string FetchArtifactDir(TrackingBackend& backend, const tracking::ModelVersion& version, const std::string& dir);
+std::string FetchArtifactDir(TrackingBackend& backend, const tracking::ModelVersion& version,
+                             const std::string& dir);
 
 }  // namespace eonops::pce

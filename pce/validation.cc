@@ -16,7 +16,8 @@ std::string Db(double x) {
 
 }  // namespace
 
-double ActualGsnrDb(const twin::NetworkState& state, const std::vector<int>& fibres, int band, int slot, int width) {
+double ActualGsnrDb(const twin::NetworkState& state, const std::vector<int>& fibres, int band,
+                    int slot, int width) {
   const twin::NetworkModel& m = state.model();
   const twin::SpectrumState& spec = state.spectrum();
   auto channels = [&](int fibre, std::vector<twin::ActiveChannel>* out) {
@@ -47,8 +48,8 @@ double ActualGsnrDb(const twin::NetworkState& state, const std::vector<int>& fib
   return m.qot().ActualGsnrDb(fibres, band, slot, width, channels);
 }
 
-Check Validate(const twin::NetworkState& state, const twin::Request& r, const twin::Candidate& c, int slot,
-               const ValidationOptions& o) {
+Check Validate(const twin::NetworkState& state, const twin::Request& r, const twin::Candidate& c,
+               int slot, const ValidationOptions& o) {
   const twin::NetworkModel& m = state.model();
   Check k;
   if (c.path == nullptr || c.path->fibres.empty()) {
@@ -58,11 +59,13 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
   }
   if (!c.usable() || c.modulation < 0 || c.width <= 0) {
     k.cause = c.cause == twin::BlockCause::kNone ? twin::BlockCause::kQot : c.cause;
-    k.reason = c.cause == twin::BlockCause::kLatency ? "path latency exceeds the bound"
-                                                      : "no modulation format reaches over this path";
+    k.reason = c.cause == twin::BlockCause::kLatency
+                   ? "path latency exceeds the bound"
+                   : "no modulation format reaches over this path";
     return k;
   }
-  if (c.band < 0 || c.band >= m.NumBands() || slot < 0 || slot + c.width > m.plan().band(c.band).num_slots) {
+  if (c.band < 0 || c.band >= m.NumBands() || slot < 0 ||
+      slot + c.width > m.plan().band(c.band).num_slots) {
     k.cause = twin::BlockCause::kNoSpectrum;
     k.reason = "block outside the band";
     return k;
@@ -73,8 +76,9 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
       for (int s = slot; s < slot + c.width; ++s) {
         if (state.spectrum().IsOccupied(f, c.band, s)) {
           const auto& fb = m.topology().fibre(f);
-          k.reason = "slot " + std::to_string(s) + " of band " + m.plan().band(c.band).name + " is taken on " +
-                     m.topology().node(fb.src).name + "->" + m.topology().node(fb.dst).name;
+          k.reason = "slot " + std::to_string(s) + " of band " + m.plan().band(c.band).name +
+                     " is taken on " + m.topology().node(fb.src).name + "->" +
+                     m.topology().node(fb.dst).name;
           return k;
         }
       }
@@ -84,7 +88,8 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
   }
   if (c.latency_us > r.latency_bound_us) {
     k.cause = twin::BlockCause::kLatency;
-    k.reason = "latency " + std::to_string(c.latency_us) + " us exceeds the bound " + std::to_string(r.latency_bound_us) + " us";
+    k.reason = "latency " + std::to_string(c.latency_us) + " us exceeds the bound " +
+               std::to_string(r.latency_bound_us) + " us";
     return k;
   }
   k.threshold_db = m.modulations().format(c.modulation).gsnr_threshold_db;
@@ -94,8 +99,8 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
     if (!(k.gsnr_db >= required)) {
       k.cause = twin::BlockCause::kQot;
       k.reason = "GSNR " + Db(k.gsnr_db) + " under the actual occupancy is below " +
-                 m.modulations().format(c.modulation).name + "'s threshold " + Db(k.threshold_db) + " + margin " +
-                 Db(o.gsnr_margin_db);
+                 m.modulations().format(c.modulation).name + "'s threshold " + Db(k.threshold_db) +
+                 " + margin " + Db(o.gsnr_margin_db);
       return k;
     }
   }

@@ -28,9 +28,10 @@ struct Check {
 
 // GSNR (dB) of the block [slot, slot + width) of `band` along `fibres`, with the channels lit in
 // `state` (all bands) as the interferers.
-double ActualGsnrDb(const twin::NetworkState& state, const std::vector<int>& fibres, int band, int slot, int width);
+double ActualGsnrDb(const twin::NetworkState& state, const std::vector<int>& fibres, int band,
+                    int slot, int width);
 
-Check Validate(const twin::NetworkState& state, const twin::Request& request, const twin::Candidate& candidate, int slot,
-               const ValidationOptions& options);
+Check Validate(const twin::NetworkState& state, const twin::Request& request,
+               const twin::Candidate& candidate, int slot, const ValidationOptions& options);
 
 }  // namespace eonops::pce

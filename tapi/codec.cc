@@ -41,7 +41,8 @@ double NumberAt(const Json& v, const std::string& path) {
     const std::string s = v.get<std::string>();
     char* end = nullptr;
     x = std::strtod(s.c_str(), &end);
-    if (s.empty() || end != s.c_str() + s.size()) Invalid(path, "expected a number, got \"" + s.substr(0, 64) + "\"");
+    if (s.empty() || end != s.c_str() + s.size())
+      Invalid(path, "expected a number, got \"" + s.substr(0, 64) + "\"");
   } else {
     Invalid(path, "expected a number, got " + std::string(v.type_name()));
   }
@@ -65,15 +66,18 @@ std::vector<const Json*> Entries(const Json& v, const std::string& path) {
 
 // Enum or identity value, reduced to the enum spelling: "tapi-common:CAPACITY_UNIT_GBPS" ->
 // "GBPS". Sets *identity when the value was written as an identity.
-std::string EnumOf(const Json& v, const std::string& path, const std::string& identity_prefix, bool* identity) {
+std::string EnumOf(const Json& v, const std::string& path, const std::string& identity_prefix,
+                   bool* identity) {
   std::string s = StringAt(v, path);
   bool id = false;
   if (auto c = s.find(':'); c != std::string::npos) {
     s = s.substr(c + 1);
     id = true;
   }
-  for (char& ch : s) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  if (!identity_prefix.empty() && s.rfind(identity_prefix, 0) == 0 && s.size() > identity_prefix.size()) {
+  for (char& ch : s)
+    ch = ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (!identity_prefix.empty() && s.rfind(identity_prefix, 0) == 0 &&
+      s.size() > identity_prefix.size()) {
     s = s.substr(identity_prefix.size());
     id = true;
   }
@@ -119,7 +123,8 @@ double CapacityGbps(const Json& cap, const std::string& path, Hints* h) {
   return x * factor;
 }
 
-pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& path, const pce::TeDatabase& ted, Hints* h) {
+pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& path,
+                                          const pce::TeDatabase& ted, Hints* h) {
   if (!sp.is_object()) Invalid(path, "expected an object with lower-frequency and upper-frequency");
   const Json* lo = Member(sp, "lower-frequency");
   const Json* hi = Member(sp, "upper-frequency");
@@ -127,22 +132,30 @@ pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& pat
   if (const Json* fc = Member(sp, "frequency-constraint")) {
     if (const Json* g = Member(*fc, "grid-type")) {
       bool identity = false;
-      const std::string grid = EnumOf(*g, path + "/frequency-constraint/grid-type", "GRID_TYPE_", &identity);
+      const std::string grid =
+          EnumOf(*g, path + "/frequency-constraint/grid-type", "GRID_TYPE_", &identity);
       (identity ? h->v24 : h->v21) = true;
-      if (grid != "FLEX") Invalid(path + "/frequency-constraint/grid-type", "only the FLEX grid is served, got " + grid);
+      if (grid != "FLEX")
+        Invalid(path + "/frequency-constraint/grid-type",
+                "only the FLEX grid is served, got " + grid);
     }
   }
-  const double lf = NumberAt(*lo, path + "/lower-frequency"), uf = NumberAt(*hi, path + "/upper-frequency");
+  const double lf = NumberAt(*lo, path + "/lower-frequency"),
+               uf = NumberAt(*hi, path + "/upper-frequency");
   const int64_t l = std::llround(lf), u = std::llround(uf);
-  if (std::abs(lf - l) > 1e-3 || std::abs(uf - u) > 1e-3) Invalid(path, "frequencies are integral MHz");
+  if (std::abs(lf - l) > 1e-3 || std::abs(uf - u) > 1e-3)
+    Invalid(path, "frequencies are integral MHz");
   if (u <= l) Invalid(path, "upper-frequency must be above lower-frequency");
   const int64_t width = u - l, twice_centre = l + u - 2 * kAnchorMhz;
   if (width % kWidthGranularityMhz) Invalid(path, "the width must be m x 12500 MHz");
-  if (twice_centre % (2 * kCentreGranularityMhz)) Invalid(path, "the centre must be 193100000 + n x 6250 MHz");
+  if (twice_centre % (2 * kCentreGranularityMhz))
+    Invalid(path, "the centre must be 193100000 + n x 6250 MHz");
   pce::PathRequest::MediaChannel mc;
   if (!ted.model().plan().GridToSlots(static_cast<int>(twice_centre / (2 * kCentreGranularityMhz)),
-                                      static_cast<int>(width / kWidthGranularityMhz), &mc.band, &mc.slot, &mc.width)) {
-    Invalid(path, "the media channel " + std::to_string(l) + ".." + std::to_string(u) + " MHz is not inside one band");
+                                      static_cast<int>(width / kWidthGranularityMhz), &mc.band,
+                                      &mc.slot, &mc.width)) {
+    Invalid(path, "the media channel " + std::to_string(l) + ".." + std::to_string(u) +
+                      " MHz is not inside one band");
   }
   return mc;
 }
@@ -158,24 +171,31 @@ void CheckLayer(const Json& v, const std::string& path, Hints* h) {
   bool identity = false;
   const std::string layer = EnumOf(v, path, "LAYER_PROTOCOL_NAME_", &identity);
   if (identity) h->v24 = true;
-  if (layer != "PHOTONIC_MEDIA") Invalid(path, "this PCE serves the PHOTONIC_MEDIA layer, got " + layer);
+  if (layer != "PHOTONIC_MEDIA")
+    Invalid(path, "this PCE serves the PHOTONIC_MEDIA layer, got " + layer);
 }
 
-EndPoint ParseEndPoint(const Json& ep, const std::string& path, const pce::TeDatabase& ted, Hints* h) {
+EndPoint ParseEndPoint(const Json& ep, const std::string& path, const pce::TeDatabase& ted,
+                       Hints* h) {
   if (!ep.is_object()) Invalid(path, "expected an end-point object");
   EndPoint e;
   const Json* sip = Member(ep, "service-interface-point");
-  if (!sip) Missing(path + "/service-interface-point", "an end-point needs a service-interface-point");
+  if (!sip)
+    Missing(path + "/service-interface-point", "an end-point needs a service-interface-point");
   std::string id;
   if (sip->is_object()) {
     const Json* u = Member(*sip, "service-interface-point-uuid");
-    if (!u) Missing(path + "/service-interface-point/service-interface-point-uuid", "missing service-interface-point-uuid");
+    if (!u)
+      Missing(path + "/service-interface-point/service-interface-point-uuid",
+              "missing service-interface-point-uuid");
     id = StringAt(*u, path + "/service-interface-point/service-interface-point-uuid");
   } else {
     id = StringAt(*sip, path + "/service-interface-point");
   }
   auto node = ted.FindSip(id);
-  if (!node) Invalid(path + "/service-interface-point", "unknown service-interface-point " + id.substr(0, 128));
+  if (!node)
+    Invalid(path + "/service-interface-point",
+            "unknown service-interface-point " + id.substr(0, 128));
   e.node = *node;
   if (const Json* d = Member(ep, "direction")) {
     bool identity = false;
@@ -196,16 +216,21 @@ EndPoint ParseEndPoint(const Json& ep, const std::string& path, const pce::TeDat
       Invalid(path + "/direction", "unknown direction " + dir);
     }
   }
-  if (const Json* l = Member(ep, "layer-protocol-name")) CheckLayer(*l, path + "/layer-protocol-name", h);
-  if (const Json* c = Member(ep, "capacity")) e.capacity_gbps = CapacityGbps(*c, path + "/capacity", h);
-  const std::string mc = path + "/tapi-photonic-media:media-channel-connectivity-service-end-point-spec/mc-config/spectrum";
+  if (const Json* l = Member(ep, "layer-protocol-name"))
+    CheckLayer(*l, path + "/layer-protocol-name", h);
+  if (const Json* c = Member(ep, "capacity"))
+    e.capacity_gbps = CapacityGbps(*c, path + "/capacity", h);
+  const std::string mc =
+      path +
+      "/tapi-photonic-media:media-channel-connectivity-service-end-point-spec/mc-config/spectrum";
   if (const Json* spec = Member(ep, "media-channel-connectivity-service-end-point-spec")) {
     if (const Json* cfg = Member(*spec, "mc-config")) {
       if (const Json* sp = Member(*cfg, "spectrum")) e.spectrum = SpectrumOf(*sp, mc, ted, h);
     }
   }
   if (!e.spectrum) {
-    const std::string op = path + "/tapi-photonic-media:otsi-connectivity-service-end-point-spec/otsi-config/spectrum";
+    const std::string op =
+        path + "/tapi-photonic-media:otsi-connectivity-service-end-point-spec/otsi-config/spectrum";
     if (const Json* spec = Member(ep, "otsi-connectivity-service-end-point-spec")) {
       if (const Json* cfg = Member(*spec, "otsi-config")) {
         if (const Json* sp = Member(*cfg, "spectrum")) e.spectrum = SpectrumOf(*sp, op, ted, h);
@@ -219,8 +244,8 @@ void AddUnique(std::vector<int>* v, int x) {
   if (std::find(v->begin(), v->end(), x) == v->end()) v->push_back(x);
 }
 
-void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pce::TeDatabase& ted, pce::PathRequest* r,
-                              Hints* h) {
+void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pce::TeDatabase& ted,
+                              pce::PathRequest* r, Hints* h) {
   if (tcs.is_array()) h->v24 = true;  // 2.4 made topology-constraint a list
   size_t index = 0;
   for (const Json* tc : Entries(tcs, path)) {
@@ -229,7 +254,8 @@ void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pc
     auto check_topology = [&](const Json& e, const std::string& ep) {
       if (const Json* t = Member(e, "topology-uuid")) {
         const std::string id = StringAt(*t, ep + "/topology-uuid");
-        if (!ted.IsTopology(id)) Invalid(ep + "/topology-uuid", "unknown topology " + id.substr(0, 128));
+        if (!ted.IsTopology(id))
+          Invalid(ep + "/topology-uuid", "unknown topology " + id.substr(0, 128));
       }
     };
     for (const char* kind : {"include-link", "exclude-link"}) {
@@ -283,7 +309,9 @@ void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pc
         if (e->is_object()) {
           check_topology(*e, lp);
           const Json* u = Member(*e, "node-edge-point-uuid");
-          if (!u) Missing(lp + "/node-edge-point-uuid", "a node-edge-point reference needs node-edge-point-uuid");
+          if (!u)
+            Missing(lp + "/node-edge-point-uuid",
+                    "a node-edge-point reference needs node-edge-point-uuid");
           id = StringAt(*u, lp + "/node-edge-point-uuid");
         } else {
           id = StringAt(*e, lp);
@@ -303,8 +331,9 @@ void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pc
       if (!list) continue;
       const std::string lp = p + "/" + kind;
       for (const Json* e : Entries(*list, lp)) {
-        const std::string id = e->is_object() && Member(*e, "topology-uuid") ? StringAt(*Member(*e, "topology-uuid"), lp)
-                                                                           : StringAt(*e, lp);
+        const std::string id = e->is_object() && Member(*e, "topology-uuid")
+                                   ? StringAt(*Member(*e, "topology-uuid"), lp)
+                                   : StringAt(*e, lp);
         if (!ted.IsTopology(id)) Invalid(lp, "unknown topology " + id.substr(0, 128));
         if (kind[0] != 'i') Invalid(lp, "excluding the only topology leaves no path");
       }
@@ -312,7 +341,9 @@ void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pc
     for (const char* kind : {"include-path", "exclude-path"}) {
       const Json* list = Member(*tc, kind);
       if (list && !Entries(*list, p + "/" + kind).empty()) {
-        Invalid(p + "/" + kind, std::string(kind) + " is not supported by this PCE; use include/exclude link or node");
+        Invalid(
+            p + "/" + kind,
+            std::string(kind) + " is not supported by this PCE; use include/exclude link or node");
       }
     }
   }
@@ -320,7 +351,8 @@ void ParseTopologyConstraints(const Json& tcs, const std::string& path, const pc
 
 // Constraints shared by compute-p-2-p-path input and connectivity services: routing and
 // topology constraints, objective and use case.
-void ParseConstraints(const Json& x, const std::string& path, const pce::TeDatabase& ted, pce::PathRequest* r, Hints* h) {
+void ParseConstraints(const Json& x, const std::string& path, const pce::TeDatabase& ted,
+                      pce::PathRequest* r, Hints* h) {
   std::optional<twin::UseCase> objective;
   if (const Json* rc = Member(x, "routing-constraint")) {
     const std::string rp = path + "/routing-constraint";
@@ -329,13 +361,16 @@ void ParseConstraints(const Json& x, const std::string& path, const pce::TeDatab
       const Json* v = d->is_object() ? Member(*d, "value") : d;
       if (v) {
         const double us = NumberAt(*v, rp + "/max-allowed-delay/value");
-        if (!(us > 0)) Invalid(rp + "/max-allowed-delay/value", "the delay bound (microseconds) must be positive");
+        if (!(us > 0))
+          Invalid(rp + "/max-allowed-delay/value",
+                  "the delay bound (microseconds) must be positive");
         r->latency_bound_us = us;
       }
     }
     if (const Json* f = Member(*rc, "route-objective-function")) {
       bool identity = false;
-      const std::string rof = EnumOf(*f, rp + "/route-objective-function", "ROUTE_OBJECTIVE_FUNCTION_", &identity);
+      const std::string rof =
+          EnumOf(*f, rp + "/route-objective-function", "ROUTE_OBJECTIVE_FUNCTION_", &identity);
       if (identity) h->v24 = true;
       if (rof.find("LATENCY") != std::string::npos) objective = twin::UseCase::kLatencyRsa;
     }
@@ -345,7 +380,8 @@ void ParseConstraints(const Json& x, const std::string& path, const pce::TeDatab
     if (!(us > 0)) Invalid(path + "/eonops-pce:latency-bound-us", "must be positive");
     r->latency_bound_us = us;
   }
-  if (const Json* tc = Member(x, "topology-constraint")) ParseTopologyConstraints(*tc, path + "/topology-constraint", ted, r, h);
+  if (const Json* tc = Member(x, "topology-constraint"))
+    ParseTopologyConstraints(*tc, path + "/topology-constraint", ted, r, h);
   std::optional<std::string> use_case;
   if (const Json* of = Member(x, "objective-function")) {
     for (const Json* o : Entries(*of, path + "/objective-function")) {
@@ -373,13 +409,16 @@ void ParseConstraints(const Json& x, const std::string& path, const pce::TeDatab
   }
 }
 
-void AssignEndPoints(const std::vector<EndPoint>& eps, const std::string& path, pce::PathRequest* r) {
+void AssignEndPoints(const std::vector<EndPoint>& eps, const std::string& path,
+                     pce::PathRequest* r) {
   if (eps.size() != 2) {
-    Invalid(path, "a point-to-point request needs exactly two end-points, got " + std::to_string(eps.size()));
+    Invalid(path, "a point-to-point request needs exactly two end-points, got " +
+                      std::to_string(eps.size()));
   }
   int src = 0;
   if (eps[0].role == -1 || eps[1].role == +1) src = 1;
-  if ((eps[0].role != 0 && eps[0].role == eps[1].role)) Invalid(path, "both end-points have the same direction");
+  if ((eps[0].role != 0 && eps[0].role == eps[1].role))
+    Invalid(path, "both end-points have the same direction");
   r->src = eps[src].node;
   r->dst = eps[1 - src].node;
   if (r->src == r->dst) Invalid(path, "both end-points are on the same node");
@@ -393,9 +432,12 @@ void CheckDirection(const Json& x, const std::string& path, Hints* h) {
   const std::string dir = EnumOf(*d, path, "FORWARDING_DIRECTION_", &identity);
   if (identity) h->v24 = true;
   if (dir == "BIDIRECTIONAL") {
-    Invalid(path, "a lightpath is provisioned in one direction; ask for UNIDIRECTIONAL (one service per direction)");
+    Invalid(path,
+            "a lightpath is provisioned in one direction; ask for UNIDIRECTIONAL (one service per "
+            "direction)");
   }
-  if (dir != "UNIDIRECTIONAL" && dir != "UNDEFINED_OR_UNKNOWN") Invalid(path, "unknown direction " + dir);
+  if (dir != "UNIDIRECTIONAL" && dir != "UNDEFINED_OR_UNKNOWN")
+    Invalid(path, "unknown direction " + dir);
 }
 
 }  // namespace
@@ -403,7 +445,8 @@ void CheckDirection(const Json& x, const std::string& path, Hints* h) {
 Dialect ParseDialect(const std::string& s) {
   if (s == "2.1" || s == "2.1.3" || s == "21") return Dialect::kV21;
   if (s == "2.4" || s == "2.4.1" || s == "24") return Dialect::kV24;
-  throw TapiError(ErrorCode::kInvalidValue, "unknown TAPI version '" + s.substr(0, 32) + "' (2.1 or 2.4)", "tapi-version");
+  throw TapiError(ErrorCode::kInvalidValue,
+                  "unknown TAPI version '" + s.substr(0, 32) + "' (2.1 or 2.4)", "tapi-version");
 }
 
 const Json* Member(const Json& obj, const std::string& name) {
@@ -426,13 +469,15 @@ const Json& RpcInput(const Json& body, const std::string& path, bool optional) {
   const Json* in = Member(body, "input");
   if (!in) {
     if (optional) return kEmpty;
-    Missing(path + "/input", "the RPC body needs an \"input\" (or module-qualified \"<module>:input\") member");
+    Missing(path + "/input",
+            "the RPC body needs an \"input\" (or module-qualified \"<module>:input\") member");
   }
   if (!in->is_object()) Invalid(path + "/input", "expected an object");
   return *in;
 }
 
-ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted, const std::string& path) {
+ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted,
+                                const std::string& path) {
   ParsedRequest out;
   Hints h;
   const std::string ip = path + "/input";
@@ -445,34 +490,43 @@ ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted, c
   } else {
     h.v24 = true;
   }
-  if (!eps) Missing(ip + "/end-point", "compute-p-2-p-path needs two end-points (end-point, or sep in TAPI 2.1)");
+  if (!eps)
+    Missing(ip + "/end-point",
+            "compute-p-2-p-path needs two end-points (end-point, or sep in TAPI 2.1)");
   std::vector<EndPoint> parsed;
   const auto list = Entries(*eps, ip + "/" + ep_name);
   for (size_t i = 0; i < list.size(); ++i) {
-    parsed.push_back(ParseEndPoint(*list[i], ip + "/" + ep_name + "[" + std::to_string(i) + "]", ted, &h));
+    parsed.push_back(
+        ParseEndPoint(*list[i], ip + "/" + ep_name + "[" + std::to_string(i) + "]", ted, &h));
   }
   AssignEndPoints(parsed, ip + "/" + ep_name, &out.request);
   std::optional<double> cap;
   for (const auto& e : parsed) {
     if (!e.capacity_gbps) continue;
-    if (cap && std::abs(*cap - *e.capacity_gbps) > 1e-9) Invalid(ip + "/" + ep_name, "the end-points ask for different capacities");
+    if (cap && std::abs(*cap - *e.capacity_gbps) > 1e-9)
+      Invalid(ip + "/" + ep_name, "the end-points ask for different capacities");
     cap = e.capacity_gbps;
   }
-  if (const Json* rc = Member(input, "requested-capacity")) cap = CapacityGbps(*rc, ip + "/requested-capacity", &h);
-  if (!cap) Missing(ip + "/" + ep_name + "/capacity", "the capacity (end-point capacity/total-size) is required");
+  if (const Json* rc = Member(input, "requested-capacity"))
+    cap = CapacityGbps(*rc, ip + "/requested-capacity", &h);
+  if (!cap)
+    Missing(ip + "/" + ep_name + "/capacity",
+            "the capacity (end-point capacity/total-size) is required");
   out.request.bit_rate_gbps = *cap;
   for (const auto& e : parsed) {
     if (e.spectrum) out.request.spectrum = e.spectrum;
   }
   ParseConstraints(input, ip, ted, &out.request, &h);
-  if (const Json* l = Member(input, "layer-protocol-name")) CheckLayer(*l, ip + "/layer-protocol-name", &h);
+  if (const Json* l = Member(input, "layer-protocol-name"))
+    CheckLayer(*l, ip + "/layer-protocol-name", &h);
   CheckDirection(input, ip + "/direction", &h);
   if (const Json* n = Member(input, "name"); n && n->is_array()) out.name = *n;
   out.dialect = h.Get(&out.dialect_known);
   return out;
 }
 
-ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& ted, const std::string& path) {
+ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& ted,
+                                       const std::string& path) {
   ParsedService out;
   Hints h;
   if (!svc.is_object()) Invalid(path, "expected a connectivity-service object");
@@ -480,8 +534,10 @@ ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& t
     std::string id = StringAt(*u, path + "/uuid");
     if (id.empty() || id.size() > 128) Invalid(path + "/uuid", "a uuid is 1 to 128 characters");
     for (unsigned char c : id) {
-      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '%' || c == '?' || c == '#' || c == '=' || c == '"' || c == '\\') {
-        Invalid(path + "/uuid", "a uuid is printable ASCII without spaces, /, %, ?, #, =, quotes or backslashes");
+      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '%' || c == '?' || c == '#' || c == '=' ||
+          c == '"' || c == '\\') {
+        Invalid(path + "/uuid",
+                "a uuid is printable ASCII without spaces, /, %, ?, #, =, quotes or backslashes");
       }
     }
     out.spec.uuid = id;
@@ -492,7 +548,8 @@ ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& t
   std::vector<EndPoint> parsed;
   const auto list = Entries(*eps, path + "/end-point");
   for (size_t i = 0; i < list.size(); ++i) {
-    parsed.push_back(ParseEndPoint(*list[i], path + "/end-point[" + std::to_string(i) + "]", ted, &h));
+    parsed.push_back(
+        ParseEndPoint(*list[i], path + "/end-point[" + std::to_string(i) + "]", ted, &h));
   }
   pce::PathRequest& r = out.spec.request;
   AssignEndPoints(parsed, path + "/end-point", &r);
@@ -505,10 +562,12 @@ ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& t
       cap = CapacityGbps(*rc, path + "/connectivity-constraint/requested-capacity", &h);
     }
     CheckDirection(*cc, path + "/connectivity-constraint/connectivity-direction", &h);
-    if (const Json* l = Member(*cc, "service-layer")) CheckLayer(*l, path + "/connectivity-constraint/service-layer", &h);
+    if (const Json* l = Member(*cc, "service-layer"))
+      CheckLayer(*l, path + "/connectivity-constraint/service-layer", &h);
     ParseConstraints(*cc, path + "/connectivity-constraint", ted, &r, &h);
   }
-  if (const Json* rc = Member(svc, "requested-capacity")) cap = CapacityGbps(*rc, path + "/requested-capacity", &h);
+  if (const Json* rc = Member(svc, "requested-capacity"))
+    cap = CapacityGbps(*rc, path + "/requested-capacity", &h);
   for (const auto& e : parsed) {
     if (!e.capacity_gbps) continue;
     if (cap && std::abs(*cap - *e.capacity_gbps) > 1e-9) {
@@ -526,15 +585,18 @@ ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& t
   }
   ParseConstraints(svc, path, ted, &r, &h);
   CheckDirection(svc, path + "/connectivity-direction", &h);
-  if (const Json* l = Member(svc, "layer-protocol-name")) CheckLayer(*l, path + "/layer-protocol-name", &h);
+  if (const Json* l = Member(svc, "layer-protocol-name"))
+    CheckLayer(*l, path + "/layer-protocol-name", &h);
   if (const Json* l = Member(svc, "service-layer")) CheckLayer(*l, path + "/service-layer", &h);
   out.dialect = h.Get(&out.dialect_known);
   return out;
 }
 
-bool ApplyConstraints(const Json& x, const std::string& path, const pce::TeDatabase& ted, pce::PathRequest* r) {
-  if (!Member(x, "routing-constraint") && !Member(x, "topology-constraint") && !Member(x, "objective-function") &&
-      !Member(x, "use-case") && !Member(x, "latency-bound-us")) {
+bool ApplyConstraints(const Json& x, const std::string& path, const pce::TeDatabase& ted,
+                      pce::PathRequest* r) {
+  if (!Member(x, "routing-constraint") && !Member(x, "topology-constraint") &&
+      !Member(x, "objective-function") && !Member(x, "use-case") &&
+      !Member(x, "latency-bound-us")) {
     return false;
   }
   pce::PathRequest fresh = *r;
@@ -563,13 +625,15 @@ std::string IdFromInput(const Json& input, const std::string& path, Dialect* dia
       return StringAt(*v, path + "/input/" + k);
     }
   }
-  Missing(path + "/input", "the input needs the id: service-id-or-name / path-id-or-name (TAPI 2.1) or uuid (2.4)");
+  Missing(path + "/input",
+          "the input needs the id: service-id-or-name / path-id-or-name (TAPI 2.1) or uuid (2.4)");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Encoder
 
-Encoder::Encoder(const pce::Pce& pce, Dialect dialect) : pce_(pce), ted_(pce.ted()), dialect_(dialect) {}
+Encoder::Encoder(const pce::Pce& pce, Dialect dialect)
+    : pce_(pce), ted_(pce.ted()), dialect_(dialect) {}
 
 void Encoder::Load(pce::OccupancySnapshot occupancy, std::vector<pce::Service> services) {
   occupancy_ = std::move(occupancy);
@@ -588,7 +652,8 @@ Json Encoder::Band(double lower_hz, double upper_hz) const {
   return {{"lower-frequency", std::llround(lower_hz / 1e6)},
           {"upper-frequency", std::llround(upper_hz / 1e6)},
           {"frequency-constraint",
-           {{"adjustment-granularity", v24 ? "tapi-photonic-media:ADJUSTMENT_GRANULARITY_G_6_25GHZ" : "G_6_25GHZ"},
+           {{"adjustment-granularity",
+             v24 ? "tapi-photonic-media:ADJUSTMENT_GRANULARITY_G_6_25GHZ" : "G_6_25GHZ"},
             {"grid-type", v24 ? "tapi-photonic-media:GRID_TYPE_FLEX" : "FLEX"}}}};
 }
 
@@ -603,7 +668,8 @@ Json Encoder::McPool(const std::vector<std::pair<double, double>>& available,
   Json a = Json::array(), o = Json::array();
   for (const auto& [l, u] : available) a.push_back(Band(l, u));
   for (const auto& [l, u] : occupied) o.push_back(Band(l, u));
-  return {{"supportable-spectrum", Supportable()}, {"available-spectrum", a}, {"occupied-spectrum", o}};
+  return {
+      {"supportable-spectrum", Supportable()}, {"available-spectrum", a}, {"occupied-spectrum", o}};
 }
 
 std::vector<std::pair<double, double>> Encoder::FreeRuns(int fibre, int band) const {
@@ -617,7 +683,8 @@ std::vector<std::pair<double, double>> Encoder::FreeRuns(int fibre, int band) co
     }
     int e = s;
     while (e < slots && !occupancy_.Occupied(fibre, band, e)) ++e;
-    out.push_back({plan.SlotLowerHz(band, s), plan.SlotLowerHz(band, s) + (e - s) * plan.slot_width_hz()});
+    out.push_back(
+        {plan.SlotLowerHz(band, s), plan.SlotLowerHz(band, s) + (e - s) * plan.slot_width_hz()});
     s = e;
   }
   return out;
@@ -627,13 +694,16 @@ std::vector<std::pair<double, double>> Encoder::ChannelsOn(int fibre) const {
   std::vector<std::pair<double, double>> out;
   auto it = services_by_fibre_.find(fibre);
   if (it == services_by_fibre_.end()) return out;
-  for (const pce::Service* s : it->second) out.push_back({s->decision.channel.lower_hz, s->decision.channel.upper_hz});
+  for (const pce::Service* s : it->second)
+    out.push_back({s->decision.channel.lower_hz, s->decision.channel.upper_hz});
   std::sort(out.begin(), out.end());
   return out;
 }
 
 Json Encoder::State() const {
-  return {{"administrative-state", "UNLOCKED"}, {"operational-state", "ENABLED"}, {"lifecycle-state", "INSTALLED"}};
+  return {{"administrative-state", "UNLOCKED"},
+          {"operational-state", "ENABLED"},
+          {"lifecycle-state", "INSTALLED"}};
 }
 
 std::string Encoder::Direction(bool source) const {
@@ -644,9 +714,13 @@ std::string Encoder::Direction(bool source) const {
 Json Encoder::Capacity(double gbps) const {
   const bool v24 = dialect_ == Dialect::kV24;
   if (std::abs(gbps - std::round(gbps)) < 1e-9) {
-    return {{"total-size", {{"value", std::llround(gbps)}, {"unit", v24 ? "tapi-common:CAPACITY_UNIT_GBPS" : "GBPS"}}}};
+    return {{"total-size",
+             {{"value", std::llround(gbps)},
+              {"unit", v24 ? "tapi-common:CAPACITY_UNIT_GBPS" : "GBPS"}}}};
   }
-  return {{"total-size", {{"value", std::llround(gbps * 1000)}, {"unit", v24 ? "tapi-common:CAPACITY_UNIT_MBPS" : "MBPS"}}}};
+  return {{"total-size",
+           {{"value", std::llround(gbps * 1000)},
+            {"unit", v24 ? "tapi-common:CAPACITY_UNIT_MBPS" : "MBPS"}}}};
 }
 
 Json Encoder::Sip(int node) const {
@@ -675,22 +749,27 @@ Json Encoder::Sip(int node) const {
       }
       int e = s;
       while (e < slots && free_somewhere(e)) ++e;
-      available.push_back({plan.SlotLowerHz(b, s), plan.SlotLowerHz(b, s) + (e - s) * plan.slot_width_hz()});
+      available.push_back(
+          {plan.SlotLowerHz(b, s), plan.SlotLowerHz(b, s) + (e - s) * plan.slot_width_hz()});
       s = e;
     }
   }
   if (auto it = services_by_node_.find(node); it != services_by_node_.end()) {
-    for (const pce::Service* s : it->second) occupied.push_back({s->decision.channel.lower_hz, s->decision.channel.upper_hz});
+    for (const pce::Service* s : it->second)
+      occupied.push_back({s->decision.channel.lower_hz, s->decision.channel.upper_hz});
   }
   std::sort(occupied.begin(), occupied.end());
   Json sip = {{"uuid", ted_.SipUuid(node)},
-              {"name", {{{"value-name", "local-name"}, {"value", ted_.NodeName(node)}},
-                        {{"value-name", "eonops-node-id"}, {"value", std::to_string(node)}}}},
+              {"name",
+               {{{"value-name", "local-name"}, {"value", ted_.NodeName(node)}},
+                {{"value-name", "eonops-node-id"}, {"value", std::to_string(node)}}}},
               {"layer-protocol-name", "PHOTONIC_MEDIA"},
-              {"supported-layer-protocol-qualifier", {"tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_MC",
-                                                      "tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_OTSI"}},
+              {"supported-layer-protocol-qualifier",
+               {"tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_MC",
+                "tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_OTSI"}},
               {"direction", "BIDIRECTIONAL"},
-              {"tapi-photonic-media:media-channel-service-interface-point-spec", {{"mc-pool", McPool(available, occupied)}}}};
+              {"tapi-photonic-media:media-channel-service-interface-point-spec",
+               {{"mc-pool", McPool(available, occupied)}}}};
   sip.update(State());
   return sip;
 }
@@ -707,22 +786,27 @@ Json Encoder::EdgePoint(const std::string& nep_uuid) const {
   const bool v24 = dialect_ == Dialect::kV24;
   Json nep = {{"uuid", nep_uuid}, {"layer-protocol-name", "PHOTONIC_MEDIA"}};
   nep.update(State());
-  nep["supported-cep-layer-protocol-qualifier"] = {"tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_MC"};
+  nep["supported-cep-layer-protocol-qualifier"] = {
+      "tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_MC"};
   if (ep->kind == pce::TeDatabase::EdgeKind::kAddDrop) {
-    nep["name"] = {{{"value-name", "local-name"}, {"value", ted_.NodeName(ep->node) + " add/drop"}}};
+    nep["name"] = {
+        {{"value-name", "local-name"}, {"value", ted_.NodeName(ep->node) + " add/drop"}}};
     nep["link-port-direction"] = "BIDIRECTIONAL";
-    nep["mapped-service-interface-point"] = {{{"service-interface-point-uuid", ted_.SipUuid(ep->node)}}};
+    nep["mapped-service-interface-point"] = {
+        {{"service-interface-point-uuid", ted_.SipUuid(ep->node)}}};
     return nep;
   }
   const bool out = ep->kind == pce::TeDatabase::EdgeKind::kFibreOut;
-  nep["name"] = {{{"value-name", "local-name"}, {"value", ted_.LinkName(ep->fibre) + (out ? " out" : " in")}}};
+  nep["name"] = {
+      {{"value-name", "local-name"}, {"value", ted_.LinkName(ep->fibre) + (out ? " out" : " in")}}};
   nep["link-port-direction"] = out ? (v24 ? "SOURCE" : "OUTPUT") : (v24 ? "SINK" : "INPUT");
   std::vector<std::pair<double, double>> available;
   for (int b = 0; b < static_cast<int>(occupancy_.band_slots.size()); ++b) {
     auto runs = FreeRuns(ep->fibre, b);
     available.insert(available.end(), runs.begin(), runs.end());
   }
-  nep["tapi-photonic-media:media-channel-node-edge-point-spec"] = {{"mc-pool", McPool(available, ChannelsOn(ep->fibre))}};
+  nep["tapi-photonic-media:media-channel-node-edge-point-spec"] = {
+      {"mc-pool", McPool(available, ChannelsOn(ep->fibre))}};
   return nep;
 }
 
@@ -751,7 +835,8 @@ Json Encoder::Node(int node) const {
 Json Encoder::Link(int fibre) const {
   const twin::Fibre& f = ted_.topology().fibre(fibre);
   const twin::LatencyModel& lat = ted_.model().latency();
-  const double latency_us = f.length_km * lat.PropagationUsPerKm() + f.spans_km.size() * lat.amplifier_delay_us;
+  const double latency_us =
+      f.length_km * lat.PropagationUsPerKm() + f.spans_km.size() * lat.amplifier_delay_us;
   Json j = {{"uuid", ted_.LinkUuid(fibre)},
             {"name", {{{"value-name", "local-name"}, {"value", ted_.LinkName(fibre)}}}},
             {"layer-protocol-name", {"PHOTONIC_MEDIA"}},
@@ -764,7 +849,9 @@ Json Encoder::Link(int fibre) const {
                {"node-uuid", ted_.NodeUuid(f.dst)},
                {"node-edge-point-uuid", ted_.FibreInNepUuid(fibre)}}}},
             {"cost-characteristic",
-             {{{"cost-name", "length-km"}, {"cost-value", std::to_string(f.length_km)}, {"cost-algorithm", "distance"}}}},
+             {{{"cost-name", "length-km"},
+               {"cost-value", std::to_string(f.length_km)},
+               {"cost-algorithm", "distance"}}}},
             {"latency-characteristic",
              {{{"traffic-property-name", "fixed-latency-us"},
                {"fixed-latency-characteristic", std::to_string(latency_us)}}}},
@@ -786,8 +873,10 @@ Json Encoder::Topology() const {
 }
 
 Json Encoder::TopologyContext() const {
-  return {{"topology", {Topology()}},
-          {"nw-topology-service", {{"uuid", ted_.TopologyUuid()}, {"topology", {{{"topology-uuid", ted_.TopologyUuid()}}}}}}};
+  return {
+      {"topology", {Topology()}},
+      {"nw-topology-service",
+       {{"uuid", ted_.TopologyUuid()}, {"topology", {{{"topology-uuid", ted_.TopologyUuid()}}}}}}};
 }
 
 Json Encoder::Lightpath(const pce::PathDecision& d) const {
@@ -796,7 +885,9 @@ Json Encoder::Lightpath(const pce::PathDecision& d) const {
             {"policy-version", d.policy ? d.policy->Label() : "none"},
             {"fell-back", d.fell_back},
             {"compute-time-us", d.compute_us}};
-  if (d.policy) j["policy"] = {{"model", d.policy->model}, {"version", d.policy->version}, {"run-id", d.policy->run_id}};
+  if (d.policy)
+    j["policy"] = {
+        {"model", d.policy->model}, {"version", d.policy->version}, {"run-id", d.policy->run_id}};
   if (d.fell_back) j["fallback-reason"] = d.fallback_reason;
   if (!d.feasible) return j;
   Json route = Json::array(), names = Json::array(), nodes = Json::array();
@@ -850,14 +941,18 @@ Json Encoder::Constraints(const pce::PathRequest& r, Json* routing) const {
   auto links = [&](const std::vector<int>& v) {
     Json a = Json::array();
     for (int f : v) {
-      a.push_back(v24 ? Json{{"topology-uuid", ted_.TopologyUuid()}, {"link-uuid", ted_.LinkUuid(f)}} : Json(ted_.LinkUuid(f)));
+      a.push_back(
+          v24 ? Json{{"topology-uuid", ted_.TopologyUuid()}, {"link-uuid", ted_.LinkUuid(f)}}
+              : Json(ted_.LinkUuid(f)));
     }
     return a;
   };
   auto nodes = [&](const std::vector<int>& v) {
     Json a = Json::array();
     for (int n : v) {
-      a.push_back(v24 ? Json{{"topology-uuid", ted_.TopologyUuid()}, {"node-uuid", ted_.NodeUuid(n)}} : Json(ted_.NodeUuid(n)));
+      a.push_back(
+          v24 ? Json{{"topology-uuid", ted_.TopologyUuid()}, {"node-uuid", ted_.NodeUuid(n)}}
+              : Json(ted_.NodeUuid(n)));
     }
     return a;
   };
@@ -932,7 +1027,8 @@ Json Encoder::ConnectivityContext() const {
 
 Json Encoder::Path(const pce::ComputedPath& p) const {
   Json links = Json::array();
-  for (int f : p.decision.fibres) links.push_back({{"topology-uuid", ted_.TopologyUuid()}, {"link-uuid", ted_.LinkUuid(f)}});
+  for (int f : p.decision.fibres)
+    links.push_back({{"topology-uuid", ted_.TopologyUuid()}, {"link-uuid", ted_.LinkUuid(f)}});
   Json routing;
   Constraints(p.request, &routing);
   Json j = {{"uuid", p.uuid},
@@ -957,7 +1053,8 @@ Json Encoder::PathCompService(const pce::ComputedPath& p, bool with_paths) const
   if (!routing.empty()) j["routing-constraint"] = routing;
   if (!tc.is_null()) j["topology-constraint"] = tc;
   if (p.request.use_case) {
-    j["objective-function"] = {{"name", {{{"value-name", "use-case"}, {"value", twin::ToString(*p.request.use_case)}}}}};
+    j["objective-function"] = {
+        {"name", {{{"value-name", "use-case"}, {"value", twin::ToString(*p.request.use_case)}}}}};
   }
   if (with_paths) {
     j["eonops-pce:lightpath"] = Lightpath(p.decision);
@@ -977,7 +1074,8 @@ Json Encoder::PathComputationContext(const std::vector<pce::ComputedPath>& paths
 
 Json Encoder::Context(const std::vector<pce::ComputedPath>& paths) const {
   return {{"uuid", ted_.ContextUuid()},
-          {"name", {{{"value-name", "context-name"}, {"value", "eonops-pce " + ted_.topology().name()}}}},
+          {"name",
+           {{{"value-name", "context-name"}, {"value", "eonops-pce " + ted_.topology().name()}}}},
           {"service-interface-point", Sips()},
           {"tapi-topology:topology-context", TopologyContext()},
           {"tapi-connectivity:connectivity-context", ConnectivityContext()},

@@ -19,10 +19,9 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pce/pce.h"
 #include "pce/request.h"
@@ -50,17 +49,20 @@ struct ParsedRequest {
 };
 
 // compute-p-2-p-path input (already unwrapped from {"input": ...}).
-ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted, const std::string& path);
+ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted,
+                                const std::string& path);
 // A connectivity-service: the create-connectivity-service input or one data-store entry.
 struct ParsedService {
   pce::ServiceSpec spec;
   Dialect dialect = Dialect::kV21;
   bool dialect_known = false;
 };
-ParsedService ParseConnectivityService(const Json& service, const pce::TeDatabase& ted, const std::string& path);
+ParsedService ParseConnectivityService(const Json& service, const pce::TeDatabase& ted,
+                                       const std::string& path);
 // Replaces the routing/topology constraints and the use case of `r` with those in `x` (a
 // optimize-p-2-p-path input), when `x` has any; returns whether it had.
-bool ApplyConstraints(const Json& x, const std::string& path, const pce::TeDatabase& ted, pce::PathRequest* r);
+bool ApplyConstraints(const Json& x, const std::string& path, const pce::TeDatabase& ted,
+                      pce::PathRequest* r);
 // The service id of get-connectivity-service-details / delete-connectivity-service input
 // (2.1.3 service-id-or-name, 2.4 uuid) or delete-p-2-p-path (path-id-or-name, uuid).
 std::string IdFromInput(const Json& input, const std::string& path, Dialect* dialect);

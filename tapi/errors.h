@@ -19,13 +19,13 @@
 //   kDataExists              409 application data-exists          (uuid already used)
 //   kTooBig                  413 transport   too-big
 //   kUnsupportedMediaType    415 protocol    invalid-value
-//   kOperationFailed         500 application operation-failed     (a bug or the disk; never the client)
+//   kOperationFailed         500 application operation-failed     (a bug or the disk; never the
+//   client)
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace eonops::tapi {
 
@@ -73,6 +73,8 @@ struct HttpError {
 // "error-info"?}]}}
 HttpError ToHttpError(ErrorCode code, const std::string& message, const std::string& path = "",
                       const nlohmann::json& info = nlohmann::json());
-inline HttpError ToHttpError(const TapiError& e) { return ToHttpError(e.code(), e.what(), e.path(), e.info()); }
+inline HttpError ToHttpError(const TapiError& e) {
+  return ToHttpError(e.code(), e.what(), e.path(), e.info());
+}
 
 }  // namespace eonops::tapi

@@ -21,7 +21,8 @@ using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
 constexpr const char* kContext = "/restconf/data/tapi-common:context";
-constexpr const char* kServices = "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context";
+constexpr const char* kServices =
+    "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context";
 
 LatencyStats Stats(std::vector<double> us) {
   LatencyStats s;
@@ -30,7 +31,9 @@ LatencyStats Stats(std::vector<double> us) {
   std::sort(us.begin(), us.end());
   double sum = 0;
   for (double x : us) sum += x;
-  auto pct = [&](double q) { return us[static_cast<size_t>(std::floor(q * (us.size() - 1) + 0.5))]; };
+  auto pct = [&](double q) {
+    return us[static_cast<size_t>(std::floor(q * (us.size() - 1) + 0.5))];
+  };
   s.mean_us = sum / us.size();
   s.p50_us = pct(0.5);
   s.p90_us = pct(0.9);
@@ -40,8 +43,8 @@ LatencyStats Stats(std::vector<double> us) {
 }
 
 Json StatsJson(const LatencyStats& s) {
-  return {{"count", s.count}, {"mean_us", s.mean_us}, {"p50_us", s.p50_us}, {"p90_us", s.p90_us},
-          {"p99_us", s.p99_us}, {"max_us", s.max_us}};
+  return {{"count", s.count},   {"mean_us", s.mean_us}, {"p50_us", s.p50_us},
+          {"p90_us", s.p90_us}, {"p99_us", s.p99_us},   {"max_us", s.max_us}};
 }
 
 std::string Describe(const httplib::Result& r) {
@@ -78,12 +81,14 @@ Json LoadgenResult::ToJson() const {
 }
 
 LoadgenResult RunLoadgen(const LoadgenOptions& o) {
-  const twin::Topology topo =
-      twin::Topology::Load(twin::ResolveTopologyPath(o.scenario.network.topology), o.scenario.network.max_span_km);
+  const twin::Topology topo = twin::Topology::Load(
+      twin::ResolveTopologyPath(o.scenario.network.topology), o.scenario.network.max_span_km);
   httplib::Client cli(o.pce_url);
-  if (!cli.is_valid()) throw std::runtime_error("--pce: cannot use '" + o.pce_url + "' (expected http://host:port)");
+  if (!cli.is_valid())
+    throw std::runtime_error("--pce: cannot use '" + o.pce_url + "' (expected http://host:port)");
   cli.set_keep_alive(true);
-  cli.set_tcp_nodelay(true);  // a POST is headers then body: without this, Nagle + delayed ACK add 40 ms
+  cli.set_tcp_nodelay(
+      true);  // a POST is headers then body: without this, Nagle + delayed ACK add 40 ms
   cli.set_connection_timeout(o.timeout_s, 0);
   cli.set_read_timeout(o.timeout_s, 0);
   cli.set_write_timeout(o.timeout_s, 0);
@@ -92,13 +97,15 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
 
   // Node index -> SIP uuid, by the SIPs' local names.
   auto sips = cli.Get((std::string(kContext) + "/service-interface-point").c_str(), headers);
-  if (!sips || sips->status != 200) throw std::runtime_error("PCE at " + o.pce_url + ": reading its SIPs: " + Describe(sips));
+  if (!sips || sips->status != 200)
+    throw std::runtime_error("PCE at " + o.pce_url + ": reading its SIPs: " + Describe(sips));
   Json sj = Json::parse(sips->body, nullptr, false);
   std::map<std::string, std::string> sip_by_name;
   if (!sj.is_discarded() && sj.contains("tapi-common:service-interface-point")) {
     for (const auto& s : sj["tapi-common:service-interface-point"]) {
       for (const auto& n : s.value("name", Json::array())) {
-        if (n.value("value-name", "") == "local-name") sip_by_name[n.value("value", "")] = s.value("uuid", "");
+        if (n.value("value-name", "") == "local-name")
+          sip_by_name[n.value("value", "")] = s.value("uuid", "");
       }
     }
   }
@@ -106,7 +113,8 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
   for (int n = 0; n < topo.NumNodes(); ++n) {
     auto it = sip_by_name.find(topo.node(n).name);
     if (it == sip_by_name.end()) {
-      throw std::runtime_error("PCE at " + o.pce_url + " has no service-interface-point for node '" + topo.node(n).name +
+      throw std::runtime_error("PCE at " + o.pce_url +
+                               " has no service-interface-point for node '" + topo.node(n).name +
                                "': it serves another topology than " + topo.name());
     }
     sip[n] = it->second;
@@ -125,7 +133,9 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
     double time;
     int64_t seq;
     std::string uuid;
-    bool operator>(const Departure& x) const { return time > x.time || (time == x.time && seq > x.seq); }
+    bool operator>(const Departure& x) const {
+      return time > x.time || (time == x.time && seq > x.seq);
+    }
   };
   std::priority_queue<Departure, std::vector<Departure>, std::greater<Departure>> departures;
   std::vector<double> create_us, delete_us;
@@ -133,11 +143,14 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
   auto fail = [&](const std::string& what) {
     ++res.errors;
     res.last_error = what;
-    if (res.errors > o.max_errors) throw std::runtime_error("giving up after " + std::to_string(res.errors) + " errors; last: " + what);
+    if (res.errors > o.max_errors)
+      throw std::runtime_error("giving up after " + std::to_string(res.errors) +
+                               " errors; last: " + what);
   };
   auto remove = [&](const std::string& uuid) {
     const auto t = Clock::now();
-    auto r = cli.Delete((std::string(kServices) + "/connectivity-service=" + uuid).c_str(), headers);
+    auto r =
+        cli.Delete((std::string(kServices) + "/connectivity-service=" + uuid).c_str(), headers);
     delete_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
     if (!r || r->status != 204) fail("DELETE " + uuid + ": " + Describe(r));
   };
@@ -151,14 +164,16 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
       departures.pop();
     }
     if (o.rate_per_s > 0) {
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double>(double(i) / o.rate_per_s)));
+      std::this_thread::sleep_until(start +
+                                    std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(double(i) / o.rate_per_s)));
     }
     Json capacity;
     if (std::abs(req.bit_rate_gbps - std::round(req.bit_rate_gbps)) < 1e-9) {
       capacity = {{"total-size", {{"value", std::llround(req.bit_rate_gbps)}, {"unit", "GBPS"}}}};
     } else {
-      capacity = {{"total-size", {{"value", std::llround(req.bit_rate_gbps * 1000)}, {"unit", "MBPS"}}}};
+      capacity = {
+          {"total-size", {{"value", std::llround(req.bit_rate_gbps * 1000)}, {"unit", "MBPS"}}}};
     }
     Json svc = {{"end-point",
                  {{{"local-id", "a"},
@@ -169,18 +184,21 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
                    {"service-interface-point", {{"service-interface-point-uuid", sip[req.dst]}}},
                    {"layer-protocol-name", "PHOTONIC_MEDIA"},
                    {"direction", "OUTPUT"}}}},
-                {"connectivity-constraint", {{"requested-capacity", capacity}, {"connectivity-direction", "UNIDIRECTIONAL"}}}};
+                {"connectivity-constraint",
+                 {{"requested-capacity", capacity}, {"connectivity-direction", "UNIDIRECTIONAL"}}}};
     if (std::isfinite(req.latency_bound_us)) {
       // TAPI's delay bound is an integer (microseconds); the exact bound rides along as the
       // eonops-pce extension, which the PCE prefers, so both sides decide on the same number.
-      svc["routing-constraint"] = {{"max-allowed-delay", {{"value", std::llround(std::floor(req.latency_bound_us))}}}};
+      svc["routing-constraint"] = {
+          {"max-allowed-delay", {{"value", std::llround(std::floor(req.latency_bound_us))}}}};
       svc["eonops-pce:latency-bound-us"] = req.latency_bound_us;
     }
     if (o.use_case) svc["eonops-pce:use-case"] = twin::ToString(*o.use_case);
     const std::string body = o.rpc ? Json{{"tapi-connectivity:input", svc}}.dump()
                                    : Json{{"tapi-connectivity:connectivity-service", {svc}}}.dump();
     const std::string target =
-        o.rpc ? std::string("/restconf/operations/tapi-connectivity:create-connectivity-service") : std::string(kServices);
+        o.rpc ? std::string("/restconf/operations/tapi-connectivity:create-connectivity-service")
+              : std::string(kServices);
     const auto t = Clock::now();
     auto r = cli.Post(target.c_str(), headers, body, "application/yang-data+json");
     create_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
@@ -191,9 +209,11 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
       if (!j.is_discarded()) {
         if (o.rpc) {
           for (auto it = j.begin(); it != j.end(); ++it) {
-            if (it.key() == "output" || it.key() == "tapi-connectivity:output") s = it.value().value("service", Json());
+            if (it.key() == "output" || it.key() == "tapi-connectivity:output")
+              s = it.value().value("service", Json());
           }
-        } else if (j.contains("tapi-connectivity:connectivity-service") && !j["tapi-connectivity:connectivity-service"].empty()) {
+        } else if (j.contains("tapi-connectivity:connectivity-service") &&
+                   !j["tapi-connectivity:connectivity-service"].empty()) {
           s = j["tapi-connectivity:connectivity-service"][0];
         }
       }

@@ -20,10 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "twin/envs.h"
 #include "twin/scenario.h"
@@ -37,10 +36,10 @@ struct LoadgenOptions {
   double rate_per_s = 0.0;  // > 0: one arrival every 1/rate seconds (deletes in between)
   std::string token;        // bearer token for writes
   std::optional<twin::UseCase> use_case;
-  bool rpc = false;      // create-connectivity-service RPC instead of the data store
-  bool cleanup = true;   // delete the services still up at the end
+  bool rpc = false;     // create-connectivity-service RPC instead of the data store
+  bool cleanup = true;  // delete the services still up at the end
   int timeout_s = 30;
-  int max_errors = 10;   // unexpected replies tolerated before giving up
+  int max_errors = 10;  // unexpected replies tolerated before giving up
   std::function<void(int64_t done, int64_t total)> progress;
 };
 

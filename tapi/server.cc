@@ -16,7 +16,9 @@ namespace eonops::tapi {
 namespace {
 
 constexpr const char* kYangJson = "application/yang-data+json";
-constexpr const char* kServicePath = "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context/connectivity-service=";
+constexpr const char* kServicePath =
+    "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context/"
+    "connectivity-service=";
 constexpr int kMaxJsonDepth = 64;
 
 std::string LocalName(const std::string& s) {
@@ -100,14 +102,16 @@ TapiServerOptions TapiServerOptions::FromConfig(const pce::PceConfig& config) {
   for (auto it = t.begin(); it != t.end(); ++it) {
     const std::string& k = it.key();
     if (k == "version") {
-      if (!it->is_string()) throw std::runtime_error(where + ".version: expected \"2.1\" or \"2.4\"");
+      if (!it->is_string())
+        throw std::runtime_error(where + ".version: expected \"2.1\" or \"2.4\"");
       try {
         o.dialect = ParseDialect(it->get<std::string>());
       } catch (const TapiError& e) {
         throw std::runtime_error(where + ".version: " + e.what());
       }
     } else if (k == "bare_output") {
-      if (!it->is_boolean()) throw std::runtime_error(where + ".bare_output: expected true or false");
+      if (!it->is_boolean())
+        throw std::runtime_error(where + ".bare_output: expected true or false");
       o.bare_output = it->get<bool>();
     } else if (k == "threads") {
       if (!it->is_number_integer() || it->get<int>() < 1 || it->get<int>() > 1024) {
@@ -193,48 +197,64 @@ struct TapiServer::Impl {
     }
     const std::string& ct = req.content_type;
     if (!ct.empty() && ct.find("json") == std::string::npos) {
-      throw TapiError(ErrorCode::kUnsupportedMediaType,
-                      "content type '" + ct.substr(0, 64) + "' is not JSON (use application/yang-data+json)");
+      throw TapiError(
+          ErrorCode::kUnsupportedMediaType,
+          "content type '" + ct.substr(0, 64) + "' is not JSON (use application/yang-data+json)");
     }
     if (JsonDepth(req.body) > kMaxJsonDepth) {
-      throw TapiError(ErrorCode::kMalformedMessage, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      throw TapiError(ErrorCode::kMalformedMessage,
+                      "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     }
     Json j = Json::parse(req.body, nullptr, false);
-    if (j.is_discarded()) throw TapiError(ErrorCode::kMalformedMessage, "the body is not valid JSON");
+    if (j.is_discarded())
+      throw TapiError(ErrorCode::kMalformedMessage, "the body is not valid JSON");
     return j;
   }
 
   void CheckToken(const Request& req) const {
     if (tokens.empty()) return;
     const std::string& h = req.authorization;
-    if (h.empty()) throw TapiError(ErrorCode::kAccessDeniedNoToken, "this operation needs an Authorization: Bearer token");
+    if (h.empty())
+      throw TapiError(ErrorCode::kAccessDeniedNoToken,
+                      "this operation needs an Authorization: Bearer token");
     const std::string prefix = "Bearer ";
     if (h.size() <= prefix.size() || h.compare(0, prefix.size(), prefix) != 0) {
-      throw TapiError(ErrorCode::kAccessDeniedNoToken, "the Authorization header must be 'Bearer <token>'");
+      throw TapiError(ErrorCode::kAccessDeniedNoToken,
+                      "the Authorization header must be 'Bearer <token>'");
     }
     const std::string given = h.substr(prefix.size());
     bool ok = false;
     for (const auto& t : tokens) ok |= ConstantTimeEqual(given, t);
-    if (!ok) throw TapiError(ErrorCode::kAccessDeniedBadToken, "the bearer token is not valid for this PCE");
+    if (!ok)
+      throw TapiError(ErrorCode::kAccessDeniedBadToken,
+                      "the bearer token is not valid for this PCE");
   }
 
   [[noreturn]] static void NotAllowed(Ctx& c, const std::string& allow) {
     c.reply.headers["Allow"] = allow;
-    throw TapiError(ErrorCode::kOperationNotSupported,
-                    c.req.method + " is not allowed on " + c.req.path + " (allowed: " + allow + ")");
+    throw TapiError(
+        ErrorCode::kOperationNotSupported,
+        c.req.method + " is not allowed on " + c.req.path + " (allowed: " + allow + ")");
   }
-  [[noreturn]] static void NotFound(const std::string& what) { throw TapiError(ErrorCode::kUnknownResource, what); }
+  [[noreturn]] static void NotFound(const std::string& what) {
+    throw TapiError(ErrorCode::kUnknownResource, what);
+  }
 
   static void Blocked(const Encoder& enc, const pce::PathDecision& d, const std::string& path) {
-    throw TapiError(ErrorCode::kResourceDenied, "no feasible lightpath: " + d.reason, path, enc.BlockInfo(d));
+    throw TapiError(ErrorCode::kResourceDenied, "no feasible lightpath: " + d.reason, path,
+                    enc.BlockInfo(d));
   }
 
   static void RaiseFor(pce::ErrorKind kind, const std::string& message, const std::string& path) {
     switch (kind) {
-      case pce::ErrorKind::kInvalid: throw TapiError(ErrorCode::kInvalidValue, message, path);
-      case pce::ErrorKind::kNotFound: throw TapiError(ErrorCode::kUnknownResource, message, path);
-      case pce::ErrorKind::kExists: throw TapiError(ErrorCode::kDataExists, message, path);
-      default: throw TapiError(ErrorCode::kOperationFailed, message, path);
+      case pce::ErrorKind::kInvalid:
+        throw TapiError(ErrorCode::kInvalidValue, message, path);
+      case pce::ErrorKind::kNotFound:
+        throw TapiError(ErrorCode::kUnknownResource, message, path);
+      case pce::ErrorKind::kExists:
+        throw TapiError(ErrorCode::kDataExists, message, path);
+      default:
+        throw TapiError(ErrorCode::kOperationFailed, message, path);
     }
   }
 
@@ -314,8 +334,10 @@ struct TapiServer::Impl {
           return;
         }
         auto ep = ted.FindEdgePoint(*s[5].key);
-        if (!ep || ep->node != *n) NotFound("no node-edge-point " + *s[5].key + " on node " + ted.NodeName(*n));
-        SetJson(c, 200, {{"tapi-topology:owned-node-edge-point", Json::array({enc.EdgePoint(*s[5].key)})}});
+        if (!ep || ep->node != *n)
+          NotFound("no node-edge-point " + *s[5].key + " on node " + ted.NodeName(*n));
+        SetJson(c, 200,
+                {{"tapi-topology:owned-node-edge-point", Json::array({enc.EdgePoint(*s[5].key)})}});
         return;
       }
       NotFound("no resource " + req.path);
@@ -352,12 +374,15 @@ struct TapiServer::Impl {
       throw TapiError(ErrorCode::kMissingElement,
                       "the body needs \"tapi-connectivity:connectivity-service\": [ {...} ]", path);
     }
-    if (entries.empty()) throw TapiError(ErrorCode::kMissingElement, "no connectivity-service in the body", path);
-    if (entries.size() > 1000) throw TapiError(ErrorCode::kTooBig, "at most 1000 services per request", path);
+    if (entries.empty())
+      throw TapiError(ErrorCode::kMissingElement, "no connectivity-service in the body", path);
+    if (entries.size() > 1000)
+      throw TapiError(ErrorCode::kTooBig, "at most 1000 services per request", path);
     std::vector<ParsedService> parsed;
     for (size_t i = 0; i < entries.size(); ++i) {
-      parsed.push_back(ParseConnectivityService(*entries[i], pce.ted(),
-                                                path + "/tapi-connectivity:connectivity-service[" + std::to_string(i) + "]"));
+      parsed.push_back(ParseConnectivityService(
+          *entries[i], pce.ted(),
+          path + "/tapi-connectivity:connectivity-service[" + std::to_string(i) + "]"));
     }
     // All or nothing: a refusal undoes the services this request already created.
     std::vector<pce::Service> created;
@@ -392,7 +417,9 @@ struct TapiServer::Impl {
     const bool get = req.method == "GET" || req.method == "HEAD";
     if (s.size() == 3) {
       c.operation = "get-connectivity-context";
-      if (req.method == "POST") return CreateServices(c, ParseBody(req, true), "/tapi-common:context/tapi-connectivity:connectivity-context");
+      if (req.method == "POST")
+        return CreateServices(c, ParseBody(req, true),
+                              "/tapi-common:context/tapi-connectivity:connectivity-context");
       if (!get) NotAllowed(c, "GET, POST");
       Encoder enc = MakeEncoder(OutputDialect(req, std::nullopt));
       SetJson(c, 200, {{"tapi-connectivity:connectivity-context", enc.ConnectivityContext()}});
@@ -402,11 +429,14 @@ struct TapiServer::Impl {
     if (!s[3].key) {
       c.operation = "get-connectivity-service-list";
       if (req.method == "POST") {
-        return CreateServices(c, ParseBody(req, true), "/tapi-common:context/tapi-connectivity:connectivity-context");
+        return CreateServices(c, ParseBody(req, true),
+                              "/tapi-common:context/tapi-connectivity:connectivity-context");
       }
       if (!get) NotAllowed(c, "GET, POST");
       Encoder enc = MakeEncoder(OutputDialect(req, std::nullopt));
-      SetJson(c, 200, {{"tapi-connectivity:connectivity-service", enc.ConnectivityContext()["connectivity-service"]}});
+      SetJson(c, 200,
+              {{"tapi-connectivity:connectivity-service",
+                enc.ConnectivityContext()["connectivity-service"]}});
       return;
     }
     const std::string& uuid = *s[3].key;
@@ -415,7 +445,8 @@ struct TapiServer::Impl {
       auto svc = pce.GetService(uuid);
       if (!svc) NotFound("no connectivity-service " + uuid);
       Encoder enc(pce, OutputDialect(req, std::nullopt));
-      SetJson(c, 200, {{"tapi-connectivity:connectivity-service", Json::array({enc.Service(*svc)})}});
+      SetJson(c, 200,
+              {{"tapi-connectivity:connectivity-service", Json::array({enc.Service(*svc)})}});
       return;
     }
     if (req.method == "DELETE") {
@@ -435,17 +466,23 @@ struct TapiServer::Impl {
     if (s.size() == 3) {
       if (!get) NotAllowed(c, "GET");
       Encoder enc(pce, OutputDialect(req, std::nullopt));
-      SetJson(c, 200, {{"tapi-path-computation:path-computation-context", enc.PathComputationContext(pce.ListComputedPaths())}});
+      SetJson(c, 200,
+              {{"tapi-path-computation:path-computation-context",
+                enc.PathComputationContext(pce.ListComputedPaths())}});
       return;
     }
-    if (s.size() != 4 || (s[3].name != "path" && s[3].name != "path-comp-service")) NotFound("no resource " + req.path);
+    if (s.size() != 4 || (s[3].name != "path" && s[3].name != "path-comp-service"))
+      NotFound("no resource " + req.path);
     const bool is_path = s[3].name == "path";
     Encoder enc(pce, OutputDialect(req, std::nullopt));
     if (!s[3].key) {
       if (!get) NotAllowed(c, "GET");
       Json list = Json::array();
-      for (const auto& p : pce.ListComputedPaths()) list.push_back(is_path ? enc.Path(p) : enc.PathCompService(p, false));
-      SetJson(c, 200, {{is_path ? "tapi-path-computation:path" : "tapi-path-computation:path-comp-service", list}});
+      for (const auto& p : pce.ListComputedPaths())
+        list.push_back(is_path ? enc.Path(p) : enc.PathCompService(p, false));
+      SetJson(c, 200,
+              {{is_path ? "tapi-path-computation:path" : "tapi-path-computation:path-comp-service",
+                list}});
       return;
     }
     const std::string& uuid = *s[3].key;
@@ -454,8 +491,9 @@ struct TapiServer::Impl {
       NotFound(std::string("no ") + (is_path ? "path " : "path-comp-service ") + uuid);
     }
     if (get) {
-      SetJson(c, 200, {{is_path ? "tapi-path-computation:path" : "tapi-path-computation:path-comp-service",
-                        Json::array({is_path ? enc.Path(*p) : enc.PathCompService(*p, false)})}});
+      SetJson(c, 200,
+              {{is_path ? "tapi-path-computation:path" : "tapi-path-computation:path-comp-service",
+                Json::array({is_path ? enc.Path(*p) : enc.PathCompService(*p, false)})}});
       return;
     }
     if (req.method == "DELETE") {
@@ -594,8 +632,10 @@ struct TapiServer::Impl {
       return;
     }
     if (rpc == "update-connectivity-service") {
-      throw TapiError(ErrorCode::kNotImplemented,
-                      "update-connectivity-service is not supported: delete the service and create it again", path);
+      throw TapiError(
+          ErrorCode::kNotImplemented,
+          "update-connectivity-service is not supported: delete the service and create it again",
+          path);
     }
     // Read-only tapi-common / tapi-topology RPCs.
     Encoder enc = MakeEncoder(OutputDialect(req, std::nullopt));
@@ -612,7 +652,9 @@ struct TapiServer::Impl {
     }
     if (rpc == "get-service-interface-point-details") {
       auto id = field({"sip-id-or-name", "uuid"});
-      if (!id) throw TapiError(ErrorCode::kMissingElement, "the input needs sip-id-or-name (2.1) or uuid (2.4)", path + "/input");
+      if (!id)
+        throw TapiError(ErrorCode::kMissingElement,
+                        "the input needs sip-id-or-name (2.1) or uuid (2.4)", path + "/input");
       auto n = ted.FindSip(*id);
       if (!n) NotFound("no service-interface-point " + *id);
       SetJson(c, 200, Output(req, module, {{"sip", enc.Sip(*n)}}));
@@ -625,20 +667,26 @@ struct TapiServer::Impl {
     auto topo = field({"topology-id-or-name", "topology-uuid"});
     if (topo && !ted.IsTopology(*topo)) NotFound("no topology " + *topo);
     if (rpc == "get-topology-details") {
-      if (!topo) throw TapiError(ErrorCode::kMissingElement, "the input needs topology-id-or-name", path + "/input");
+      if (!topo)
+        throw TapiError(ErrorCode::kMissingElement, "the input needs topology-id-or-name",
+                        path + "/input");
       SetJson(c, 200, Output(req, module, {{"topology", enc.Topology()}}));
       return;
     }
     if (rpc == "get-node-details") {
       auto id = field({"node-id-or-name", "node-uuid"});
-      if (!id) throw TapiError(ErrorCode::kMissingElement, "the input needs node-id-or-name", path + "/input");
+      if (!id)
+        throw TapiError(ErrorCode::kMissingElement, "the input needs node-id-or-name",
+                        path + "/input");
       auto n = ted.FindNode(*id);
       if (!n) NotFound("no node " + *id);
       SetJson(c, 200, Output(req, module, {{"node", enc.Node(*n)}}));
       return;
     }
     auto id = field({"link-id-or-name", "link-uuid"});
-    if (!id) throw TapiError(ErrorCode::kMissingElement, "the input needs link-id-or-name", path + "/input");
+    if (!id)
+      throw TapiError(ErrorCode::kMissingElement, "the input needs link-id-or-name",
+                      path + "/input");
     auto f = ted.FindLink(*id);
     if (!f) NotFound("no link " + *id);
     SetJson(c, 200, Output(req, module, {{"link", enc.Link(*f)}}));
@@ -648,15 +696,19 @@ struct TapiServer::Impl {
   void Route(Ctx& c) {
     const Request& req = c.req;
     std::string path = req.path;
-    if (path.compare(0, 9, "/restconf") == 0 && (path.size() == 9 || path[9] == '/')) path = path.substr(9);
+    if (path.compare(0, 9, "/restconf") == 0 && (path.size() == 9 || path[9] == '/'))
+      path = path.substr(9);
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     const std::vector<Segment> s = Split(path);
     const bool get = req.method == "GET" || req.method == "HEAD";
     if (s.empty()) {
       c.operation = "root";
       if (!get) NotAllowed(c, "GET");
-      SetJson(c, 200, {{"ietf-restconf:restconf", {{"data", Json::object()}, {"operations", Json::object()},
-                                                   {"yang-library-version", "2019-01-04"}}}});
+      SetJson(c, 200,
+              {{"ietf-restconf:restconf",
+                {{"data", Json::object()},
+                 {"operations", Json::object()},
+                 {"yang-library-version", "2019-01-04"}}}});
       return;
     }
     if (s.size() == 1 && s[0].name == "metrics" && !s[0].key) {
@@ -677,8 +729,11 @@ struct TapiServer::Impl {
                             {"served", p.served ? p.served->Label() : "none"},
                             {"error", p.last_error}});
       }
-      SetJson(c, 200, {{"status", "ok"}, {"topology", pce.ted().topology().name()},
-                       {"services", pce.ListServices().size()}, {"policies", policies}});
+      SetJson(c, 200,
+              {{"status", "ok"},
+               {"topology", pce.ted().topology().name()},
+               {"services", pce.ListServices().size()},
+               {"policies", policies}});
       return;
     }
     if (s.size() == 2 && s[0].name == ".well-known" && s[1].name == "host-meta") {
@@ -686,7 +741,9 @@ struct TapiServer::Impl {
       if (!get) NotAllowed(c, "GET");
       c.reply.status = 200;
       c.reply.content_type = "application/xrd+xml";
-      c.reply.body = "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n  <Link rel='restconf' href='/restconf'/>\n</XRD>\n";
+      c.reply.body =
+          "<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n  <Link rel='restconf' "
+          "href='/restconf'/>\n</XRD>\n";
       return;
     }
     if (s[0].name == "data" && !s[0].key) {
@@ -699,7 +756,8 @@ struct TapiServer::Impl {
       }
       if (s[1].name == "context" && !s[1].key) return Data(c, s);
     }
-    if (s[0].name == "operations" && !s[0].key && s.size() == 2 && !s[1].key) return Operation(c, s[1].name);
+    if (s[0].name == "operations" && !s[0].key && s.size() == 2 && !s[1].key)
+      return Operation(c, s[1].name);
     NotFound("no resource " + req.path);
   }
 
@@ -713,16 +771,22 @@ struct TapiServer::Impl {
       auto headers = std::move(c.reply.headers);
       SetJson(c, h.status, h.body);
       c.reply.headers = std::move(headers);
-      if (e.code() == ErrorCode::kAccessDeniedNoToken) c.reply.headers["WWW-Authenticate"] = "Bearer realm=\"eonops-pce\"";
-      if (c.outcome == "ok") c.outcome = h.status >= 500 ? "server_error" : h.status == 404 ? "not_found"
-                                        : (h.status == 401 || h.status == 403) ? "unauthorized" : "client_error";
+      if (e.code() == ErrorCode::kAccessDeniedNoToken)
+        c.reply.headers["WWW-Authenticate"] = "Bearer realm=\"eonops-pce\"";
+      if (c.outcome == "ok")
+        c.outcome = h.status >= 500                        ? "server_error"
+                    : h.status == 404                      ? "not_found"
+                    : (h.status == 401 || h.status == 403) ? "unauthorized"
+                                                           : "client_error";
     } catch (const std::exception& e) {
-      HttpError h = ToHttpError(ErrorCode::kOperationFailed, std::string("internal error: ") + e.what());
+      HttpError h =
+          ToHttpError(ErrorCode::kOperationFailed, std::string("internal error: ") + e.what());
       SetJson(c, h.status, h.body);
       c.outcome = "server_error";
     }
     if (req.method == "HEAD") c.reply.body.clear();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     pce.metrics().ObserveRequest(c.operation, c.outcome, secs);
     return std::move(c.reply);
   }
@@ -739,7 +803,8 @@ struct TapiServer::Impl {
     Reply r = Handle(std::move(req));
     hres.status = r.status;
     for (const auto& [k, v] : r.headers) hres.set_header(k, v);
-    if (r.status != 204) hres.set_content(r.body, r.content_type.empty() ? kYangJson : r.content_type.c_str());
+    if (r.status != 204)
+      hres.set_content(r.body, r.content_type.empty() ? kYangJson : r.content_type.c_str());
   }
 
   void Configure() {
@@ -775,37 +840,43 @@ struct TapiServer::Impl {
                              : r.status >= 500 ? ErrorCode::kOperationFailed
                                                : ErrorCode::kMalformedMessage;
       const int status = r.status;
-      HttpError h = ToHttpError(code, "HTTP " + std::to_string(status) + " for " + q.method + " " + q.path.substr(0, 256));
+      HttpError h = ToHttpError(code, "HTTP " + std::to_string(status) + " for " + q.method + " " +
+                                          q.path.substr(0, 256));
       r.set_content(Dump(h.body), kYangJson);
       r.status = status;
       pce.metrics().ObserveRequest("http", status >= 500 ? "server_error" : "client_error", 0.0);
     });
-    http.set_exception_handler([this](const httplib::Request&, httplib::Response& r, std::exception_ptr ep) {
-      std::string what = "internal error";
-      try {
-        if (ep) std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what += std::string(": ") + e.what();
-      } catch (...) {
-      }
-      HttpError h = ToHttpError(ErrorCode::kOperationFailed, what);
-      r.status = 500;
-      r.set_content(Dump(h.body), kYangJson);
-      pce.metrics().ObserveRequest("http", "server_error", 0.0);
-    });
+    http.set_exception_handler(
+        [this](const httplib::Request&, httplib::Response& r, std::exception_ptr ep) {
+          std::string what = "internal error";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what += std::string(": ") + e.what();
+          } catch (...) {
+          }
+          HttpError h = ToHttpError(ErrorCode::kOperationFailed, what);
+          r.status = 500;
+          r.set_content(Dump(h.body), kYangJson);
+          pce.metrics().ObserveRequest("http", "server_error", 0.0);
+        });
   }
 
   int Bind() {
     Configure();
-    const int p = options.port == 0 ? http.bind_to_any_port(options.host)
-                                    : (http.bind_to_port(options.host, options.port) ? options.port : -1);
-    if (p < 0) throw std::runtime_error("cannot listen on " + options.host + ":" + std::to_string(options.port));
+    const int p = options.port == 0
+                      ? http.bind_to_any_port(options.host)
+                      : (http.bind_to_port(options.host, options.port) ? options.port : -1);
+    if (p < 0)
+      throw std::runtime_error("cannot listen on " + options.host + ":" +
+                               std::to_string(options.port));
     port = p;
     return p;
   }
 };
 
-TapiServer::TapiServer(pce::Pce& pce, TapiServerOptions options) : impl_(std::make_unique<Impl>(pce, std::move(options))) {}
+TapiServer::TapiServer(pce::Pce& pce, TapiServerOptions options)
+    : impl_(std::make_unique<Impl>(pce, std::move(options))) {}
 
 TapiServer::~TapiServer() { Stop(); }
 
@@ -828,8 +899,9 @@ void TapiServer::Stop() {
 
 int TapiServer::port() const { return impl_->port; }
 
-TapiServer::Reply TapiServer::Handle(const std::string& method, const std::string& target, const std::string& body,
-                                     const std::string& authorization, const std::string& content_type) {
+TapiServer::Reply TapiServer::Handle(const std::string& method, const std::string& target,
+                                     const std::string& body, const std::string& authorization,
+                                     const std::string& content_type) {
   Impl::Request req;
   req.method = method;
   const auto q = target.find('?');
@@ -843,7 +915,8 @@ TapiServer::Reply TapiServer::Handle(const std::string& method, const std::strin
       std::string kv = qs.substr(i, j - i);
       if (!kv.empty()) {
         const auto eq = kv.find('=');
-        req.query.emplace(DecodeQueryValue(kv.substr(0, eq)), eq == std::string::npos ? "" : DecodeQueryValue(kv.substr(eq + 1)));
+        req.query.emplace(DecodeQueryValue(kv.substr(0, eq)),
+                          eq == std::string::npos ? "" : DecodeQueryValue(kv.substr(eq + 1)));
       }
       i = j + 1;
     }

@@ -4,7 +4,8 @@
 // RFC 7951 module prefixes are optional on path segments too. Resources:
 //   GET  data/tapi-common:context                                   the whole context
 //   GET  .../service-interface-point[=uuid]
-//   GET  .../tapi-topology:topology-context[/topology[=uuid][/node[=uuid][/owned-node-edge-point[=uuid]]
+//   GET
+//   .../tapi-topology:topology-context[/topology[=uuid][/node[=uuid][/owned-node-edge-point[=uuid]]
 //                                                               |/link[=uuid]]]
 //   GET  .../tapi-path-computation:path-computation-context[/path[=uuid]|/path-comp-service[=uuid]]
 //   DELETE .../path=uuid, .../path-comp-service=uuid
@@ -34,9 +35,8 @@
 
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "pce/pce.h"
 #include "tapi/codec.h"
@@ -45,9 +45,9 @@ namespace eonops::tapi {
 
 struct TapiServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;              // 0: an ephemeral port
-  std::string token_file;       // "[user] token" per line (as `eonops tracking serve`); empty: open
-  int threads = 16;             // HTTP worker threads (one per concurrent keep-alive connection)
+  int port = 8080;         // 0: an ephemeral port
+  std::string token_file;  // "[user] token" per line (as `eonops tracking serve`); empty: open
+  int threads = 16;        // HTTP worker threads (one per concurrent keep-alive connection)
   size_t max_body_bytes = 4u << 20;
   Dialect dialect = Dialect::kV21;
   bool bare_output = false;
@@ -80,7 +80,8 @@ class TapiServer {
     std::map<std::string, std::string> headers;
   };
   Reply Handle(const std::string& method, const std::string& target, const std::string& body,
-               const std::string& authorization = "", const std::string& content_type = "application/json");
+               const std::string& authorization = "",
+               const std::string& content_type = "application/json");
 
  private:
   struct Impl;

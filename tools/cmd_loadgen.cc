@@ -4,9 +4,8 @@
 //       [--config configs/pce.json] [--rate 500] [--compare ksp-ff] [--json]
 #include <iomanip>
 #include <iostream>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "tapi/loadgen.h"
 #include "tools/args.h"
@@ -23,29 +22,34 @@ namespace eonops::tools {
 namespace {
 
 void PrintLatency(const char* what, const tapi::LatencyStats& s) {
-  std::cout << "  " << std::left << std::setw(8) << what << std::right << std::fixed << std::setprecision(0)
-            << " p50 " << std::setw(7) << s.p50_us << " us   p90 " << std::setw(7) << s.p90_us << " us   p99 "
-            << std::setw(7) << s.p99_us << " us   max " << std::setw(8) << s.max_us << " us   (" << s.count
-            << " requests)\n";
+  std::cout << "  " << std::left << std::setw(8) << what << std::right << std::fixed
+            << std::setprecision(0) << " p50 " << std::setw(7) << s.p50_us << " us   p90 "
+            << std::setw(7) << s.p90_us << " us   p99 " << std::setw(7) << s.p99_us << " us   max "
+            << std::setw(8) << s.max_us << " us   (" << s.count << " requests)\n";
 }
 
 }  // namespace
 
 int RunLoadgen(int argc, char** argv) {
   ArgParser p("eonops loadgen",
-              "Drive a PCE over TAPI with the twin's Poisson create/delete traffic (same generator and seed as\n"
-              "`eonops simulate`) and report blocking and latency percentiles. With the same network, load, seed\n"
+              "Drive a PCE over TAPI with the twin's Poisson create/delete traffic (same generator "
+              "and seed as\n"
+              "`eonops simulate`) and report blocking and latency percentiles. With the same "
+              "network, load, seed\n"
               "and decision rule the PCE's accepted/blocked counts equal the simulator's.\n"
               "Example:\n"
-              "  eonops loadgen --pce http://127.0.0.1:8080 --load 250 --requests 10000 --seed 1 --compare ksp-ff");
+              "  eonops loadgen --pce http://127.0.0.1:8080 --load 250 --requests 10000 --seed 1 "
+              "--compare ksp-ff");
   AddScenarioFlags(p);
   p.Add("pce", "URL", "the PCE's base URL", "http://127.0.0.1:8080");
   p.Add("seed", "N", "traffic seed", "1");
   p.Add("rate", "REQ/S", "pace arrivals at this many per second (0: back to back)", "0");
   p.Add("token", "TOKEN", "bearer token for the PCE's writes");
   p.Add("token-file", "FILE", "or: the PCE's token file (its first token is used)");
-  p.Add("use-case", "NAME", "objective sent with each request (deeprmsa, latency-rsa, qot-rmbsa, energy-rmsa)");
-  p.Add("compare", "HEURISTIC", "also replay the same traffic in the twin with this heuristic and print both");
+  p.Add("use-case", "NAME",
+        "objective sent with each request (deeprmsa, latency-rsa, qot-rmbsa, energy-rmsa)");
+  p.Add("compare", "HEURISTIC",
+        "also replay the same traffic in the twin with this heuristic and print both");
   p.AddSwitch("rpc", "create with the create-connectivity-service RPC instead of the data store");
   p.AddSwitch("no-cleanup", "leave the services that are still up at the end");
   p.AddSwitch("json", "print JSON");
@@ -119,9 +123,10 @@ int RunLoadgen(int argc, char** argv) {
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << "loadgen: " << r.requests << " requests after " << r.warmup << " warm-up, "
-              << o.scenario.traffic.load_erlang << " Erlang, seed " << o.seed << ", against " << o.pce_url << "\n";
-    std::cout << "  accepted " << r.accepted << "   blocked " << r.blocked << "   blocking " << std::setprecision(5)
-              << r.blocking;
+              << o.scenario.traffic.load_erlang << " Erlang, seed " << o.seed << ", against "
+              << o.pce_url << "\n";
+    std::cout << "  accepted " << r.accepted << "   blocked " << r.blocked << "   blocking "
+              << std::setprecision(5) << r.blocking;
     if (!r.blocked_by_cause.empty()) {
       std::cout << "   (";
       bool first = true;
@@ -138,14 +143,17 @@ int RunLoadgen(int argc, char** argv) {
     std::cout << "\n";
     PrintLatency("create", r.create);
     PrintLatency("delete", r.remove);
-    std::cout << "  wall " << std::setprecision(2) << r.wall_s << " s, " << std::setprecision(0) << r.achieved_rate_per_s
-              << " arrivals/s, errors " << r.errors << (r.last_error.empty() ? "" : " (last: " + r.last_error + ")")
-              << "\n";
+    std::cout << "  wall " << std::setprecision(2) << r.wall_s << " s, " << std::setprecision(0)
+              << r.achieved_rate_per_s << " arrivals/s, errors " << r.errors
+              << (r.last_error.empty() ? "" : " (last: " + r.last_error + ")") << "\n";
     if (compare) {
-      std::cout << "twin (" << twin_result["policy"].get<std::string>() << ", same traffic): accepted "
-                << twin_result["accepted"].get<int64_t>() << "   blocked " << twin_result["blocked"].get<int64_t>()
-                << "   blocking " << std::setprecision(5) << twin_result["blocking_probability"].get<double>()
-                << (twin_result["blocked"].get<int64_t>() == r.blocked ? "   (identical)" : "   (differs)") << "\n";
+      std::cout << "twin (" << twin_result["policy"].get<std::string>()
+                << ", same traffic): accepted " << twin_result["accepted"].get<int64_t>()
+                << "   blocked " << twin_result["blocked"].get<int64_t>() << "   blocking "
+                << std::setprecision(5) << twin_result["blocking_probability"].get<double>()
+                << (twin_result["blocked"].get<int64_t>() == r.blocked ? "   (identical)"
+                                                                       : "   (differs)")
+                << "\n";
     }
   }
   return r.errors == 0 ? 0 : 1;

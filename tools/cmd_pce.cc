@@ -1,7 +1,8 @@
 // `eonops pce serve`: the path computation element with its TAPI RESTCONF interface.
 //
 //   eonops pce serve --config configs/pce.json --host 127.0.0.1 --port 8080
-//       [--token-file F] [--tracking http://127.0.0.1:5000 | --tracking-db eonops.db --artifacts DIR]
+//       [--token-file F] [--tracking http://127.0.0.1:5000 | --tracking-db eonops.db --artifacts
+//       DIR]
 //       [--state-db pce-state.db] [--policy-dir DIR]
 #include <signal.h>
 
@@ -27,30 +28,39 @@ bool IsLoopback(const std::string& host) {
 }
 
 int Serve(int argc, char** argv) {
-  ArgParser p("eonops pce serve",
-              "Serve the path computation element over ONF TAPI 2.1/2.4 RESTCONF: topology context,\n"
-              "compute-p-2-p-path, connectivity services; the registry's champion policy per use case with\n"
-              "the configured heuristic as fallback; services kept in SQLite across restarts.\n"
-              "Example:\n"
-              "  eonops pce serve --config configs/pce.json --tracking http://127.0.0.1:5000 --port 8080");
-  p.Add("config", "FILE", "PCE config (network/traffic/env/pce/tapi sections)", twin::ConfigDir() + "/pce.json");
+  ArgParser p(
+      "eonops pce serve",
+      "Serve the path computation element over ONF TAPI 2.1/2.4 RESTCONF: topology context,\n"
+      "compute-p-2-p-path, connectivity services; the registry's champion policy per use case "
+      "with\n"
+      "the configured heuristic as fallback; services kept in SQLite across restarts.\n"
+      "Example:\n"
+      "  eonops pce serve --config configs/pce.json --tracking http://127.0.0.1:5000 --port 8080");
+  p.Add("config", "FILE", "PCE config (network/traffic/env/pce/tapi sections)",
+        twin::ConfigDir() + "/pce.json");
   p.Add("host", "ADDR", "address to bind (loopback unless told otherwise)", "127.0.0.1");
   p.Add("port", "N", "TCP port (0: any free port)", "8080");
   p.Add("token-file", "FILE", "bearer tokens for writes, one '[user] token' per line");
-  p.Add("tracking", "URL", "tracking server (registry of policies, decision log), e.g. http://127.0.0.1:5000");
-  p.Add("tracking-token", "TOKEN", "bearer token for the tracking server's writes (the decision log)");
+  p.Add("tracking", "URL",
+        "tracking server (registry of policies, decision log), e.g. http://127.0.0.1:5000");
+  p.Add("tracking-token", "TOKEN",
+        "bearer token for the tracking server's writes (the decision log)");
   p.Add("tracking-db", "FILE", "or: an in-process tracking store (SQLite file)");
   p.Add("artifacts", "DIR", "artifact root of --tracking-db", "./artifacts");
-  p.Add("state-db", "FILE", "SQLite file for services and computed paths (':memory:' for none)", "pce-state.db");
+  p.Add("state-db", "FILE", "SQLite file for services and computed paths (':memory:' for none)",
+        "pce-state.db");
   p.Add("policy-dir", "DIR", "serve this policy artifact directory (no registry needed)");
   p.Add("use-case", "NAME", "use case of --policy-dir (default: the config's default use case)");
-  p.Add("model", "NAME", "registered model to serve for the default use case (overrides the config)");
+  p.Add("model", "NAME",
+        "registered model to serve for the default use case (overrides the config)");
   p.Add("alias", "NAME", "alias of --model", "champion");
-  p.Add("fallback", "NAME", "fallback heuristic (overrides the config): sp-ff, ksp-ff, ksp-bf, ...");
+  p.Add("fallback", "NAME",
+        "fallback heuristic (overrides the config): sp-ff, ksp-ff, ksp-bf, ...");
   p.Add("threads", "N", "HTTP worker threads (overrides the config)");
   p.AddSwitch("no-decision-log", "do not log decisions to the tracking store");
   if (!p.Parse(argc, argv)) return 0;
-  if (!p.PositionalArgs().empty()) throw UsageError("unexpected argument '" + p.PositionalArgs()[0] + "'");
+  if (!p.PositionalArgs().empty())
+    throw UsageError("unexpected argument '" + p.PositionalArgs()[0] + "'");
 
   pce::PceConfig config = pce::PceConfig::Load(p.Get("config"));
   if (p.Has("fallback")) {
@@ -68,7 +78,8 @@ int Serve(int argc, char** argv) {
     b.model = p.Get("model");
     b.alias = p.Get("alias");
     auto& list = config.pce.policies;
-    list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& x) { return x.use_case == b.use_case; }),
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const auto& x) { return x.use_case == b.use_case; }),
                list.end());
     list.push_back(b);
   }
@@ -88,7 +99,8 @@ int Serve(int argc, char** argv) {
     std::cerr << "eonops pce: warning: listening on " << so.host
               << " without --token-file: anyone who can reach it can provision\n";
   }
-  if (p.Has("tracking") && p.Has("tracking-db")) throw UsageError("give --tracking or --tracking-db, not both");
+  if (p.Has("tracking") && p.Has("tracking-db"))
+    throw UsageError("give --tracking or --tracking-db, not both");
 
   pce::PceSetup setup;
   setup.state_db = p.Get("state-db") == ":memory:" ? "" : p.Get("state-db");
@@ -136,29 +148,35 @@ int Serve(int argc, char** argv) {
 
   const twin::NetworkModel& m = engine.model();
   std::ostringstream bands;
-  for (const auto& b : m.plan().bands()) bands << (bands.tellp() > 0 ? "," : "") << b.name << "(" << b.num_slots << ")";
-  std::cout << "eonops pce: serving TAPI on http://" << so.host << ":" << bound << "/restconf (topology "
-            << m.topology().name() << ": " << m.topology().NumNodes() << " nodes, " << m.topology().NumFibres()
-            << " directed links, bands " << bands.str() << ", k=" << m.k() << ")\n";
+  for (const auto& b : m.plan().bands())
+    bands << (bands.tellp() > 0 ? "," : "") << b.name << "(" << b.num_slots << ")";
+  std::cout << "eonops pce: serving TAPI on http://" << so.host << ":" << bound
+            << "/restconf (topology " << m.topology().name() << ": " << m.topology().NumNodes()
+            << " nodes, " << m.topology().NumFibres() << " directed links, bands " << bands.str()
+            << ", k=" << m.k() << ")\n";
   std::cout << "  state " << (setup.state_db.empty() ? "in memory only" : setup.state_db) << ": "
             << engine.ListServices().size() << " services, " << engine.ListComputedPaths().size()
             << " computed paths restored\n";
   std::cout << "  tracking " << tracking_desc << ", decision log "
-            << (engine.decision_log() ? "run in experiment '" + config.pce.decision_log.experiment + "'" : std::string("off"))
+            << (engine.decision_log()
+                    ? "run in experiment '" + config.pce.decision_log.experiment + "'"
+                    : std::string("off"))
             << "\n";
-  std::cout << "  fallback " << config.pce.fallback << ", writes " << (so.token_file.empty() ? "open" : "need a bearer token")
-            << "\n";
+  std::cout << "  fallback " << config.pce.fallback << ", writes "
+            << (so.token_file.empty() ? "open" : "need a bearer token") << "\n";
   for (const auto& st : engine.Policies()) {
     std::cout << "  policy " << twin::ToString(st.use_case) << ": "
               << (st.served ? st.served->Label() : std::string("none (heuristic only)"));
-    if (!st.binding.model.empty()) std::cout << " <- " << st.binding.model << "@" << st.binding.alias;
+    if (!st.binding.model.empty())
+      std::cout << " <- " << st.binding.model << "@" << st.binding.alias;
     if (!st.last_error.empty()) std::cout << " [" << st.last_error << "]";
     std::cout << "\n";
   }
   std::cout << std::flush;
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cout << "eonops pce: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  std::cout << "eonops pce: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping"
+            << std::endl;
   server.Stop();
   return 0;
 }

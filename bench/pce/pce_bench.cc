@@ -67,8 +67,10 @@ std::string PolicyDir(uint64_t seed = 1) {
   const std::string out = Tmp().dir + "/policy-" + std::to_string(seed);
   if (fs::exists(out + "/manifest.json")) return out;
   const PceConfig c = BenchConfig();
-  agents::ExperimentConfig cfg = agents::LoadExperimentConfig(twin::ConfigDir() + "/experiments/deeprmsa-nsfnet-ppo.json");
-  nlohmann::json env = {{"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
+  agents::ExperimentConfig cfg =
+      agents::LoadExperimentConfig(twin::ConfigDir() + "/experiments/deeprmsa-nsfnet-ppo.json");
+  nlohmann::json env = {
+      {"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
   env["env"]["warmup"] = 200;
   cfg.twin = env;
   cfg.train.total_steps = 512;
@@ -189,9 +191,12 @@ void BM_ComputeOverHttp(benchmark::State& state) {
         {"tapi-path-computation:input",
          {{"end-point",
            {{{"local-id", "a"},
-             {"service-interface-point", {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
+             {"service-interface-point",
+              {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
              {"capacity", {{"total-size", {{"value", r.bit_rate_gbps}, {"unit", "GBPS"}}}}}},
-            {{"local-id", "z"}, {"service-interface-point", {{"service-interface-point-uuid", pce.ted().SipUuid(r.dst)}}}}}}}}};
+            {{"local-id", "z"},
+             {"service-interface-point",
+              {{"service-interface-point-uuid", pce.ted().SipUuid(r.dst)}}}}}}}}};
     bodies.push_back(in.dump());
   }
   std::vector<double> us;
@@ -200,10 +205,11 @@ void BM_ComputeOverHttp(benchmark::State& state) {
   for (auto _ : state) {
     const auto start = Clock::now();
     for (size_t i = 0; i < bodies.size(); ++i) {
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / rate)));
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(i / rate)));
       const auto t = Clock::now();
-      auto res = client.Post("/restconf/operations/tapi-path-computation:compute-p-2-p-path", bodies[i],
-                             "application/yang-data+json");
+      auto res = client.Post("/restconf/operations/tapi-path-computation:compute-p-2-p-path",
+                             bodies[i], "application/yang-data+json");
       us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
       if (res && res->status == 409) {
         ++blocked;  // no feasible lightpath at this occupancy: an answer, not an error
@@ -224,7 +230,11 @@ void BM_ComputeOverHttp(benchmark::State& state) {
   state.counters["blocked"] = blocked;
   state.SetLabel(std::string(drl ? "drl (3x128 PPO)" : "ksp-ff") + ", open loop, keep-alive");
 }
-BENCHMARK(BM_ComputeOverHttp)->Args({0, 500})->Args({1, 500})->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ComputeOverHttp)
+    ->Args({0, 500})
+    ->Args({1, 500})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_PolicyLoadAndSwap(benchmark::State& state) {
   const PceConfig c = BenchConfig();
@@ -248,12 +258,14 @@ void BM_AliasMoveToServed(benchmark::State& state) {
     tracking::CreateRunOptions ro;
     ro.experiment_id = store.GetOrCreateExperiment("bench");
     const std::string run = store.CreateRun(ro).info.run_id;
-    for (const auto& f : fs::directory_iterator(PolicyDir(seed))) store.LogArtifact(run, f.path().string(), "policy");
+    for (const auto& f : fs::directory_iterator(PolicyDir(seed)))
+      store.LogArtifact(run, f.path().string(), "policy");
     try {
       store.CreateRegisteredModel("bench-model");
     } catch (const std::exception&) {
     }
-    versions.push_back(store.CreateModelVersion("bench-model", "runs:/" + run + "/policy", run).version);
+    versions.push_back(
+        store.CreateModelVersion("bench-model", "runs:/" + run + "/policy", run).version);
   }
   store.SetAlias("bench-model", "champion", versions[0]);
   PceSetup setup;
@@ -267,7 +279,8 @@ void BM_AliasMoveToServed(benchmark::State& state) {
     std::this_thread::sleep_for(std::chrono::milliseconds((k * 97) % 250));
     const auto t = Clock::now();
     store.SetAlias("bench-model", "champion", target);
-    while (!pce.ServedFor(twin::UseCase::kDeepRmsa) || pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.version != target) {
+    while (!pce.ServedFor(twin::UseCase::kDeepRmsa) ||
+           pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.version != target) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());

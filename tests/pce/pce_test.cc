@@ -80,7 +80,7 @@ TEST(PceTest, ReportsTheLightpathOnTheFlexGridWithQotLatencyAndPower) {
   EXPECT_DOUBLE_EQ(d.channel.lower_hz, m.plan().SlotLowerHz(d.band, d.slot));
   EXPECT_EQ(d.modulation_name, m.modulations().format(d.modulation).name);
   EXPECT_TRUE(std::isfinite(d.gsnr_db));
-  EXPECT_GE(d.gsnr_db, d.threshold_db);  // validated
+  EXPECT_GE(d.gsnr_db, d.threshold_db);               // validated
   EXPECT_GE(d.gsnr_db, d.worst_case_gsnr_db - 1e-9);  // an empty network is the best case
   EXPECT_GT(d.latency_us, 0);
   EXPECT_GT(d.incremental_power_w, 0);  // the first lightpath lights amplifiers and transponders
@@ -304,12 +304,15 @@ TEST(PceTest, MetricsCountDecisionsAndRender) {
   pce.ComputePath(tight);
   pce.metrics().ObserveRequest("compute-p-2-p-path", "ok", 0.0003);
   const std::string text = pce.RenderMetrics();
-  EXPECT_NE(text.find("eonops_pce_decisions_total{use_case=\"deeprmsa\",decided_by=\"heuristic\",result=\"accepted\"} 1"),
+  EXPECT_NE(text.find("eonops_pce_decisions_total{use_case=\"deeprmsa\",decided_by=\"heuristic\","
+                      "result=\"accepted\"} 1"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("eonops_pce_blocked_total{cause=\"latency\"} 1"), std::string::npos);
-  EXPECT_NE(text.find("eonops_pce_fallbacks_total{use_case=\"deeprmsa\",reason=\"no_policy\"} 2"), std::string::npos);
-  EXPECT_NE(text.find("eonops_pce_request_duration_seconds_bucket{operation=\"compute-p-2-p-path\",le=\"0.0005\"} 1"),
+  EXPECT_NE(text.find("eonops_pce_fallbacks_total{use_case=\"deeprmsa\",reason=\"no_policy\"} 2"),
+            std::string::npos);
+  EXPECT_NE(text.find("eonops_pce_request_duration_seconds_bucket{operation=\"compute-p-2-p-path\","
+                      "le=\"0.0005\"} 1"),
             std::string::npos);
   EXPECT_NE(text.find("# TYPE eonops_pce_request_duration_seconds histogram"), std::string::npos);
   EXPECT_NE(text.find("eonops_pce_spectrum_utilisation{band=\"C\"} 0"), std::string::npos);

@@ -23,7 +23,8 @@ namespace eonops::pce::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "eonops-pce-test-XXXXXX").string();
+    std::string templ =
+        (std::filesystem::temp_directory_path() / "eonops-pce-test-XXXXXX").string();
     if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
     path_ = templ;
   }
@@ -38,7 +39,9 @@ class TempDir {
   std::string path_;
 };
 
-inline PceConfig ShippedConfig() { return PceConfig::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/pce.json"); }
+inline PceConfig ShippedConfig() {
+  return PceConfig::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/pce.json");
+}
 
 // NSFNET with 40 slots of C band and K = 3: small enough that blocking and fallbacks happen
 // within a few hundred requests and that a policy trains in about a second.
@@ -58,23 +61,26 @@ inline PceConfig SmallConfig() {
 
 // The env_config a trainer records for `c` (network / traffic / env sections).
 inline nlohmann::json EnvConfigJson(const PceConfig& c) {
-  return {{"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
+  return {
+      {"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
 }
 
 // Trains PPO for `steps` environment steps on `c`'s deeprmsa environment and exports the policy
 // to `dir`. Different seeds give different policies. Results are cached per (config, seed,
 // steps) within a test binary, since training is the slow part.
-inline std::string TrainTinyPolicy(const PceConfig& c, const std::string& dir, uint64_t seed, int64_t steps = 512) {
+inline std::string TrainTinyPolicy(const PceConfig& c, const std::string& dir, uint64_t seed,
+                                   int64_t steps = 512) {
   static std::mutex mutex;
   static std::map<std::string, std::string> cache;
   static TempDir cache_root;
   const nlohmann::json env_json = EnvConfigJson(c);
-  const std::string key = env_json.dump() + "/" + std::to_string(seed) + "/" + std::to_string(steps);
+  const std::string key =
+      env_json.dump() + "/" + std::to_string(seed) + "/" + std::to_string(steps);
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(key);
   if (it == cache.end()) {
-    agents::ExperimentConfig cfg = agents::LoadExperimentConfig(std::string(EONOPS_SOURCE_DIR) +
-                                                                "/configs/experiments/tiny-test.json");
+    agents::ExperimentConfig cfg = agents::LoadExperimentConfig(
+        std::string(EONOPS_SOURCE_DIR) + "/configs/experiments/tiny-test.json");
     cfg.name = "pce-test";
     cfg.twin = env_json;
     cfg.train.total_steps = steps;
@@ -96,13 +102,14 @@ inline std::string TrainTinyPolicy(const PceConfig& c, const std::string& dir, u
 
 // Logs the artifact directory as run artifacts under "policy/", registers a model version with
 // source runs:/<run>/policy and, when `alias` is given, points the alias at it.
-inline int64_t RegisterPolicy(tracking::TrackingStore& store, const std::string& dir, const std::string& model,
-                              const std::string& alias = "champion") {
+inline int64_t RegisterPolicy(tracking::TrackingStore& store, const std::string& dir,
+                              const std::string& model, const std::string& alias = "champion") {
   tracking::CreateRunOptions ro;
   ro.experiment_id = store.GetOrCreateExperiment("train");
   ro.run_name = "train-" + model;
   const std::string run = store.CreateRun(ro).info.run_id;
-  for (const auto& f : std::filesystem::directory_iterator(dir)) store.LogArtifact(run, f.path().string(), "policy");
+  for (const auto& f : std::filesystem::directory_iterator(dir))
+    store.LogArtifact(run, f.path().string(), "policy");
   store.EndRun(run);
   try {
     store.CreateRegisteredModel(model);

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <iostream>
 #include <chrono>
+#include <iostream>
 #include <queue>
 #include <thread>
 
@@ -70,7 +70,8 @@ TEST(PolicyServingTest, ThePceDecidesAsTheTwinsEnvironmentWithTheSamePolicy) {
   auto policy = agents::Policy::Load(policy_dir);
   auto model = std::make_shared<const twin::NetworkModel>(c.network);
   twin::Engine engine(model, c.traffic, 7);
-  const twin::ObservationLayout layout = twin::ObservationLayout::Make(*model, c.env, c.traffic.bit_rate_max_gbps);
+  const twin::ObservationLayout layout =
+      twin::ObservationLayout::Make(*model, c.env, c.traffic.bit_rate_max_gbps);
   std::vector<float> obs(layout.observation_size);
   std::vector<uint8_t> mask(layout.num_actions);
   std::vector<twin::ActionChoice> actions;
@@ -80,7 +81,8 @@ TEST(PolicyServingTest, ThePceDecidesAsTheTwinsEnvironmentWithTheSamePolicy) {
     ASSERT_EQ(er.src, r.src);
     twin::BuildObservation(layout, c.env, engine.state(), er, obs.data(), mask.data(), &actions);
     const agents::Decision d = policy->Act(obs.data(), mask.data());
-    const bool twin_accepts = d.action >= 0 && d.action != layout.RejectAction() && actions[d.action].feasible;
+    const bool twin_accepts =
+        d.action >= 0 && d.action != layout.RejectAction() && actions[d.action].feasible;
     ASSERT_EQ(res.ok(), twin_accepts) << "request " << compared;
     ++compared;
     if (!twin_accepts) return;
@@ -104,7 +106,8 @@ TEST(PolicyServingTest, ServesTheChampionAndSwapsWithinASecondWithoutFailingRequ
   PceConfig c = SmallConfig();
   c.pce.policies = {{twin::UseCase::kDeepRmsa, kModel, "champion", true}};
   tracking::TrackingStore store(testing::StoreIn(dir));
-  const int64_t v1 = testing::RegisterPolicy(store, testing::TrainTinyPolicy(c, dir / "p1", 1), kModel);
+  const int64_t v1 =
+      testing::RegisterPolicy(store, testing::TrainTinyPolicy(c, dir / "p1", 1), kModel);
   PceSetup setup;
   setup.tracking = StoreConnector(&store);
   Pce pce(c, setup);
@@ -138,7 +141,8 @@ TEST(PolicyServingTest, ServesTheChampionAndSwapsWithinASecondWithoutFailingRequ
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const int64_t v2 = testing::RegisterPolicy(store, testing::TrainTinyPolicy(c, dir / "p2", 2), kModel, "");
+  const int64_t v2 =
+      testing::RegisterPolicy(store, testing::TrainTinyPolicy(c, dir / "p2", 2), kModel, "");
   const auto moved = Clock::now();
   store.SetAlias(kModel, "champion", v2, "test");
   Clock::time_point swapped;
@@ -216,8 +220,10 @@ TEST(PolicyServingTest, APolicyOfAnotherNetworkIsRefusedAndTheHeuristicServes) {
   Pce pce(c, setup);
   EXPECT_FALSE(pce.ServedFor(twin::UseCase::kDeepRmsa));
   ASSERT_EQ(pce.Policies().size(), 1u);
-  EXPECT_NE(pce.Policies()[0].last_error.find("another network"), std::string::npos) << pce.Policies()[0].last_error;
-  EXPECT_NE(pce.Policies()[0].last_error.find("slots_per_band"), std::string::npos) << pce.Policies()[0].last_error;
+  EXPECT_NE(pce.Policies()[0].last_error.find("another network"), std::string::npos)
+      << pce.Policies()[0].last_error;
+  EXPECT_NE(pce.Policies()[0].last_error.find("slots_per_band"), std::string::npos)
+      << pce.Policies()[0].last_error;
   EXPECT_NE(pce.RenderMetrics().find("eonops_pce_policy_load_errors_total 1"), std::string::npos);
   PathRequest r;
   r.src = 1;
@@ -238,7 +244,8 @@ TEST(PolicyServingTest, FallsBackWhenThePolicysAnswerFailsValidation) {
     Pce pce(c);
     pce.ServePolicyDir(twin::UseCase::kDeepRmsa, policy_dir);
     Replay(pce, c, 11, 200, [&](const twin::Request&, const Result<Service>& res) {
-      if (res.ok() && res.value->decision.decided_by == "policy") margins.push_back(res.value->decision.margin_db());
+      if (res.ok() && res.value->decision.decided_by == "policy")
+        margins.push_back(res.value->decision.margin_db());
     });
   }
   ASSERT_GT(margins.size(), 50u);

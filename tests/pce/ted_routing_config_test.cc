@@ -33,7 +33,8 @@ TEST(TeDatabaseTest, IdentitiesAreStableUuidsAndLookupsAcceptNames) {
   for (int f = 0; f < a.NumFibres(); ++f) {
     for (const auto& u : {a.LinkUuid(f), a.FibreOutNepUuid(f), a.FibreInNepUuid(f)}) all.insert(u);
   }
-  EXPECT_EQ(all.size(), size_t(3 * a.NumNodes() + 3 * a.NumFibres())) << "no two elements share a uuid";
+  EXPECT_EQ(all.size(), size_t(3 * a.NumNodes() + 3 * a.NumFibres()))
+      << "no two elements share a uuid";
   EXPECT_EQ(a.FindNode(a.NodeUuid(5)), 5);
   EXPECT_EQ(a.FindNode(a.NodeName(5)), 5);
   EXPECT_EQ(a.FindSip(a.SipUuid(5)), 5);
@@ -62,7 +63,8 @@ TEST(RoutingTest, WithoutConstraintsTheKShortestPathsAreTheModels) {
       auto mine = ConstrainedPaths(m, r, m.k());
       const auto& theirs = m.paths().Get(s, d);
       ASSERT_EQ(mine.size(), theirs.size()) << s << "->" << d;
-      for (size_t i = 0; i < mine.size(); ++i) EXPECT_NEAR(mine[i].length_km, theirs[i].length_km, 1e-6);
+      for (size_t i = 0; i < mine.size(); ++i)
+        EXPECT_NEAR(mine[i].length_km, theirs[i].length_km, 1e-6);
     }
   }
 }

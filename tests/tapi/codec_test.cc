@@ -11,7 +11,8 @@ namespace eonops::tapi {
 namespace {
 
 const pce::TeDatabase& Ted() {
-  static auto model = std::make_shared<const twin::NetworkModel>(pce::testing::SmallConfig().network);
+  static auto model =
+      std::make_shared<const twin::NetworkModel>(pce::testing::SmallConfig().network);
   static pce::TeDatabase ted(model);
   return ted;
 }
@@ -32,23 +33,28 @@ TEST(ErrorsTest, EachCodeHasItsStatusTagAndBody) {
   EXPECT_EQ(HttpStatus(ErrorCode::kDataExists), 409);
   EXPECT_EQ(HttpStatus(ErrorCode::kTooBig), 413);
   EXPECT_EQ(HttpStatus(ErrorCode::kOperationFailed), 500);
-  EXPECT_FALSE(ToHttpError(ErrorCode::kInvalidValue, "m").body["ietf-restconf:errors"]["error"][0].contains("error-path"));
+  EXPECT_FALSE(ToHttpError(ErrorCode::kInvalidValue, "m")
+                   .body["ietf-restconf:errors"]["error"][0]
+                   .contains("error-path"));
 }
 
 TEST(CodecTest, Tapi21And24SpellingsParseToTheSameRequest) {
   const auto& ted = Ted();
-  const Json v21 = {{"sep",
-                     {{{"local-id", "1"},
-                       {"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(0)}}},
-                       {"direction", "INPUT"},
-                       {"capacity", {{"total-size", {{"value", 400}, {"unit", "GBPS"}}}}}},
-                      {{"local-id", "2"},
-                       {"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(7)}}},
-                       {"direction", "OUTPUT"}}}},
-                    {"routing-constraint", {{"max-allowed-delay", {{"value", 20000}}}}},
-                    {"topology-constraint",
-                     {{"exclude-link", {ted.LinkUuid(3)}}, {"include-node", {ted.NodeUuid(5)}}, {"avoid-topology", Json::array()}}},
-                    {"objective-function", {{"name", {{{"value-name", "use-case"}, {"value", "latency-rsa"}}}}}}};
+  const Json v21 = {
+      {"sep",
+       {{{"local-id", "1"},
+         {"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(0)}}},
+         {"direction", "INPUT"},
+         {"capacity", {{"total-size", {{"value", 400}, {"unit", "GBPS"}}}}}},
+        {{"local-id", "2"},
+         {"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(7)}}},
+         {"direction", "OUTPUT"}}}},
+      {"routing-constraint", {{"max-allowed-delay", {{"value", 20000}}}}},
+      {"topology-constraint",
+       {{"exclude-link", {ted.LinkUuid(3)}},
+        {"include-node", {ted.NodeUuid(5)}},
+        {"avoid-topology", Json::array()}}},
+      {"objective-function", {{"name", {{{"value-name", "use-case"}, {"value", "latency-rsa"}}}}}}};
   // 2.4: end-point, SOURCE/SINK, identities, string uint64s, keyed constraints in a list; the
   // end-points in the other order.
   const Json v24 = {
@@ -59,14 +65,18 @@ TEST(CodecTest, Tapi21And24SpellingsParseToTheSameRequest) {
         {{"local-id", "1"},
          {"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(0)}}},
          {"direction", "SOURCE"},
-         {"capacity", {{"total-size", {{"value", "0.4"}, {"unit", "tapi-common:CAPACITY_UNIT_TBPS"}}}}}}}},
+         {"capacity",
+          {{"total-size", {{"value", "0.4"}, {"unit", "tapi-common:CAPACITY_UNIT_TBPS"}}}}}}}},
       {"routing-constraint",
        {{"max-allowed-delay", {{"value", "20000"}}},
-        {"route-objective-function", "tapi-path-computation:ROUTE_OBJECTIVE_FUNCTION_MIN_WORK_ROUTE_LATENCY"}}},
+        {"route-objective-function",
+         "tapi-path-computation:ROUTE_OBJECTIVE_FUNCTION_MIN_WORK_ROUTE_LATENCY"}}},
       {"topology-constraint",
        {{{"local-id", "a"},
-         {"exclude-link", {{{"topology-uuid", ted.TopologyUuid()}, {"link-uuid", ted.LinkUuid(3)}}}},
-         {"include-node", {{{"topology-uuid", ted.TopologyUuid()}, {"node-uuid", ted.NodeUuid(5)}}}}}}},
+         {"exclude-link",
+          {{{"topology-uuid", ted.TopologyUuid()}, {"link-uuid", ted.LinkUuid(3)}}}},
+         {"include-node",
+          {{{"topology-uuid", ted.TopologyUuid()}, {"node-uuid", ted.NodeUuid(5)}}}}}}},
       {"unknown-leaf", {1, 2, 3}}};
   ParsedRequest a = ParseComputeInput(v21, ted, "/rpc"), b = ParseComputeInput(v24, ted, "/rpc");
   EXPECT_EQ(a.request.ToJson(), b.request.ToJson());
@@ -89,13 +99,15 @@ TEST(CodecTest, ServicesAcceptSpectrumNamesAndBothCapacityPlaces) {
   Json svc = {{"uuid", "svc-7"},
               {"name", {{{"value-name", "n"}, {"value", "v"}}}},
               {"end-point",
-               {{{"service-interface-point", {{"service-interface-point-uuid", ted.NodeName(1)}}},  // a node name
+               {{{"service-interface-point",
+                  {{"service-interface-point-uuid", ted.NodeName(1)}}},  // a node name
                  {"tapi-photonic-media:media-channel-connectivity-service-end-point-spec",
                   {{"mc-config",
                     {{"spectrum",
                       {{"lower-frequency", std::llround(ch.lower_hz / 1e6)},
                        {"upper-frequency", std::llround(ch.upper_hz / 1e6)},
-                       {"frequency-constraint", {{"grid-type", "FLEX"}, {"adjustment-granularity", "G_6_25GHZ"}}}}}}}}}},
+                       {"frequency-constraint",
+                        {{"grid-type", "FLEX"}, {"adjustment-granularity", "G_6_25GHZ"}}}}}}}}}},
                 {{"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(9)}}}}}},
               {"requested-capacity", {{"total-size", {{"value", 100}}}}}};
   ParsedService p = ParseConnectivityService(svc, ted, "/svc");
@@ -110,7 +122,8 @@ TEST(CodecTest, ServicesAcceptSpectrumNamesAndBothCapacityPlaces) {
 
 TEST(CodecTest, BadInputsNameTheMemberAndTheReason) {
   const auto& ted = Ted();
-  auto expect = [&](const Json& in, ErrorCode code, const std::string& path_part, const std::string& msg_part) {
+  auto expect = [&](const Json& in, ErrorCode code, const std::string& path_part,
+                    const std::string& msg_part) {
     try {
       ParseComputeInput(in, ted, "/tapi-path-computation:compute-p-2-p-path");
       ADD_FAILURE() << "accepted " << in.dump();
@@ -120,30 +133,34 @@ TEST(CodecTest, BadInputsNameTheMemberAndTheReason) {
       EXPECT_NE(std::string(e.what()).find(msg_part), std::string::npos) << e.what();
     }
   };
-  auto ep = [&](int node) { return Json{{"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(node)}}}}; };
+  auto ep = [&](int node) {
+    return Json{{"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(node)}}}};
+  };
   Json cap = {{"total-size", {{"value", 100}}}};
   Json a = ep(0);
   a["capacity"] = cap;
-  expect({{"end-point", {a}}}, ErrorCode::kInvalidValue, "/input/end-point", "exactly two end-points");
+  expect({{"end-point", {a}}}, ErrorCode::kInvalidValue, "/input/end-point",
+         "exactly two end-points");
   expect({{"end-point", {a, ep(0)}}}, ErrorCode::kInvalidValue, "/input/end-point", "same node");
   expect({{"end-point", {ep(0), ep(3)}}}, ErrorCode::kMissingElement, "capacity", "capacity");
   Json bad_unit = a;
   bad_unit["capacity"]["total-size"]["unit"] = "FURLONGS";
-  expect({{"end-point", {bad_unit, ep(3)}}}, ErrorCode::kInvalidValue, "end-point[0]/capacity/total-size/unit", "FURLONGS");
+  expect({{"end-point", {bad_unit, ep(3)}}}, ErrorCode::kInvalidValue,
+         "end-point[0]/capacity/total-size/unit", "FURLONGS");
   Json neg = a;
   neg["capacity"]["total-size"]["value"] = -5;
   expect({{"end-point", {neg, ep(3)}}}, ErrorCode::kInvalidValue, "value", "positive");
   Json str = a;
   str["capacity"]["total-size"]["value"] = "ten";
   expect({{"end-point", {str, ep(3)}}}, ErrorCode::kInvalidValue, "value", "expected a number");
-  expect({{"end-point", {a, ep(3)}}, {"topology-constraint", {{"exclude-link", {"no-such-link"}}}}}, ErrorCode::kInvalidValue,
-         "topology-constraint/exclude-link", "unknown link");
-  expect({{"end-point", {a, ep(3)}}, {"topology-constraint", {{"include-path", {"p"}}}}}, ErrorCode::kInvalidValue,
-         "include-path", "not supported");
-  expect({{"end-point", {a, ep(3)}}, {"layer-protocol-name", "ETH"}}, ErrorCode::kInvalidValue, "layer-protocol-name",
-         "PHOTONIC_MEDIA");
-  expect({{"end-point", {a, ep(3)}}, {"eonops-pce:use-case", "teleportation"}}, ErrorCode::kInvalidValue, "use-case",
-         "use case");
+  expect({{"end-point", {a, ep(3)}}, {"topology-constraint", {{"exclude-link", {"no-such-link"}}}}},
+         ErrorCode::kInvalidValue, "topology-constraint/exclude-link", "unknown link");
+  expect({{"end-point", {a, ep(3)}}, {"topology-constraint", {{"include-path", {"p"}}}}},
+         ErrorCode::kInvalidValue, "include-path", "not supported");
+  expect({{"end-point", {a, ep(3)}}, {"layer-protocol-name", "ETH"}}, ErrorCode::kInvalidValue,
+         "layer-protocol-name", "PHOTONIC_MEDIA");
+  expect({{"end-point", {a, ep(3)}}, {"eonops-pce:use-case", "teleportation"}},
+         ErrorCode::kInvalidValue, "use-case", "use case");
   expect({{"end-point", "nope"}}, ErrorCode::kInvalidValue, "end-point", "");
   Json dir = ep(3);
   dir["direction"] = "SIDEWAYS";

@@ -38,8 +38,9 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
       for (int i = 0; i < kOps; ++i) {
         const int a = rng() % 14, z = (a + 1 + rng() % 13) % 14;
         const std::string uuid = "c" + std::to_string(t) + "-" + std::to_string(i);
-        auto r = client->Post(kConnectivity, ServiceBody(sips[a], sips[z], 25 + rng() % 76, uuid).dump(),
-                              "application/yang-data+json");
+        auto r =
+            client->Post(kConnectivity, ServiceBody(sips[a], sips[z], 25 + rng() % 76, uuid).dump(),
+                         "application/yang-data+json");
         if (!r) {
           ++unexpected;
           continue;
@@ -67,7 +68,8 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
               shared.pop_back();
             }
           }
-          auto d = client->Delete((std::string(kConnectivity) + "/connectivity-service=" + victim).c_str());
+          auto d = client->Delete(
+              (std::string(kConnectivity) + "/connectivity-service=" + victim).c_str());
           if (!d) {
             ++unexpected;
           } else if (d->status == 204) {
@@ -92,7 +94,9 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
   testing::Reply ctx = s.Get(kContext);
   ASSERT_EQ(ctx.status, 200);
   EXPECT_EQ(testing::CheckOccupancyAgainstServices(ctx.body), "");
-  EXPECT_EQ(int64_t(ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]["connectivity-service"].size()),
+  EXPECT_EQ(int64_t(ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]
+                            ["connectivity-service"]
+                                .size()),
             created.load() - deleted.load());
   // What is in SQLite is what is in memory.
   auto live = s.pce().ListServices();

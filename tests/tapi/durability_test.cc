@@ -39,7 +39,8 @@ class ChildServer {
     }
     close(fds[1]);
     pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, 60000) != 1 || read(fds[0], &port_, sizeof(port_)) != sizeof(port_) || port_ <= 0) {
+    if (poll(&p, 1, 60000) != 1 || read(fds[0], &port_, sizeof(port_)) != sizeof(port_) ||
+        port_ <= 0) {
       close(fds[0]);
       Kill();
       throw std::runtime_error("the child server did not start");
@@ -106,16 +107,19 @@ TEST(DurabilityTest, SigkillAndRestartKeepExactlyTheServicesAndOccupancy) {
     std::vector<std::string> created;
     for (int i = 0; i < 40; ++i) {
       const int a = i % 14, z = (a + 1 + i % 6) % 14;
-      Reply r = child.Post(kConnectivity, ServiceBody(SipOf(ctx.body, a), SipOf(ctx.body, z), 25 + (i * 13) % 76));
+      Reply r = child.Post(kConnectivity,
+                           ServiceBody(SipOf(ctx.body, a), SipOf(ctx.body, z), 25 + (i * 13) % 76));
       ASSERT_TRUE(r.status == 201 || r.status == 409) << r.text;
       if (r.status == 201) created.push_back(r.location);
     }
     ASSERT_GT(created.size(), 20u);
     for (size_t i = 0; i < created.size(); i += 4) ASSERT_EQ(child.Delete(created[i]).status, 204);
-    Reply path = child.Post(testing::kCompute, testing::ComputeInput21(SipOf(ctx.body, 2), SipOf(ctx.body, 9), 100));
+    Reply path = child.Post(testing::kCompute,
+                            testing::ComputeInput21(SipOf(ctx.body, 2), SipOf(ctx.body, 9), 100));
     ASSERT_EQ(path.status, 200);
     Reply after_ops = child.Get(kContext);
-    before_services = after_ops.body["tapi-common:context"]["tapi-connectivity:connectivity-context"];
+    before_services =
+        after_ops.body["tapi-common:context"]["tapi-connectivity:connectivity-context"];
     before_topology = after_ops.body["tapi-common:context"]["tapi-topology:topology-context"];
     before_sips = after_ops.body["tapi-common:context"]["service-interface-point"];
     ASSERT_EQ(testing::CheckOccupancyAgainstServices(after_ops.body), "");
@@ -124,14 +128,19 @@ TEST(DurabilityTest, SigkillAndRestartKeepExactlyTheServicesAndOccupancy) {
   ChildServer child(db);
   Reply ctx = child.Get(kContext);
   ASSERT_EQ(ctx.status, 200);
-  EXPECT_EQ(ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"], before_services);
+  EXPECT_EQ(ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"],
+            before_services);
   EXPECT_EQ(ctx.body["tapi-common:context"]["tapi-topology:topology-context"], before_topology)
       << "every fibre's occupancy (mc-pool) is the same";
   EXPECT_EQ(ctx.body["tapi-common:context"]["service-interface-point"], before_sips);
-  EXPECT_EQ(ctx.body["tapi-common:context"]["tapi-path-computation:path-computation-context"]["path"].size(), 1u);
+  EXPECT_EQ(
+      ctx.body["tapi-common:context"]["tapi-path-computation:path-computation-context"]["path"]
+          .size(),
+      1u);
   // And it keeps working on that state without double-booking.
   for (int i = 0; i < 10; ++i) {
-    Reply r = child.Post(kConnectivity, ServiceBody(SipOf(ctx.body, i), SipOf(ctx.body, (i + 5) % 14), 100));
+    Reply r = child.Post(kConnectivity,
+                         ServiceBody(SipOf(ctx.body, i), SipOf(ctx.body, (i + 5) % 14), 100));
     ASSERT_TRUE(r.status == 201 || r.status == 409) << r.text;
   }
   EXPECT_EQ(testing::CheckOccupancyAgainstServices(child.Get(kContext).body), "");
@@ -159,7 +168,8 @@ TEST(DurabilityTest, ServicesAcknowledgedBeforeAKillDuringLoadSurvive) {
             attempted.insert(uuid);
           }
           const int a = (t + i) % 14, z = (a + 1 + i % 5) % 14;
-          auto r = c.Post(kConnectivity, ServiceBody(SipOf(ctx, a), SipOf(ctx, z), 25 + i % 50, uuid).dump(),
+          auto r = c.Post(kConnectivity,
+                          ServiceBody(SipOf(ctx, a), SipOf(ctx, z), 25 + i % 50, uuid).dump(),
                           "application/yang-data+json");
           if (!r) break;  // the server is gone
           if (r->status == 201) {
@@ -193,11 +203,14 @@ TEST(DurabilityTest, ServicesAcknowledgedBeforeAKillDuringLoadSurvive) {
   Reply ctx = child.Get(kContext);
   ASSERT_EQ(ctx.status, 200);
   std::set<std::string> restored;
-  for (const auto& s : ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]["connectivity-service"]) {
+  for (const auto& s : ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]
+                               ["connectivity-service"]) {
     restored.insert(s["uuid"].get<std::string>());
   }
-  for (const auto& u : acknowledged) EXPECT_TRUE(restored.count(u)) << "acknowledged service " << u << " was lost";
-  for (const auto& u : restored) EXPECT_TRUE(attempted.count(u)) << "service " << u << " came from nowhere";
+  for (const auto& u : acknowledged)
+    EXPECT_TRUE(restored.count(u)) << "acknowledged service " << u << " was lost";
+  for (const auto& u : restored)
+    EXPECT_TRUE(attempted.count(u)) << "service " << u << " came from nowhere";
   EXPECT_EQ(testing::CheckOccupancyAgainstServices(ctx.body), "");
 }
 

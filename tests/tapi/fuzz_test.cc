@@ -19,16 +19,26 @@ using Rng = std::mt19937_64;
 
 Json RandomScalar(Rng& rng) {
   switch (rng() % 10) {
-    case 0: return nullptr;
-    case 1: return true;
-    case 2: return static_cast<int64_t>(rng());
-    case 3: return -1;
-    case 4: return 1e308 * 10;  // inf: dumps as null
-    case 5: return 0.5;
-    case 6: return "";
-    case 7: return std::string(1 + rng() % 300, 'x');
-    case 8: return "tapi-common:CAPACITY_UNIT_GBPS";
-    default: return "193100000";
+    case 0:
+      return nullptr;
+    case 1:
+      return true;
+    case 2:
+      return static_cast<int64_t>(rng());
+    case 3:
+      return -1;
+    case 4:
+      return 1e308 * 10;  // inf: dumps as null
+    case 5:
+      return 0.5;
+    case 6:
+      return "";
+    case 7:
+      return std::string(1 + rng() % 300, 'x');
+    case 8:
+      return "tapi-common:CAPACITY_UNIT_GBPS";
+    default:
+      return "193100000";
   }
 }
 
@@ -36,15 +46,33 @@ Json RandomValue(Rng& rng, int depth) {
   if (depth > 3 || rng() % 3 == 0) return RandomScalar(rng);
   if (rng() % 2) {
     Json a = Json::array();
-    for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) a.push_back(RandomValue(rng, depth + 1));
+    for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i)
+      a.push_back(RandomValue(rng, depth + 1));
     return a;
   }
   Json o = Json::object();
-  static const char* kKeys[] = {"end-point", "sep", "service-interface-point", "capacity", "total-size", "value", "unit",
-                                "uuid", "topology-constraint", "exclude-link", "include-node", "routing-constraint",
-                                "max-allowed-delay", "direction", "mc-config", "spectrum", "lower-frequency",
-                                "upper-frequency", "input", "tapi-connectivity:connectivity-service"};
-  for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) o[kKeys[rng() % 20]] = RandomValue(rng, depth + 1);
+  static const char* kKeys[] = {"end-point",
+                                "sep",
+                                "service-interface-point",
+                                "capacity",
+                                "total-size",
+                                "value",
+                                "unit",
+                                "uuid",
+                                "topology-constraint",
+                                "exclude-link",
+                                "include-node",
+                                "routing-constraint",
+                                "max-allowed-delay",
+                                "direction",
+                                "mc-config",
+                                "spectrum",
+                                "lower-frequency",
+                                "upper-frequency",
+                                "input",
+                                "tapi-connectivity:connectivity-service"};
+  for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i)
+    o[kKeys[rng() % 20]] = RandomValue(rng, depth + 1);
   return o;
 }
 
@@ -58,9 +86,15 @@ void Mutate(Json& j, Rng& rng, int depth = 0) {
     auto it = j.begin();
     std::advance(it, rng() % j.size());
     switch (rng() % 4) {
-      case 0: j.erase(it); return;
-      case 1: *it = RandomValue(rng, 1); return;
-      default: Mutate(*it, rng, depth + 1); return;
+      case 0:
+        j.erase(it);
+        return;
+      case 1:
+        *it = RandomValue(rng, 1);
+        return;
+      default:
+        Mutate(*it, rng, depth + 1);
+        return;
     }
   }
   const size_t i = rng() % j.size();
@@ -78,19 +112,23 @@ TEST(FuzzTest, MalformedPathsAndBodiesAlwaysGetAJsonErrorNeverACrash) {
   const std::vector<Json> bodies = {
       testing::ComputeInput21(sip0, sip5, 100),
       testing::ServiceBody(sip0, sip5, 100),
-      {{"input", testing::ServiceBody(sip0, sip5, 100)["tapi-connectivity:connectivity-service"][0]}},
+      {{"input",
+        testing::ServiceBody(sip0, sip5, 100)["tapi-connectivity:connectivity-service"][0]}},
       {{"input", {{"service-id-or-name", "x"}}}},
-      {{"tapi-path-computation:input", {{"path-id-or-name", "x"}, {"topology-constraint", {{"exclude-node", {sip5}}}}}}},
+      {{"tapi-path-computation:input",
+        {{"path-id-or-name", "x"}, {"topology-constraint", {{"exclude-node", {sip5}}}}}}},
   };
   const std::vector<std::string> paths = {
       "/restconf/data/tapi-common:context",
       "/restconf/data/tapi-common:context/service-interface-point=" + sip0,
-      "/restconf/data/tapi-common:context/tapi-topology:topology-context/topology=" + ted.TopologyUuid() + "/node=" +
-          ted.NodeUuid(1) + "/owned-node-edge-point=" + ted.AddDropNepUuid(1),
-      "/restconf/data/tapi-common:context/tapi-topology:topology-context/topology=" + ted.TopologyUuid() + "/link=" +
-          ted.LinkUuid(2),
+      "/restconf/data/tapi-common:context/tapi-topology:topology-context/topology=" +
+          ted.TopologyUuid() + "/node=" + ted.NodeUuid(1) +
+          "/owned-node-edge-point=" + ted.AddDropNepUuid(1),
+      "/restconf/data/tapi-common:context/tapi-topology:topology-context/topology=" +
+          ted.TopologyUuid() + "/link=" + ted.LinkUuid(2),
       "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context",
-      "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context/connectivity-service=x",
+      "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context/"
+      "connectivity-service=x",
       "/restconf/data/tapi-common:context/tapi-path-computation:path-computation-context/path=x",
       "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
       "/restconf/operations/tapi-path-computation:delete-p-2-p-path",
@@ -102,35 +140,54 @@ TEST(FuzzTest, MalformedPathsAndBodiesAlwaysGetAJsonErrorNeverACrash) {
       "/restconf/operations/tapi-topology:get-node-details",
       "/metrics",
   };
-  const std::vector<std::string> methods = {"GET", "POST", "POST", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"};
+  const std::vector<std::string> methods = {"GET",    "POST", "POST",  "POST",
+                                            "DELETE", "PUT",  "PATCH", "OPTIONS"};
   const std::set<int> allowed = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 501};
   Rng rng(20240613);
   auto client = s.NewClient();
   const auto start = std::chrono::steady_clock::now();
   int sent = 0, answered = 0;
   std::map<int, int> statuses;
-  for (; sent < 4000 && std::chrono::steady_clock::now() - start < std::chrono::seconds(25); ++sent) {
+  for (; sent < 4000 && std::chrono::steady_clock::now() - start < std::chrono::seconds(25);
+       ++sent) {
     std::string path = paths[rng() % paths.size()];
     switch (rng() % 8) {
-      case 0: path += "/" + std::string(1 + rng() % 20, "ab=:%/~-_"[rng() % 9]); break;
-      case 1: path = path.substr(0, rng() % (path.size() + 1)); break;
-      case 2: path += "=" + std::to_string(rng()); break;
-      case 3: path.insert(rng() % (path.size() + 1), "/" + std::string(rng() % 3, '=')); break;
-      case 4: path += "?tapi-version=" + std::to_string(rng() % 30) + "&bare-output=maybe"; break;
-      case 5: path += std::string(rng() % 2000, 'x'); break;
-      default: break;
+      case 0:
+        path += "/" + std::string(1 + rng() % 20, "ab=:%/~-_"[rng() % 9]);
+        break;
+      case 1:
+        path = path.substr(0, rng() % (path.size() + 1));
+        break;
+      case 2:
+        path += "=" + std::to_string(rng());
+        break;
+      case 3:
+        path.insert(rng() % (path.size() + 1), "/" + std::string(rng() % 3, '='));
+        break;
+      case 4:
+        path += "?tapi-version=" + std::to_string(rng() % 30) + "&bare-output=maybe";
+        break;
+      case 5:
+        path += std::string(rng() % 2000, 'x');
+        break;
+      default:
+        break;
     }
     if (path.empty() || path[0] != '/') path = "/" + path;
     std::string body;
     switch (rng() % 6) {
-      case 0: body = ""; break;
+      case 0:
+        body = "";
+        break;
       case 1: {
         std::string junk(rng() % 200, ' ');
         for (char& c : junk) c = static_cast<char>(rng() % 256);
         body = junk;
         break;
       }
-      case 2: body = bodies[rng() % bodies.size()].dump().substr(0, rng() % 120); break;
+      case 2:
+        body = bodies[rng() % bodies.size()].dump().substr(0, rng() % 120);
+        break;
       default: {
         Json b = bodies[rng() % bodies.size()];
         for (int m = 0, n = 1 + static_cast<int>(rng() % 3); m < n; ++m) Mutate(b, rng);
@@ -152,8 +209,9 @@ TEST(FuzzTest, MalformedPathsAndBodiesAlwaysGetAJsonErrorNeverACrash) {
     }
     ++answered;
     ++statuses[res.status];
-    ASSERT_TRUE(allowed.count(res.status)) << method << " " << path.substr(0, 200) << " " << body.substr(0, 200)
-                                           << " -> " << res.status << " " << res.body.substr(0, 300);
+    ASSERT_TRUE(allowed.count(res.status))
+        << method << " " << path.substr(0, 200) << " " << body.substr(0, 200) << " -> "
+        << res.status << " " << res.body.substr(0, 300);
     if (res.status >= 400 && method != "HEAD") {
       Json e = Json::parse(res.body, nullptr, false);
       ASSERT_FALSE(e.is_discarded()) << res.status << " not JSON: " << res.body.substr(0, 200);

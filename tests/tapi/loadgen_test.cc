@@ -44,7 +44,8 @@ TEST(LoadgenTest, BlockingOverRestEqualsTheSimulatorsWithKspFf) {
     so.batch_size = 1000;
     so.seed = o.seed;
     auto model = std::make_shared<const twin::NetworkModel>(c.network);
-    twin::SimulationResult sim = twin::Simulate(model, c.traffic, *twin::MakeHeuristic("ksp-ff"), so);
+    twin::SimulationResult sim =
+        twin::Simulate(model, c.traffic, *twin::MakeHeuristic("ksp-ff"), so);
     EXPECT_EQ(r.accepted, sim.accepted) << (rpc ? "rpc" : "data store");
     EXPECT_EQ(r.blocked, sim.blocked) << (rpc ? "rpc" : "data store");
     EXPECT_EQ(r.blocked_by_cause["no_spectrum"], sim.blocked_no_spectrum);
@@ -89,7 +90,8 @@ TEST(LoadgenTest, BlockingOverRestEqualsTheTwinsEnvironmentWithTheSamePolicy) {
     const twin::Request& req = engine.Advance();
     twin::BuildObservation(layout, c.env, engine.state(), req, obs.data(), mask.data(), &actions);
     const agents::Decision d = policy->Act(obs.data(), mask.data());
-    const bool ok = d.action >= 0 && d.action != layout.RejectAction() && actions[d.action].feasible &&
+    const bool ok = d.action >= 0 && d.action != layout.RejectAction() &&
+                    actions[d.action].feasible &&
                     engine.Commit(actions[d.action].candidate, actions[d.action].slot) >= 0;
     if (i < o.scenario.measurement.warmup) continue;
     (ok ? accepted : blocked)++;
@@ -105,8 +107,10 @@ TEST(LoadgenTest, ChampionSwapOverRestFailsNoInFlightRequest) {
   pce::PceConfig c = pce::testing::SmallConfig();
   c.pce.policies = {{twin::UseCase::kDeepRmsa, "rest-model", "champion", true}};
   tracking::TrackingStore store(pce::testing::StoreIn(dir));
-  const int64_t v1 = pce::testing::RegisterPolicy(store, pce::testing::TrainTinyPolicy(c, dir / "p1", 1), "rest-model");
-  const int64_t v2 = pce::testing::RegisterPolicy(store, pce::testing::TrainTinyPolicy(c, dir / "p2", 2), "rest-model", "");
+  const int64_t v1 = pce::testing::RegisterPolicy(
+      store, pce::testing::TrainTinyPolicy(c, dir / "p1", 1), "rest-model");
+  const int64_t v2 = pce::testing::RegisterPolicy(
+      store, pce::testing::TrainTinyPolicy(c, dir / "p2", 2), "rest-model", "");
   pce::PceSetup setup;
   setup.tracking = pce::StoreConnector(&store);
   Server s(c, setup);
@@ -114,22 +118,28 @@ TEST(LoadgenTest, ChampionSwapOverRestFailsNoInFlightRequest) {
   std::atomic<int> non_ok{0}, total{0};
   std::atomic<int64_t> first_v2_ms{-1};
   const auto t0 = std::chrono::steady_clock::now();
-  auto ms = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(); };
+  auto ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t0)
+        .count();
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       auto client = s.NewClient();
       for (int i = t; !stop; i += 4) {
         const int a = i % 14, z = (a + 1 + i % 9) % 14;
-        auto r = client->Post(testing::kCompute,
-                              testing::ComputeInput21(s.pce().ted().SipUuid(a), s.pce().ted().SipUuid(z), 50).dump(),
-                              "application/yang-data+json");
+        auto r = client->Post(
+            testing::kCompute,
+            testing::ComputeInput21(s.pce().ted().SipUuid(a), s.pce().ted().SipUuid(z), 50).dump(),
+            "application/yang-data+json");
         ++total;
         if (!r || r->status != 200) {
           ++non_ok;
           continue;
         }
-        const Json lp = Json::parse(r->body)["tapi-path-computation:output"]["service"]["eonops-pce:lightpath"];
+        const Json lp =
+            Json::parse(r->body)["tapi-path-computation:output"]["service"]["eonops-pce:lightpath"];
         if (lp["policy-version"] == "rest-model/" + std::to_string(v2)) {
           int64_t expected = -1;
           first_v2_ms.compare_exchange_strong(expected, ms());
@@ -150,8 +160,10 @@ TEST(LoadgenTest, ChampionSwapOverRestFailsNoInFlightRequest) {
   ASSERT_GE(first_v2_ms.load(), 0) << "v2 never served";
   EXPECT_LE(first_v2_ms.load() - moved_ms, 1000) << "served within a second of the alias move";
   const std::string metrics = s.Get("/metrics").text;
-  EXPECT_NE(metrics.find("eonops_pce_policy_info{use_case=\"deeprmsa\",model=\"rest-model\",version=\"" + std::to_string(v2)),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find("eonops_pce_policy_info{use_case=\"deeprmsa\",model=\"rest-model\",version=\"" +
+                   std::to_string(v2)),
+      std::string::npos)
       << metrics;
 }
 

@@ -29,9 +29,11 @@ class RestTest : public ::testing::Test {
 };
 
 void ExpectOnFlexGrid(const Json& band) {
-  const int64_t lo = band.at("lower-frequency").get<int64_t>(), hi = band.at("upper-frequency").get<int64_t>();
+  const int64_t lo = band.at("lower-frequency").get<int64_t>(),
+                hi = band.at("upper-frequency").get<int64_t>();
   EXPECT_EQ((hi - lo) % 12500, 0) << band.dump();
-  EXPECT_EQ((lo + hi - 2 * 193100000LL) % 12500, 0) << "centre on 193.1 THz + n x 6.25 GHz: " << band.dump();
+  EXPECT_EQ((lo + hi - 2 * 193100000LL) % 12500, 0)
+      << "centre on 193.1 THz + n x 6.25 GHz: " << band.dump();
 }
 
 TEST_F(RestTest, ContextHasSipsWithMcPoolsTopologyNodesEdgePointsAndLinks) {
@@ -42,7 +44,8 @@ TEST_F(RestTest, ContextHasSipsWithMcPoolsTopologyNodesEdgePointsAndLinks) {
   EXPECT_TRUE(pce::IsUuid(ctx.at("uuid").get<std::string>()));
   const Json& sips = ctx.at("service-interface-point");
   ASSERT_EQ(sips.size(), 14u);
-  const Json& pool = sips[0].at("tapi-photonic-media:media-channel-service-interface-point-spec").at("mc-pool");
+  const Json& pool =
+      sips[0].at("tapi-photonic-media:media-channel-service-interface-point-spec").at("mc-pool");
   ASSERT_EQ(pool.at("supportable-spectrum").size(), 1u);  // the C band
   const Json& c = pool["supportable-spectrum"][0];
   EXPECT_EQ(c.at("lower-frequency"), 191300000);
@@ -66,21 +69,26 @@ TEST_F(RestTest, ContextHasSipsWithMcPoolsTopologyNodesEdgePointsAndLinks) {
 }
 
 TEST_F(RestTest, EveryPathWorksWithAndWithoutRestconfAndTrailingSlash) {
-  const std::string sip = Sip(3), node = s_.pce().ted().NodeUuid(3), link = s_.pce().ted().LinkUuid(5);
+  const std::string sip = Sip(3), node = s_.pce().ted().NodeUuid(3),
+                    link = s_.pce().ted().LinkUuid(5);
   const std::string topo = s_.pce().ted().TopologyUuid(), nep = s_.pce().ted().FibreOutNepUuid(5);
   const int nep_node = s_.pce().model().topology().fibre(5).src;
-  const std::string tc = "/data/tapi-common:context/tapi-topology:topology-context/topology=" + topo;
+  const std::string tc =
+      "/data/tapi-common:context/tapi-topology:topology-context/topology=" + topo;
   const std::vector<std::pair<std::string, std::string>> resources = {
       {"/data/tapi-common:context", "tapi-common:context"},
       {"/data/tapi-common:context/service-interface-point", "tapi-common:service-interface-point"},
-      {"/data/tapi-common:context/service-interface-point=" + sip, "tapi-common:service-interface-point"},
-      {"/data/tapi-common:context/tapi-topology:topology-context", "tapi-topology:topology-context"},
+      {"/data/tapi-common:context/service-interface-point=" + sip,
+       "tapi-common:service-interface-point"},
+      {"/data/tapi-common:context/tapi-topology:topology-context",
+       "tapi-topology:topology-context"},
       {tc, "tapi-topology:topology"},
       {tc + "/node=" + node, "tapi-topology:node"},
       {tc + "/node=" + s_.pce().ted().NodeUuid(nep_node) + "/owned-node-edge-point=" + nep,
        "tapi-topology:owned-node-edge-point"},
       {tc + "/link=" + link, "tapi-topology:link"},
-      {"/data/tapi-common:context/tapi-connectivity:connectivity-context", "tapi-connectivity:connectivity-context"},
+      {"/data/tapi-common:context/tapi-connectivity:connectivity-context",
+       "tapi-connectivity:connectivity-context"},
       {"/data/tapi-common:context/tapi-path-computation:path-computation-context",
        "tapi-path-computation:path-computation-context"},
       // RFC 7951 prefixes are optional on nested segments.
@@ -88,7 +96,8 @@ TEST_F(RestTest, EveryPathWorksWithAndWithoutRestconfAndTrailingSlash) {
   };
   for (const auto& [path, key] : resources) {
     Json first;
-    for (const std::string& variant : {"/restconf" + path, "/restconf" + path + "/", path, path + "/"}) {
+    for (const std::string& variant :
+         {"/restconf" + path, "/restconf" + path + "/", path, path + "/"}) {
       Reply r = s_.Get(variant);
       ASSERT_EQ(r.status, 200) << variant << ": " << r.text.substr(0, 300);
       ASSERT_TRUE(r.body.contains(key)) << variant;
@@ -100,9 +109,9 @@ TEST_F(RestTest, EveryPathWorksWithAndWithoutRestconfAndTrailingSlash) {
   ASSERT_EQ(one.body["tapi-common:service-interface-point"].size(), 1u);
   EXPECT_EQ(one.body["tapi-common:service-interface-point"][0]["uuid"], sip);
   for (const char* rpc : {"/restconf/operations/tapi-path-computation:compute-p-2-p-path",
-                                 "/restconf/operations/tapi-path-computation:compute-p-2-p-path/",
-                                 "/operations/tapi-path-computation:compute-p-2-p-path",
-                                 "/operations/compute-p-2-p-path/"}) {
+                          "/restconf/operations/tapi-path-computation:compute-p-2-p-path/",
+                          "/operations/tapi-path-computation:compute-p-2-p-path",
+                          "/operations/compute-p-2-p-path/"}) {
     Reply r = s_.Post(rpc, ComputeInput21(Sip(0), Sip(9), 100));
     EXPECT_EQ(r.status, 200) << rpc << ": " << r.text.substr(0, 300);
   }
@@ -116,8 +125,9 @@ TEST_F(RestTest, ComputedPathIsReadableUntilDeletedAndCarriesTheLightpath) {
   const Json& svc = r.body.at("tapi-path-computation:output").at("service");
   const std::string path_uuid = svc.at("path").at(0).at("path-uuid");
   const Json& lp = svc.at("eonops-pce:lightpath");
-  for (const char* k : {"route", "band", "modulation", "spectrum", "gsnr-db", "margin-db", "latency-us",
-                        "incremental-power-w", "policy-version", "fell-back", "decided-by"}) {
+  for (const char* k :
+       {"route", "band", "modulation", "spectrum", "gsnr-db", "margin-db", "latency-us",
+        "incremental-power-w", "policy-version", "fell-back", "decided-by"}) {
     EXPECT_TRUE(lp.contains(k)) << k;
   }
   EXPECT_EQ(lp["band"], "C");
@@ -125,11 +135,15 @@ TEST_F(RestTest, ComputedPathIsReadableUntilDeletedAndCarriesTheLightpath) {
   EXPECT_EQ(lp["fell-back"], true);
   EXPECT_GE(lp["margin-db"].get<double>(), 0.0);
   ExpectOnFlexGrid(lp["spectrum"]);
-  EXPECT_EQ(svc.at("end-point").at(0).at("tapi-photonic-media:media-channel-connectivity-service-end-point-spec")
-                .at("mc-config").at("spectrum"),
+  EXPECT_EQ(svc.at("end-point")
+                .at(0)
+                .at("tapi-photonic-media:media-channel-connectivity-service-end-point-spec")
+                .at("mc-config")
+                .at("spectrum"),
             lp["spectrum"]);
   // The path lives in the path-computation context until deleted; nothing was provisioned.
-  const std::string p = std::string(kContext) + "/tapi-path-computation:path-computation-context/path=" + path_uuid;
+  const std::string p =
+      std::string(kContext) + "/tapi-path-computation:path-computation-context/path=" + path_uuid;
   Reply got = s_.Get(p);
   ASSERT_EQ(got.status, 200) << got.text;
   const Json& path = got.body.at("tapi-path-computation:path").at(0);
@@ -146,29 +160,37 @@ TEST_F(RestTest, ComputedPathIsReadableUntilDeletedAndCarriesTheLightpath) {
 
 TEST_F(RestTest, Tapi24SpellingGivesTheSamePathAndIsAnsweredIn24) {
   const std::string topo = s_.pce().ted().TopologyUuid();
-  const int avoid = s_.pce().ComputePath([&] {
-    pce::PathRequest q;
-    q.src = 0;
-    q.dst = 13;
-    q.bit_rate_gbps = 100;
-    return q;
-  }()).fibres.at(0);
+  const int avoid = s_.pce()
+                        .ComputePath([&] {
+                          pce::PathRequest q;
+                          q.src = 0;
+                          q.dst = 13;
+                          q.bit_rate_gbps = 100;
+                          return q;
+                        }())
+                        .fibres.at(0);
   Json in21 = ComputeInput21(Sip(0), Sip(13), 100);
-  in21["tapi-path-computation:input"]["topology-constraint"] = {{"exclude-link", {s_.pce().ted().LinkUuid(avoid)}}};
-  in21["tapi-path-computation:input"]["routing-constraint"] = {{"max-allowed-delay", {{"value", "100000"}}}};
-  Json in24 = {{"input",
-                {{"end-point",
-                  {{{"local-id", "a"},
-                    {"service-interface-point", {{"service-interface-point-uuid", Sip(0)}}},
-                    {"direction", "SOURCE"},
-                    {"capacity", {{"total-size", {{"value", "100"}, {"unit", "tapi-common:CAPACITY_UNIT_GBPS"}}}}}},
-                   {{"local-id", "z"}, {"service-interface-point", {{"service-interface-point-uuid", Sip(13)}}},
-                    {"direction", "SINK"}}}},
-                 {"topology-constraint",
-                  {{{"local-id", "tc"},
-                    {"exclude-link", {{{"topology-uuid", topo}, {"link-uuid", s_.pce().ted().LinkUuid(avoid)}}}}}}},
-                 {"routing-constraint", {{"max-allowed-delay", {{"value", 100000}}}}},
-                 {"some-future-leaf", {{"ignored", true}}}}}};
+  in21["tapi-path-computation:input"]["topology-constraint"] = {
+      {"exclude-link", {s_.pce().ted().LinkUuid(avoid)}}};
+  in21["tapi-path-computation:input"]["routing-constraint"] = {
+      {"max-allowed-delay", {{"value", "100000"}}}};
+  Json in24 = {
+      {"input",
+       {{"end-point",
+         {{{"local-id", "a"},
+           {"service-interface-point", {{"service-interface-point-uuid", Sip(0)}}},
+           {"direction", "SOURCE"},
+           {"capacity",
+            {{"total-size", {{"value", "100"}, {"unit", "tapi-common:CAPACITY_UNIT_GBPS"}}}}}},
+          {{"local-id", "z"},
+           {"service-interface-point", {{"service-interface-point-uuid", Sip(13)}}},
+           {"direction", "SINK"}}}},
+        {"topology-constraint",
+         {{{"local-id", "tc"},
+           {"exclude-link",
+            {{{"topology-uuid", topo}, {"link-uuid", s_.pce().ted().LinkUuid(avoid)}}}}}}},
+        {"routing-constraint", {{"max-allowed-delay", {{"value", 100000}}}}},
+        {"some-future-leaf", {{"ignored", true}}}}}};
   Reply a = s_.Post(kCompute, in21), b = s_.Post(std::string(kCompute) + "?bare-output=true", in24);
   ASSERT_EQ(a.status, 200) << a.text;
   ASSERT_EQ(b.status, 200) << b.text;
@@ -178,21 +200,28 @@ TEST_F(RestTest, Tapi24SpellingGivesTheSamePathAndIsAnsweredIn24) {
   EXPECT_EQ(la["spectrum"]["lower-frequency"], lb["spectrum"]["lower-frequency"]);
   for (const auto& l : la["route"]) EXPECT_NE(l["link-uuid"], s_.pce().ted().LinkUuid(avoid));
   // Answered in the request's spelling.
-  EXPECT_EQ(a.body["tapi-path-computation:output"]["service"]["end-point"][0]["capacity"]["total-size"]["unit"], "GBPS");
-  EXPECT_EQ(b.body["output"]["service"]["end-point"][0]["capacity"]["total-size"]["unit"], "tapi-common:CAPACITY_UNIT_GBPS");
+  EXPECT_EQ(a.body["tapi-path-computation:output"]["service"]["end-point"][0]["capacity"]
+                  ["total-size"]["unit"],
+            "GBPS");
+  EXPECT_EQ(b.body["output"]["service"]["end-point"][0]["capacity"]["total-size"]["unit"],
+            "tapi-common:CAPACITY_UNIT_GBPS");
   EXPECT_EQ(b.body["output"]["service"]["end-point"][0]["direction"], "SOURCE");
-  EXPECT_EQ(lb["spectrum"]["frequency-constraint"]["grid-type"], "tapi-photonic-media:GRID_TYPE_FLEX");
+  EXPECT_EQ(lb["spectrum"]["frequency-constraint"]["grid-type"],
+            "tapi-photonic-media:GRID_TYPE_FLEX");
   // ?tapi-version overrides for GETs.
-  Reply sip = s_.Get(std::string(kContext) + "/service-interface-point=" + Sip(1) + "?tapi-version=2.4");
-  EXPECT_EQ(sip.body["tapi-common:service-interface-point"][0]["tapi-photonic-media:media-channel-service-interface-point-spec"]
-                    ["mc-pool"]["supportable-spectrum"][0]["frequency-constraint"]["adjustment-granularity"],
+  Reply sip =
+      s_.Get(std::string(kContext) + "/service-interface-point=" + Sip(1) + "?tapi-version=2.4");
+  EXPECT_EQ(sip.body["tapi-common:service-interface-point"][0]
+                    ["tapi-photonic-media:media-channel-service-interface-point-spec"]["mc-pool"]
+                    ["supportable-spectrum"][0]["frequency-constraint"]["adjustment-granularity"],
             "tapi-photonic-media:ADJUSTMENT_GRANULARITY_G_6_25GHZ");
 }
 
 TEST_F(RestTest, ConnectivityServicesAsRpcs) {
   Json in = ServiceBody(Sip(2), Sip(11), 100)["tapi-connectivity:connectivity-service"][0];
   in["name"] = {{{"value-name", "service-name"}, {"value", "rpc-test"}}};
-  Reply c = s_.Post("/restconf/operations/tapi-connectivity:create-connectivity-service", {{"tapi-connectivity:input", in}});
+  Reply c = s_.Post("/restconf/operations/tapi-connectivity:create-connectivity-service",
+                    {{"tapi-connectivity:input", in}});
   ASSERT_EQ(c.status, 200) << c.text;
   const Json& svc = c.body.at("tapi-connectivity:output").at("service");
   const std::string uuid = svc.at("uuid");
@@ -200,7 +229,8 @@ TEST_F(RestTest, ConnectivityServicesAsRpcs) {
   EXPECT_EQ(svc["name"][0]["value"], "rpc-test");
   EXPECT_EQ(svc["connectivity-constraint"]["requested-capacity"]["total-size"]["value"], 100);
   EXPECT_EQ(svc["lifecycle-state"], "INSTALLED");
-  Reply list = s_.Post("/restconf/operations/tapi-connectivity:get-connectivity-service-list", Json::object());
+  Reply list = s_.Post("/restconf/operations/tapi-connectivity:get-connectivity-service-list",
+                       Json::object());
   ASSERT_EQ(list.status, 200) << list.text;
   ASSERT_EQ(list.body["tapi-connectivity:output"]["service"].size(), 1u);
   Reply details = s_.Post("/restconf/operations/tapi-connectivity:get-connectivity-service-details",
@@ -209,8 +239,9 @@ TEST_F(RestTest, ConnectivityServicesAsRpcs) {
   EXPECT_EQ(details.body["tapi-connectivity:output"]["service"], svc);
   // The SIP's mc-pool now shows the channel as occupied.
   Reply sip = s_.Get(std::string(kContext) + "/service-interface-point=" + Sip(2));
-  const Json& pool = sip.body["tapi-common:service-interface-point"][0]
-                         ["tapi-photonic-media:media-channel-service-interface-point-spec"]["mc-pool"];
+  const Json& pool =
+      sip.body["tapi-common:service-interface-point"][0]
+              ["tapi-photonic-media:media-channel-service-interface-point-spec"]["mc-pool"];
   ASSERT_EQ(pool["occupied-spectrum"].size(), 1u);
   EXPECT_EQ(pool["occupied-spectrum"][0], svc["eonops-pce:lightpath"]["spectrum"]);
   Reply del = s_.Post("/restconf/operations/tapi-connectivity:delete-connectivity-service",
@@ -221,10 +252,12 @@ TEST_F(RestTest, ConnectivityServicesAsRpcs) {
                         {{"tapi-connectivity:input", {{"service-id-or-name", uuid}}}});
   EXPECT_EQ(again.status, 404);
   // TAPI 2.4: uuid, and no output.
-  Reply c2 = s_.Post("/restconf/operations/tapi-connectivity:create-connectivity-service", {{"input", in}});
+  Reply c2 = s_.Post("/restconf/operations/tapi-connectivity:create-connectivity-service",
+                     {{"input", in}});
   ASSERT_EQ(c2.status, 200);
-  Reply d2 = s_.Post("/restconf/operations/tapi-connectivity:delete-connectivity-service",
-                     {{"input", {{"uuid", c2.body["tapi-connectivity:output"]["service"]["uuid"]}}}});
+  Reply d2 =
+      s_.Post("/restconf/operations/tapi-connectivity:delete-connectivity-service",
+              {{"input", {{"uuid", c2.body["tapi-connectivity:output"]["service"]["uuid"]}}}});
   EXPECT_EQ(d2.status, 204);
   EXPECT_TRUE(s_.pce().ListServices().empty());
 }
@@ -247,9 +280,11 @@ TEST_F(RestTest, ConnectivityServicesOnTheDataStoreAsTeraFlowSdnUsesThem) {
   EXPECT_EQ(got.body["tapi-connectivity:connectivity-service"][0]["uuid"], "tfs-service-1");
   // TFS reads services back from the context.
   Reply ctx = s_.Get(kContext);
-  const Json& services = ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]["connectivity-service"];
+  const Json& services = ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]
+                                 ["connectivity-service"];
   ASSERT_EQ(services.size(), 1u);
-  EXPECT_EQ(services[0]["end-point"][0]["service-interface-point"]["service-interface-point-uuid"], Sip(4));
+  EXPECT_EQ(services[0]["end-point"][0]["service-interface-point"]["service-interface-point-uuid"],
+            Sip(4));
   Reply dup = s_.Post(kConnectivity + std::string("/connectivity-service"), body);
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(Error(dup)["error-tag"], "data-exists");
@@ -278,36 +313,49 @@ TEST_F(RestTest, ErrorsAreRfc8040WithTheRightStatus) {
     EXPECT_TRUE(e["error-message"].is_string());
   };
   expect(s_.PostRaw(kCompute, "{\"input\": {"), 400, "malformed-message", "protocol");
-  expect(s_.PostRaw(kCompute, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"),
+  expect(s_.PostRaw(kCompute,
+                    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]"
+                    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"),
          400, "malformed-message", "protocol");
   Reply unknown_sip = s_.Post(kCompute, ComputeInput21("sip-X", Sip(3), 100));
   expect(unknown_sip, 400, "invalid-value", "application");
-  EXPECT_NE(Error(unknown_sip)["error-path"].get<std::string>().find("sep[0]/service-interface-point"), std::string::npos);
-  EXPECT_NE(Error(unknown_sip)["error-message"].get<std::string>().find("sip-X"), std::string::npos);
+  EXPECT_NE(
+      Error(unknown_sip)["error-path"].get<std::string>().find("sep[0]/service-interface-point"),
+      std::string::npos);
+  EXPECT_NE(Error(unknown_sip)["error-message"].get<std::string>().find("sip-X"),
+            std::string::npos);
   Json no_cap = ComputeInput21(Sip(0), Sip(3), 100);
   no_cap["tapi-path-computation:input"]["sep"][0].erase("capacity");
   expect(s_.Post(kCompute, no_cap), 400, "missing-element", "application");
   expect(s_.Post(kCompute, Json::object()), 400, "missing-element", "application");
   expect(s_.Post(kCompute, {{"input", {{"sep", 7}}}}), 400, "invalid-value", "application");
   Json bidir = ServiceBody(Sip(1), Sip(2), 100);
-  bidir["tapi-connectivity:connectivity-service"][0]["connectivity-constraint"]["connectivity-direction"] = "BIDIRECTIONAL";
+  bidir["tapi-connectivity:connectivity-service"][0]["connectivity-constraint"]
+       ["connectivity-direction"] = "BIDIRECTIONAL";
   expect(s_.Post(kConnectivity, bidir), 400, "invalid-value", "application");
   Json off_grid = ComputeInput21(Sip(0), Sip(3), 100);
-  off_grid["tapi-path-computation:input"]["sep"][0]["tapi-photonic-media:media-channel-connectivity-service-end-point-spec"] =
-      {{"mc-config", {{"spectrum", {{"lower-frequency", 191300001}, {"upper-frequency", 191350000}}}}}};
+  off_grid["tapi-path-computation:input"]["sep"][0]
+          ["tapi-photonic-media:media-channel-connectivity-service-end-point-spec"] = {
+              {"mc-config",
+               {{"spectrum", {{"lower-frequency", 191300001}, {"upper-frequency", 191350000}}}}}};
   expect(s_.Post(kCompute, off_grid), 400, "invalid-value", "application");
   expect(s_.Get(std::string(kContext) + "/no-such-thing"), 404, "invalid-value", "protocol");
-  expect(s_.Get(std::string(kContext) + "/service-interface-point=nope"), 404, "invalid-value", "protocol");
-  expect(s_.Get("/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context/connectivity-service=nope"), 404,
+  expect(s_.Get(std::string(kContext) + "/service-interface-point=nope"), 404, "invalid-value",
+         "protocol");
+  expect(s_.Get("/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context/"
+                "connectivity-service=nope"),
+         404, "invalid-value", "protocol");
+  expect(s_.Post("/restconf/operations/tapi-connectivity:no-such-rpc", Json::object()), 404,
          "invalid-value", "protocol");
-  expect(s_.Post("/restconf/operations/tapi-connectivity:no-such-rpc", Json::object()), 404, "invalid-value", "protocol");
   Reply put = s_.Put(kContext, Json::object());
   expect(put, 405, "operation-not-supported", "protocol");
   expect(s_.Get(kCompute), 405, "operation-not-supported", "protocol");
   expect(s_.PostRaw(kCompute, "<xml/>", "application/xml"), 415, "invalid-value", "protocol");
-  expect(s_.PostRaw(kCompute, std::string(5u << 20, ' '), "application/json"), 413, "too-big", "transport");
-  expect(s_.Post("/restconf/operations/tapi-connectivity:update-connectivity-service", {{"input", Json::object()}}), 501,
-         "operation-not-supported", "application");
+  expect(s_.PostRaw(kCompute, std::string(5u << 20, ' '), "application/json"), 413, "too-big",
+         "transport");
+  expect(s_.Post("/restconf/operations/tapi-connectivity:update-connectivity-service",
+                 {{"input", Json::object()}}),
+         501, "operation-not-supported", "application");
 
   // No feasible lightpath: 409 resource-denied with the cause.
   Reply last;
@@ -333,17 +381,22 @@ TEST(RestAuthTest, WritesNeedTheBearerToken) {
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(Error(none)["error-tag"], "access-denied");
   EXPECT_NE(none.www_authenticate.find("Bearer"), std::string::npos);
-  Reply wrong = s.Post(kCompute, ComputeInput21(a, z, 100), {{"Authorization", "Bearer 0123456789abcdef0124"}});
+  Reply wrong = s.Post(kCompute, ComputeInput21(a, z, 100),
+                       {{"Authorization", "Bearer 0123456789abcdef0124"}});
   EXPECT_EQ(wrong.status, 403);
   EXPECT_EQ(Error(wrong)["error-tag"], "access-denied");
-  Reply basic = s.Post(kCompute, ComputeInput21(a, z, 100), {{"Authorization", "Basic YWxpY2U6eA=="}});
+  Reply basic =
+      s.Post(kCompute, ComputeInput21(a, z, 100), {{"Authorization", "Basic YWxpY2U6eA=="}});
   EXPECT_EQ(basic.status, 401);
   const httplib::Headers ok = {{"Authorization", "Bearer 0123456789abcdef0123"}};
   EXPECT_EQ(s.Post(kCompute, ComputeInput21(a, z, 100), ok).status, 200);
   Reply created = s.Post(kConnectivity, ServiceBody(a, z, 100, "svc"), ok);
   ASSERT_EQ(created.status, 201);
   EXPECT_EQ(s.Delete(created.location).status, 401);
-  EXPECT_EQ(s.Post("/restconf/operations/tapi-connectivity:get-connectivity-service-list", Json::object()).status, 200)
+  EXPECT_EQ(
+      s.Post("/restconf/operations/tapi-connectivity:get-connectivity-service-list", Json::object())
+          .status,
+      200)
       << "read-only RPCs stay open";
   EXPECT_EQ(s.Delete(created.location, ok).status, 204);
 }
@@ -354,15 +407,21 @@ TEST_F(RestTest, MetricsHealthAndInProcessHandlingAgree) {
   Reply m = s_.Get("/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_EQ(m.content_type, "text/plain; version=0.0.4");
-  EXPECT_NE(m.text.find("eonops_pce_requests_total{operation=\"compute-p-2-p-path\",outcome=\"ok\"} 1"), std::string::npos)
+  EXPECT_NE(
+      m.text.find("eonops_pce_requests_total{operation=\"compute-p-2-p-path\",outcome=\"ok\"} 1"),
+      std::string::npos)
       << m.text;
   EXPECT_NE(m.text.find("outcome=\"not_found\"} 1"), std::string::npos);
-  EXPECT_NE(m.text.find("eonops_pce_request_duration_seconds_count{operation=\"compute-p-2-p-path\"} 1"), std::string::npos);
+  EXPECT_NE(
+      m.text.find("eonops_pce_request_duration_seconds_count{operation=\"compute-p-2-p-path\"} 1"),
+      std::string::npos);
   Reply h = s_.Get("/health");
   EXPECT_EQ(h.body["status"], "ok");
-  TapiServer::Reply direct = s_.server().Handle("GET", "/data/tapi-common:context/service-interface-point", "");
+  TapiServer::Reply direct =
+      s_.server().Handle("GET", "/data/tapi-common:context/service-interface-point", "");
   EXPECT_EQ(direct.status, 200);
-  EXPECT_EQ(Json::parse(direct.body), s_.Get(std::string(kContext) + "/service-interface-point").body);
+  EXPECT_EQ(Json::parse(direct.body),
+            s_.Get(std::string(kContext) + "/service-interface-point").body);
 }
 
 }  // namespace

@@ -6,11 +6,10 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pce/pce.h"
 #include "tapi/server.h"
@@ -81,12 +80,14 @@ class Server {
   int port() const { return port_; }
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
-  Reply Get(const std::string& path, const httplib::Headers& h = {}) { return ToReply(client_->Get(path.c_str(), h)); }
+  Reply Get(const std::string& path, const httplib::Headers& h = {}) {
+    return ToReply(client_->Get(path.c_str(), h));
+  }
   Reply Post(const std::string& path, const Json& body, const httplib::Headers& h = {}) {
     return ToReply(client_->Post(path.c_str(), h, body.dump(), "application/yang-data+json"));
   }
-  Reply PostRaw(const std::string& path, const std::string& body, const std::string& type = "application/json",
-                const httplib::Headers& h = {}) {
+  Reply PostRaw(const std::string& path, const std::string& body,
+                const std::string& type = "application/json", const httplib::Headers& h = {}) {
     return ToReply(client_->Post(path.c_str(), h, body, type.c_str()));
   }
   Reply Delete(const std::string& path, const httplib::Headers& h = {}) {
@@ -104,13 +105,15 @@ class Server {
 };
 
 // A create-connectivity-service body (data-store form) from SIP `a` to SIP `z`.
-inline Json ServiceBody(const std::string& a, const std::string& z, int gbps, const std::string& uuid = "") {
-  Json svc = {{"end-point",
-               {{{"local-id", "a"}, {"service-interface-point", {{"service-interface-point-uuid", a}}}},
-                {{"local-id", "z"}, {"service-interface-point", {{"service-interface-point-uuid", z}}}}}},
-              {"connectivity-constraint",
-               {{"requested-capacity", {{"total-size", {{"value", gbps}, {"unit", "GBPS"}}}}},
-                {"connectivity-direction", "UNIDIRECTIONAL"}}}};
+inline Json ServiceBody(const std::string& a, const std::string& z, int gbps,
+                        const std::string& uuid = "") {
+  Json svc = {
+      {"end-point",
+       {{{"local-id", "a"}, {"service-interface-point", {{"service-interface-point-uuid", a}}}},
+        {{"local-id", "z"}, {"service-interface-point", {{"service-interface-point-uuid", z}}}}}},
+      {"connectivity-constraint",
+       {{"requested-capacity", {{"total-size", {{"value", gbps}, {"unit", "GBPS"}}}}},
+        {"connectivity-direction", "UNIDIRECTIONAL"}}}};
   if (!uuid.empty()) svc["uuid"] = uuid;
   return {{"tapi-connectivity:connectivity-service", {svc}}};
 }
@@ -122,11 +125,13 @@ inline Json ComputeInput21(const std::string& a, const std::string& z, int gbps)
              {{{"local-id", "a"},
                {"service-interface-point", {{"service-interface-point-uuid", a}}},
                {"capacity", {{"total-size", {{"value", gbps}, {"unit", "GBPS"}}}}}},
-              {{"local-id", "z"}, {"service-interface-point", {{"service-interface-point-uuid", z}}}}}}}}};
+              {{"local-id", "z"},
+               {"service-interface-point", {{"service-interface-point-uuid", z}}}}}}}}};
 }
 
 constexpr const char* kContext = "/restconf/data/tapi-common:context";
-constexpr const char* kConnectivity = "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context";
+constexpr const char* kConnectivity =
+    "/restconf/data/tapi-common:context/tapi-connectivity:connectivity-context";
 constexpr const char* kCompute = "/restconf/operations/tapi-path-computation:compute-p-2-p-path";
 
 }  // namespace eonops::tapi::testing
@@ -139,7 +144,8 @@ namespace eonops::tapi::testing {
 inline std::string CheckOccupancyAgainstServices(const Json& context) {
   const Json& ctx = context.at("tapi-common:context");
   std::map<std::string, std::multiset<std::pair<int64_t, int64_t>>> expected;  // link -> channels
-  for (const auto& s : ctx.at("tapi-connectivity:connectivity-context").at("connectivity-service")) {
+  for (const auto& s :
+       ctx.at("tapi-connectivity:connectivity-context").at("connectivity-service")) {
     const Json& lp = s.at("eonops-pce:lightpath");
     const std::pair<int64_t, int64_t> ch = {lp.at("spectrum").at("lower-frequency").get<int64_t>(),
                                             lp.at("spectrum").at("upper-frequency").get<int64_t>()};
@@ -147,27 +153,34 @@ inline std::string CheckOccupancyAgainstServices(const Json& context) {
   }
   const Json& topo = ctx.at("tapi-topology:topology-context").at("topology").at(0);
   std::map<std::string, std::string> out_nep_link;
-  for (const auto& l : topo.at("link")) out_nep_link[l.at("node-edge-point").at(0).at("node-edge-point-uuid")] = l.at("uuid");
+  for (const auto& l : topo.at("link"))
+    out_nep_link[l.at("node-edge-point").at(0).at("node-edge-point-uuid")] = l.at("uuid");
   size_t fibres = 0;
   for (const auto& n : topo.at("node")) {
     for (const auto& nep : n.at("owned-node-edge-point")) {
       auto it = out_nep_link.find(nep.at("uuid"));
       if (it == out_nep_link.end()) continue;
       ++fibres;
-      const Json& pool = nep.at("tapi-photonic-media:media-channel-node-edge-point-spec").at("mc-pool");
+      const Json& pool =
+          nep.at("tapi-photonic-media:media-channel-node-edge-point-spec").at("mc-pool");
       std::multiset<std::pair<int64_t, int64_t>> occupied;
       std::vector<std::pair<int64_t, int64_t>> all;
       for (const auto& b : pool.at("occupied-spectrum")) {
-        occupied.insert({b.at("lower-frequency").get<int64_t>(), b.at("upper-frequency").get<int64_t>()});
-        all.push_back({b.at("lower-frequency").get<int64_t>(), b.at("upper-frequency").get<int64_t>()});
+        occupied.insert(
+            {b.at("lower-frequency").get<int64_t>(), b.at("upper-frequency").get<int64_t>()});
+        all.push_back(
+            {b.at("lower-frequency").get<int64_t>(), b.at("upper-frequency").get<int64_t>()});
       }
       for (const auto& b : pool.at("available-spectrum")) {
-        all.push_back({b.at("lower-frequency").get<int64_t>(), b.at("upper-frequency").get<int64_t>()});
+        all.push_back(
+            {b.at("lower-frequency").get<int64_t>(), b.at("upper-frequency").get<int64_t>()});
       }
-      if (occupied != expected[it->second]) return "link " + it->second + ": occupied spectrum differs from its services";
+      if (occupied != expected[it->second])
+        return "link " + it->second + ": occupied spectrum differs from its services";
       std::sort(all.begin(), all.end());
       for (size_t i = 1; i < all.size(); ++i) {
-        if (all[i].first < all[i - 1].second) return "link " + it->second + ": overlapping spectrum";
+        if (all[i].first < all[i - 1].second)
+          return "link " + it->second + ": overlapping spectrum";
       }
     }
   }
