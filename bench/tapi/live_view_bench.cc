@@ -5,8 +5,9 @@
 //                                alternately drops the newest service and puts it back, each
 //                                time parsing the snapshot text and updating map, tables, grids
 //                                and figures (layout included), and stamps mean/p50/max on
-//                                <body>; performance.now() follows real time under
-//                                --virtual-time-budget. Target: under 100 ms.
+//                                <body>. It runs before the load event (synchronous XHR)
+//                                and Chromium runs without a virtual-time budget, so
+//                                performance.now() is the real clock. Target: under 100 ms.
 //
 //   build-ui/bench/bench_tapi --benchmark_filter=LiveView
 #include <benchmark/benchmark.h>
@@ -94,10 +95,10 @@ void BM_LiveViewUpdateChromium(benchmark::State& state) {
     std::smatch m;
     return std::regex_search(dom, m, std::regex(name + "=\"([0-9.]+)\"")) ? std::stod(m[1].str()) : -1.0;
   };
-  double mean = 0, p50 = 0, max = 0, first = 0, bytes = 0;
+  double mean = 0, p50 = 0, max = 0, first = 0, bytes = 0;  // first: the last update of each page
   int runs = 0;
   for (auto _ : state) {
-    auto r = tracking::testing::RunChromium({"--virtual-time-budget=30000", "--window-size=1600,1000", "--dump-dom", url}, 120);
+    auto r = tracking::testing::RunChromium({"--window-size=1600,1000", "--dump-dom", url}, 120);
     const double m = attr(r.out, "data-bench-mean-ms");
     if (r.exit_code != 0 || m < 0) {
       state.SkipWithError("the page did not run its benchmark");
@@ -118,7 +119,7 @@ void BM_LiveViewUpdateChromium(benchmark::State& state) {
     state.counters["update_max_ms"] = max;
     state.counters["services"] = up;
     state.counters["snapshot_kB"] = bytes / 1e3;
-    state.counters["first_render_ms"] = first / runs;
+    state.counters["last_update_ms"] = first / runs;
     state.counters["updates_per_page"] = static_cast<double>(state.range(0));
   }
 }
