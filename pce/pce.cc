@@ -103,10 +103,15 @@ Pce::Pce(PceConfig config, PceSetup setup)
     for (ComputedPath& p : store_->LoadPaths()) {
       max_seq = std::max(max_seq, p.seq);
       path_by_service_[p.service_uuid] = p.uuid;
+      path_by_seq_[p.seq] = p.uuid;
       std::string uuid = p.uuid;
       paths_.emplace(std::move(uuid), std::move(p));
     }
     next_seq_ = max_seq + 1;
+    {
+      std::lock_guard<std::mutex> lock(paths_mutex_);
+      EvictComputedPathsLocked();  // the limit may have been lowered since
+    }
     std::string err = CheckInvariants();
     if (!err.empty())
       throw std::runtime_error("state database " + setup_.state_db +
@@ -114,7 +119,8 @@ Pce::Pce(PceConfig config, PceSetup setup)
   }
   if (setup_.tracking && config_.pce.decision_log.enabled) {
     std::map<std::string, std::string> params = {
-        {"topology", model_->topology().name()},
+        {"topology", model_->options().topology},
+        {"topology_name", model_->topology().name()},
         {"bands",
          [&] {
            std::string s;
@@ -430,13 +436,14 @@ PathDecision Pce::ComputePath(const PathRequest& request) {
 }
 
 void Pce::EvictComputedPathsLocked() {
-  while (paths_.size() > config_.pce.max_computed_paths) {
-    auto oldest = std::min_element(paths_.begin(), paths_.end(), [](const auto& a, const auto& b) {
-      return a.second.seq < b.second.seq;
-    });
-    if (store_) store_->DeletePath(oldest->first);
-    path_by_service_.erase(oldest->second.service_uuid);
-    paths_.erase(oldest);
+  while (paths_.size() > config_.pce.max_computed_paths && !path_by_seq_.empty()) {
+    const std::string uuid = path_by_seq_.begin()->second;
+    path_by_seq_.erase(path_by_seq_.begin());
+    auto it = paths_.find(uuid);
+    if (it == paths_.end()) continue;
+    if (store_) store_->DeletePath(uuid);
+    path_by_service_.erase(it->second.service_uuid);
+    paths_.erase(it);
   }
 }
 
@@ -461,6 +468,7 @@ Result<ComputedPath> Pce::ComputeAndStorePath(const PathRequest& request,
     std::lock_guard<std::mutex> lock(paths_mutex_);
     if (store_) store_->PutPath(p);
     path_by_service_[p.service_uuid] = p.uuid;
+    path_by_seq_[p.seq] = p.uuid;
     paths_[p.uuid] = p;
     EvictComputedPathsLocked();
   }
@@ -549,6 +557,7 @@ std::optional<ComputedPath> Pce::DeleteComputedPath(const std::string& uuid) {
   if (store_) store_->DeletePath(it->first);
   ComputedPath p = std::move(it->second);
   path_by_service_.erase(p.service_uuid);
+  path_by_seq_.erase(p.seq);
   paths_.erase(it);
   return p;
 }

@@ -189,6 +189,7 @@ class Pce {
   mutable std::mutex paths_mutex_;
   std::unordered_map<std::string, ComputedPath> paths_;           // by path uuid
   std::unordered_map<std::string, std::string> path_by_service_;  // path-comp-service -> path
+  std::map<int64_t, std::string> path_by_seq_;                    // oldest first, for eviction
 
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<DecisionLog> decision_log_;
