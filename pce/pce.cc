@@ -628,8 +628,12 @@ std::vector<Service> Pce::ListServices() const {
 }
 
 OccupancySnapshot Pce::Occupancy() const {
-  OccupancySnapshot o;
   std::shared_lock<std::shared_mutex> lock(state_mutex_);
+  return OccupancyLocked();
+}
+
+OccupancySnapshot Pce::OccupancyLocked() const {
+  OccupancySnapshot o;
   const twin::SpectrumState& s = state_.spectrum();
   o.num_fibres = s.NumFibres();
   for (int b = 0; b < s.NumBands(); ++b) o.band_slots.push_back(s.NumSlots(b));
@@ -641,6 +645,19 @@ OccupancySnapshot Pce::Occupancy() const {
     }
   }
   return o;
+}
+
+Pce::StateView Pce::View() const {
+  StateView v;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mutex_);
+    v.occupancy = OccupancyLocked();
+    v.services.reserve(services_.size());
+    for (const auto& [uuid, live] : services_) v.services.push_back(live->service);
+  }
+  std::sort(v.services.begin(), v.services.end(),
+            [](const Service& a, const Service& b) { return a.seq < b.seq; });
+  return v;
 }
 
 std::string Pce::CheckInvariants() const {

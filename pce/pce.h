@@ -131,6 +131,12 @@ class Pce {
   std::vector<Service> ListServices() const;  // creation order
 
   OccupancySnapshot Occupancy() const;
+  // The occupancy and the services as of one instant (one lock), for replies that show both.
+  struct StateView {
+    OccupancySnapshot occupancy;
+    std::vector<Service> services;  // creation order
+  };
+  StateView View() const;
   // "" when the spectrum, the lit lightpaths and the service table agree.
   std::string CheckInvariants() const;
   double PowerW() const;
@@ -170,6 +176,7 @@ class Pce {
   void Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
            const PathDecision& d);
   void EvictComputedPathsLocked();
+  OccupancySnapshot OccupancyLocked() const;  // state_mutex_ held
 
   PceConfig config_;
   PceSetup setup_;

@@ -15,11 +15,6 @@ constexpr int64_t kAnchorMhz = 193100000;
 constexpr int64_t kCentreGranularityMhz = 6250;
 constexpr int64_t kWidthGranularityMhz = 12500;
 
-std::string LocalName(const std::string& key) {
-  const auto c = key.find(':');
-  return c == std::string::npos ? key : key.substr(c + 1);
-}
-
 [[noreturn]] void Invalid(const std::string& path, const std::string& message) {
   throw TapiError(ErrorCode::kInvalidValue, message, path);
 }
@@ -453,8 +448,14 @@ const Json* Member(const Json& obj, const std::string& name) {
   if (!obj.is_object()) return nullptr;
   auto it = obj.find(name);
   if (it != obj.end()) return &*it;
+  // "<module>:<name>": compare the part after the first colon, without allocating.
   for (auto i = obj.begin(); i != obj.end(); ++i) {
-    if (LocalName(i.key()) == name) return &i.value();
+    const std::string& k = i.key();
+    const auto c = k.find(':');
+    if (c != std::string::npos && k.size() - c - 1 == name.size() &&
+        k.compare(c + 1, std::string::npos, name) == 0) {
+      return &i.value();
+    }
   }
   return nullptr;
 }
@@ -1025,7 +1026,7 @@ Json Encoder::ConnectivityContext() const {
   return {{"connectivity-service", list}};
 }
 
-Json Encoder::Path(const pce::ComputedPath& p) const {
+Json Encoder::Path(const pce::ComputedPath& p, bool with_lightpath) const {
   Json links = Json::array();
   for (int f : p.decision.fibres)
     links.push_back({{"topology-uuid", ted_.TopologyUuid()}, {"link-uuid", ted_.LinkUuid(f)}});
@@ -1035,8 +1036,8 @@ Json Encoder::Path(const pce::ComputedPath& p) const {
             {"name", {{{"value-name", "path-comp-service"}, {"value", p.service_uuid}}}},
             {"link", links},
             {"direction", "UNIDIRECTIONAL"},
-            {"layer-protocol-name", "PHOTONIC_MEDIA"},
-            {"eonops-pce:lightpath", Lightpath(p.decision)}};
+            {"layer-protocol-name", "PHOTONIC_MEDIA"}};
+  if (with_lightpath) j["eonops-pce:lightpath"] = Lightpath(p.decision);
   if (!routing.empty()) j["routing-constraint"] = routing;
   return j;
 }
@@ -1058,7 +1059,7 @@ Json Encoder::PathCompService(const pce::ComputedPath& p, bool with_paths) const
   }
   if (with_paths) {
     j["eonops-pce:lightpath"] = Lightpath(p.decision);
-    j["eonops-pce:path"] = {Path(p)};
+    j["eonops-pce:path"] = {Path(p, /*with_lightpath=*/false)};  // the service carries it once
   }
   return j;
 }

@@ -86,7 +86,7 @@ class Encoder {
   Json ConnectivityContext() const;
   Json Service(const pce::Service& s) const;
   Json PathComputationContext(const std::vector<pce::ComputedPath>& paths) const;
-  Json Path(const pce::ComputedPath& p) const;
+  Json Path(const pce::ComputedPath& p, bool with_lightpath = true) const;
   // The path-comp-service; with `with_paths`, also the paths themselves (RPC output).
   Json PathCompService(const pce::ComputedPath& p, bool with_paths) const;
   Json Lightpath(const pce::PathDecision& d) const;

@@ -182,7 +182,8 @@ struct TapiServer::Impl {
 
   Encoder MakeEncoder(Dialect d) const {
     Encoder e(pce, d);
-    e.Load(pce.Occupancy(), pce.ListServices());
+    pce::Pce::StateView v = pce.View();  // one instant: occupancy and services agree
+    e.Load(std::move(v.occupancy), std::move(v.services));
     return e;
   }
 

@@ -3,6 +3,7 @@
 //
 //   BM_ComputeInProcess/ksp-ff, /drl   Pce::ComputePath back to back; counters p50_us, p99_us
 //   BM_CreateDeleteInProcess/...       CreateService (SQLite write-ahead) + DeleteService
+//   BM_ComputeTapiInProcess/...        the same RPC through TapiServer::Handle (no socket)
 //   BM_ComputeOverHttp/ksp-ff, /drl    compute-p-2-p-path over loopback HTTP, paced at 500
 //                                      requests/s (open loop, 2000 requests); p50/p99/max
 //   BM_PolicyLoadAndSwap               load a policy artifact, check it, publish it
@@ -235,6 +236,47 @@ BENCHMARK(BM_ComputeOverHttp)
     ->Args({1, 500})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
+
+// The same RPC through TapiServer::Handle: routing, JSON parse, decision, reply JSON, metrics;
+// no socket. The difference to BM_ComputeOverHttp is the HTTP transport.
+void BM_ComputeTapiInProcess(benchmark::State& state) {
+  const bool drl = state.range(0) == 1;
+  PceConfig c = BenchConfig();
+  Pce pce(c);
+  if (drl) pce.ServePolicyDir(twin::UseCase::kDeepRmsa, PolicyDir());
+  const std::vector<PathRequest> requests = WarmUp(pce, 3000, 2000);
+  tapi::TapiServer server(pce, tapi::TapiServerOptions::FromConfig(c));
+  std::vector<std::string> bodies;
+  for (const auto& r : requests) {
+    nlohmann::json in = {
+        {"tapi-path-computation:input",
+         {{"end-point",
+           {{{"local-id", "a"},
+             {"service-interface-point", {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
+             {"capacity", {{"total-size", {{"value", r.bit_rate_gbps}, {"unit", "GBPS"}}}}}},
+            {{"local-id", "z"},
+             {"service-interface-point",
+              {{"service-interface-point-uuid", pce.ted().SipUuid(r.dst)}}}}}}}}};
+    bodies.push_back(in.dump());
+  }
+  std::vector<double> us;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto t = Clock::now();
+    auto reply = server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
+                               bodies[i++ % bodies.size()]);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    benchmark::DoNotOptimize(reply);
+    if (i % 1000 == 0) {
+      state.PauseTiming();
+      for (const auto& p : pce.ListComputedPaths()) pce.DeleteComputedPath(p.uuid);
+      state.ResumeTiming();
+    }
+  }
+  Percentiles(state, us);
+  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP" : "ksp-ff, TAPI layer without HTTP");
+}
+BENCHMARK(BM_ComputeTapiInProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 void BM_PolicyLoadAndSwap(benchmark::State& state) {
   const PceConfig c = BenchConfig();

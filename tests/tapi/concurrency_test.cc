@@ -84,7 +84,24 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
       }
     });
   }
+  // A reader sees one consistent picture while the storm goes on: every snapshot's occupancy
+  // is exactly its own services' spectrum.
+  std::atomic<bool> writers_done{false};
+  std::atomic<int> snapshots{0};
+  std::thread reader([&] {
+    auto client = s.NewClient();
+    while (!writers_done) {
+      testing::Reply r = testing::ToReply(client->Get(kContext));
+      ASSERT_EQ(r.status, 200);
+      ASSERT_EQ(testing::CheckOccupancyAgainstServices(r.body), "")
+          << "snapshot " << snapshots.load();
+      ++snapshots;
+    }
+  });
   for (auto& t : threads) t.join();
+  writers_done = true;
+  reader.join();
+  EXPECT_GE(snapshots.load(), 1);
   EXPECT_EQ(unexpected.load(), 0);
   EXPECT_GT(created.load(), 500);
   EXPECT_GT(deleted.load(), 500);
