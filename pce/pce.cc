@@ -139,14 +139,7 @@ Pce::Pce(PceConfig config, PceSetup setup)
     decision_log_ =
         std::make_unique<DecisionLog>(config_.pce.decision_log, setup_.tracking, params, &metrics_);
   }
-  scratch_dir_ = setup_.scratch_dir;
-  if (scratch_dir_.empty()) {
-    std::string templ = (fs::temp_directory_path() / "eonops-pce-XXXXXX").string();
-    if (!mkdtemp(templ.data()))
-      throw std::runtime_error("cannot create a scratch directory under " + templ);
-    scratch_dir_ = templ;
-    owns_scratch_ = true;
-  }
+  scratch_dir_ = setup_.scratch_dir;  // empty: made on the first download (ScratchDir)
   if (setup_.tracking && !config_.pce.policies.empty()) {
     RefreshPolicies();  // serve the champion from the first request on
     if (setup_.poll_registry) poller_ = std::thread([this] { PollLoop(); });
@@ -749,6 +742,17 @@ void Pce::ServePolicyDir(twin::UseCase use_case, const std::string& dir) {
 
 void Pce::RefreshPolicies() { PollOnce(); }
 
+std::string Pce::ScratchDir() {
+  if (scratch_dir_.empty()) {
+    std::string templ = (fs::temp_directory_path() / "eonops-pce-XXXXXX").string();
+    if (!mkdtemp(templ.data()))
+      throw std::runtime_error("cannot create a scratch directory like " + templ);
+    scratch_dir_ = templ;
+    owns_scratch_ = true;
+  }
+  return scratch_dir_;
+}
+
 void Pce::PollLoop() {
   for (;;) {
     {
@@ -757,7 +761,14 @@ void Pce::PollLoop() {
                           [&] { return stop_; });
       if (stop_) return;
     }
-    PollOnce();
+    try {
+      PollOnce();
+    } catch (const std::exception& e) {
+      // PollOnce reports its own failures; this keeps the poller alive through anything else.
+      std::lock_guard<std::mutex> lock(policy_mutex_);
+      for (auto& [u, st] : policy_status_)
+        st.last_error = std::string("registry poll: ") + e.what();
+    }
   }
 }
 
@@ -813,10 +824,10 @@ void Pce::PollOnce() {
       if (f != failed_version_.end() && f->second.first == v->version && now < f->second.second)
         continue;
     }
-    const std::string dir = scratch_dir_ + "/" + SanitiseName(b.model) + "-v" +
-                            std::to_string(v->version) + "-" + std::to_string(fetch_counter_++);
-    std::string local;
+    std::string dir, local;
     try {
+      dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) + "-" +
+            std::to_string(fetch_counter_++);
       local = FetchArtifactDir(*registry_, *v, dir);
       auto served = LoadServedPolicy(local, b.use_case, PolicyRef{b.model, v->version, v->run_id},
                                      v->source, *model_, config_);
@@ -837,7 +848,7 @@ void Pce::PollOnce() {
       std::lock_guard<std::mutex> lock(policy_mutex_);
       failed_version_[b.use_case] = {v->version, now + 5000};  // retry a broken version every 5 s
     }
-    if (local == dir) {
+    if (!dir.empty() && local == dir) {
       std::error_code ec;
       fs::remove_all(dir, ec);
     }

@@ -210,6 +210,7 @@ class Pce {
   std::mutex refresh_mutex_;        // one registry poll at a time (the backend is single-threaded)
   std::atomic<int64_t> fetch_counter_{0};
   std::unique_ptr<TrackingBackend> registry_;
+  std::string ScratchDir();  // refresh_mutex_ held
   std::string scratch_dir_;
   bool owns_scratch_ = false;
   std::mutex poll_mutex_;
