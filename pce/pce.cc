@@ -723,7 +723,19 @@ void Pce::ServePolicyDir(twin::UseCase use_case, const std::string& dir) {
   PolicyRef ref;
   ref.model = "local:" + fs::path(dir).lexically_normal().string();
   ref.run_id = agents::ReadManifest(dir).run_id;
-  auto served = LoadServedPolicy(dir, use_case, ref, dir, *model_, config_);
+  Pin(use_case, LoadServedPolicy(dir, use_case, ref, dir, *model_, config_));
+}
+
+void Pce::ServePolicy(twin::UseCase use_case, std::unique_ptr<agents::Policy> policy,
+                      const std::string& label) {
+  PolicyRef ref;
+  ref.model = label;
+  ref.run_id = policy ? policy->manifest().run_id : "";
+  Pin(use_case, CheckServedPolicy(std::move(policy), use_case, ref, label, *model_, config_));
+}
+
+void Pce::Pin(twin::UseCase use_case, std::shared_ptr<const ServedPolicy> served) {
+  const PolicyRef ref = served->ref;
   std::lock_guard<std::mutex> refresh(refresh_mutex_);  // not in the middle of a registry poll
   std::lock_guard<std::mutex> lock(policy_mutex_);
   pinned_.insert(use_case);

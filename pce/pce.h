@@ -148,6 +148,10 @@ class Pce {
   // benchmarks), and from then on ignores the registry for that use case. Throws when it does
   // not fit this network.
   void ServePolicyDir(twin::UseCase use_case, const std::string& dir);
+  // Serves an already loaded policy (e.g. a remote policy service's client) for `use_case`,
+  // pinned like a directory; `label` names it in replies and metrics ("grpc://host:port").
+  void ServePolicy(twin::UseCase use_case, std::unique_ptr<agents::Policy> policy,
+                   const std::string& label);
   std::shared_ptr<const ServedPolicy> ServedFor(twin::UseCase use_case) const;
 
   // Gauges for /metrics.
@@ -157,6 +161,9 @@ class Pce {
   DecisionLog* decision_log() { return decision_log_.get(); }
 
  private:
+  // Publishes a policy for `use_case` and keeps the registry poller away from it.
+  void Pin(twin::UseCase use_case, std::shared_ptr<const ServedPolicy> served);
+
   struct LiveService {
     Service service;
     std::unique_ptr<twin::Path> path;  // the lightpath points here

@@ -29,13 +29,24 @@ std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twi
                                                      const twin::NetworkModel& model,
                                                      const PceConfig& config) {
   const auto start = std::chrono::steady_clock::now();
+  return CheckServedPolicy(agents::Policy::Load(dir), use_case, ref, source.empty() ? dir : source,
+                           model, config, start);
+}
+
+std::shared_ptr<const ServedPolicy> CheckServedPolicy(std::unique_ptr<agents::Policy> policy,
+                                                      twin::UseCase use_case, const PolicyRef& ref,
+                                                      const std::string& source,
+                                                      const twin::NetworkModel& model,
+                                                      const PceConfig& config,
+                                                      std::chrono::steady_clock::time_point start) {
+  if (!policy) throw std::invalid_argument("no policy to serve");
   auto served = std::make_shared<ServedPolicy>();
-  served->policy = agents::Policy::Load(dir);
+  served->policy = std::move(policy);
   served->use_case = use_case;
   served->ref = ref;
   served->source = source;
   const agents::Manifest& m = served->policy->manifest();
-  const std::string who = ref.model.empty() ? dir : ref.Label();
+  const std::string who = ref.model.empty() ? source : ref.Label();
   if (m.env_name != twin::ToString(use_case)) {
     throw std::runtime_error(who + ": trained on environment '" + m.env_name +
                              "', this binding serves '" + twin::ToString(use_case) + "'");

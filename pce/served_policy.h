@@ -16,6 +16,7 @@
 //   std::shared_ptr<const ServedPolicy> p = slot.Get();   // null: none served
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,6 +48,13 @@ std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twi
                                                      const std::string& source,
                                                      const twin::NetworkModel& model,
                                                      const PceConfig& config);
+
+// The same checks for a policy that is already loaded (a remote policy service, say); `start`
+// is when loading began, for ServedPolicy::load_ms.
+std::shared_ptr<const ServedPolicy> CheckServedPolicy(
+    std::unique_ptr<agents::Policy> policy, twin::UseCase use_case, const PolicyRef& ref,
+    const std::string& source, const twin::NetworkModel& model, const PceConfig& config,
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
 
 class PolicySlot {
  public:

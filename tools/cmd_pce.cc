@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "pce/pce.h"
+#include "proto/remote_policy.h"
 #include "tapi/server.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -50,7 +51,8 @@ int Serve(int argc, char** argv) {
   p.Add("state-db", "FILE", "SQLite file for services and computed paths (':memory:' for none)",
         "pce-state.db");
   p.Add("policy-dir", "DIR", "serve this policy artifact directory (no registry needed)");
-  p.Add("use-case", "NAME", "use case of --policy-dir (default: the config's default use case)");
+  p.Add("policy", "grpc://HOST:PORT", "serve the policy of a remote policy service (eonops policy serve)");
+  p.Add("use-case", "NAME", "use case of --policy-dir or --policy (default: the config's default use case)");
   p.Add("model", "NAME",
         "registered model to serve for the default use case (overrides the config)");
   p.Add("alias", "NAME", "alias of --model", "champion");
@@ -131,8 +133,9 @@ int Serve(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (p.Has("policy-dir") && p.Has("policy")) throw UsageError("give --policy-dir or --policy, not both");
   pce::Pce engine(config, setup);
-  if (p.Has("policy-dir")) {
+  if (p.Has("policy-dir") || p.Has("policy")) {
     twin::UseCase u = config.pce.default_use_case;
     if (p.Has("use-case")) {
       try {
@@ -141,7 +144,14 @@ int Serve(int argc, char** argv) {
         throw UsageError(e.what());
       }
     }
-    engine.ServePolicyDir(u, p.Get("policy-dir"));
+    if (p.Has("policy-dir")) {
+      engine.ServePolicyDir(u, p.Get("policy-dir"));
+    } else {
+      // The manifest comes with the connection, so the usual compatibility checks apply; each
+      // request is then one Infer call with the service's deadline.
+      const std::string target = p.Get("policy");
+      engine.ServePolicy(u, proto::RemotePolicy::Connect(target), target.rfind("grpc://", 0) == 0 ? target : "grpc://" + target);
+    }
   }
   tapi::TapiServer server(engine, so);
   const int bound = server.Start();
