@@ -64,16 +64,6 @@ TrackingConnector HttpConnector(const std::string& base_url,
 std::optional<tracking::ModelVersion> ResolveServedVersion(TrackingBackend& backend,
                                                            const PolicyBinding& binding);
 
-// Where a model version's files are: a run's artifact directory ("runs:/<run>/<path>",
-// "mlflow-artifacts:/<exp>/<run>/artifacts/<path>", or a relative path under the version's run),
-// or a local directory (absolute path or file://).
-struct ArtifactLocation {
-  std::string run_id, path;  // when in the tracking store
-  std::string local_dir;     // when on disk
-};
-// Throws std::invalid_argument naming the source when it cannot be understood.
-ArtifactLocation ParseModelSource(const tracking::ModelVersion& version);
-
 // Copies the policy artifact of `version` (manifest.json, weights and any other files of the
 // directory) into `dir` (created); returns `dir`, or the local directory itself for local
 // sources. Throws on missing files.

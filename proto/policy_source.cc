@@ -8,6 +8,7 @@
 
 #include "proto/rpc_internal.h"
 #include "tracking/entities.h"
+#include "tracking/model_source.h"
 
 namespace eonops::proto {
 
@@ -23,46 +24,6 @@ std::string TrimSlashes(std::string s) {
   return s;
 }
 
-struct Location {
-  std::string run_id, path;  // in the run's artifacts
-  std::string local_dir;     // on this machine
-};
-
-// The model version sources MLflow and the eonops trainer write (the PCE reads the same).
-Location ParseSource(const tracking::ModelVersion& v) {
-  const std::string& s = v.source;
-  Location loc;
-  if (StartsWith(s, "runs:/")) {
-    const std::string rest = TrimSlashes(s.substr(6));
-    const size_t slash = rest.find('/');
-    loc.run_id = rest.substr(0, slash);
-    loc.path = slash == std::string::npos ? "" : TrimSlashes(rest.substr(slash + 1));
-  } else if (StartsWith(s,
-                        "mlflow-artifacts:/")) {  // mlflow-artifacts:/<exp>/<run>/artifacts/<path>
-    const std::string rest = TrimSlashes(s.substr(18));
-    const size_t first = rest.find('/'), marker = rest.find("/artifacts");
-    if (first == std::string::npos || marker == std::string::npos || first >= marker) {
-      throw std::runtime_error("model source '" + s +
-                               "' is not mlflow-artifacts:/<experiment>/<run>/artifacts/<path>");
-    }
-    loc.run_id = rest.substr(first + 1, marker - first - 1);
-    loc.path = TrimSlashes(rest.substr(marker + 10));
-  } else if (StartsWith(s, "file://")) {
-    loc.local_dir = s.substr(7);
-  } else if (!s.empty() && s[0] == '/') {
-    loc.local_dir = s;
-  } else if (!v.run_id.empty() && s.find(':') == std::string::npos) {
-    loc.run_id = v.run_id;
-    loc.path = TrimSlashes(s);
-  } else {
-    throw std::runtime_error(
-        "model " + v.name + " version " + std::to_string(v.version) + ": cannot load source '" + s +
-        "' (expected runs:/<run>/<path>, mlflow-artifacts:/..., or a directory)");
-  }
-  if (loc.local_dir.empty() && loc.run_id.empty())
-    throw std::runtime_error("model source '" + s + "' names no run");
-  return loc;
-}
 
 void CopyTree(tracking::TrackingHttpClient& client, const std::string& run_id,
               const std::string& path, const fs::path& root, const std::string& base, int depth) {
@@ -150,7 +111,7 @@ FetchedPolicy FetchRegisteredPolicy(tracking::TrackingHttpClient& client, const 
   out.info.version = v.version;
   out.info.run_id = v.run_id;
   out.info.source = v.source;
-  const Location loc = ParseSource(v);
+  const tracking::ArtifactLocation loc = tracking::ParseModelSource(v);
   if (!loc.local_dir.empty()) {
     if (!fs::is_directory(loc.local_dir)) {
       throw std::runtime_error("model " + v.name + " version " + std::to_string(v.version) +
