@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job, end to end on embedded defaults (the README's first command): sets up, builds,
-# then on NSFNET prints every shortest-path lightpath's GSNR, latency and energy and replays
-# the DeepRMSA benchmark with the classic heuristics.
+# then on NSFNET prints every shortest-path lightpath's GSNR, latency and energy, replays the
+# DeepRMSA benchmark with the classic heuristics, trains and registers a small agent, evaluates
+# it, serves it through the PCE and drives the PCE with the load generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/build.sh
+bash tools/build.sh eonops  # the tests are the other command's job
 eonops="${EONOPS_BUILD_DIR:-build}/tools/eonops"
 out="${EONOPS_OUT:-out/demo}"
 mkdir -p "$out"
