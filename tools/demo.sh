@@ -11,7 +11,8 @@ out="${EONOPS_OUT:-out/demo}"
 mkdir -p "$out"
 
 echo "== 1. Lightpaths on NSFNET (C band, slot 100, 4 slots; fully loaded C+L+S worst case)"
-"$eonops" qot --topology nsfnet --all-pairs | tee "$out/lightpaths.txt" | head -25
+"$eonops" qot --topology nsfnet --all-pairs > "$out/lightpaths.txt"
+head -25 "$out/lightpaths.txt"
 echo "   ... $(($(wc -l < "$out/lightpaths.txt") - 2)) lightpaths in $out/lightpaths.txt"
 
 echo
@@ -27,7 +28,7 @@ echo "      register it as deeprmsa-nsfnet@champion"
 rm -rf "$out/train" "$out/eonops.db"* "$out/artifacts" "$out/pce-state.db"*
 "$eonops" train configs/experiments/deeprmsa-nsfnet-ppo.json --steps "${EONOPS_DEMO_STEPS:-300000}" \
   --out "$out/train" --tracking-db "$out/eonops.db" --artifacts "$out/artifacts" \
-  --register deeprmsa-nsfnet --alias champion --eval-requests 10000 | grep -v '^train '
+  --register deeprmsa-nsfnet --alias champion --eval-requests 10000 | { grep -v '^train ' || true; }
 
 echo
 echo "== 4. Evaluate it against KSP-FF on the same seeds"
