@@ -51,13 +51,19 @@ nlohmann::json Summarise(const Point& p) {
   j["bit_rate_blocking_ci95"] = ebr.ci95;
   j["power_mean_w"] = epw.mean;
   j["power_ci95_w"] = epw.ci95;
-  int64_t req = 0, blk = 0;
+  int64_t req = 0, blk = 0, no_spectrum = 0, qot = 0, latency = 0, no_path = 0;
   double wall = 0;
   for (const auto& r : p.runs) {
     req += r.requests;
     blk += r.blocked;
     wall += r.wall_seconds;
+    no_spectrum += r.blocked_no_spectrum;
+    qot += r.blocked_qot;
+    latency += r.blocked_latency;
+    no_path += r.blocked_no_path;
   }
+  // Counts add up over the seeds, like requests and blocked.
+  j["blocked_by_cause"] = {{"no_spectrum", no_spectrum}, {"qot", qot}, {"latency", latency}, {"no_path", no_path}};
   j["requests"] = req;
   j["blocked"] = blk;
   j["wall_seconds"] = wall;
