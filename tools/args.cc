@@ -143,6 +143,18 @@ unsigned long long ArgParser::GetUint(const std::string& name) const {
   return static_cast<unsigned long long>(v);
 }
 
+int RunSubcommand(int argc, char** argv, const char* usage, std::initializer_list<Subcommand> subcommands) {
+  if (argc < 1 || std::string(argv[0]) == "--help" || std::string(argv[0]) == "-h") {
+    (argc < 1 ? std::cerr : std::cout) << usage;
+    return argc < 1 ? 2 : 0;
+  }
+  const std::string sub = argv[0];
+  for (const Subcommand& s : subcommands) {
+    if (sub == s.name) return s.run(argc - 1, argv + 1);
+  }
+  throw UsageError("unknown subcommand '" + sub + "'\n" + usage);
+}
+
 std::vector<long long> ParseIntList(const std::string& flag, const std::string& text) {
   std::vector<long long> out;
   std::stringstream ss(text);

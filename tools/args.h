@@ -10,6 +10,7 @@
 // into a one-line message and exit code 2.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -61,6 +62,16 @@ class ArgParser {
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };
+
+// A command with subcommands (`eonops pce serve`, `eonops tracking runs`, ...).
+struct Subcommand {
+  const char* name;
+  int (*run)(int argc, char** argv);
+};
+// Runs the subcommand named by argv[0] with the arguments after it. No argument prints `usage`
+// to stderr and returns 2; --help/-h prints it to stdout and returns 0; an unknown name throws
+// UsageError listing `usage`.
+int RunSubcommand(int argc, char** argv, const char* usage, std::initializer_list<Subcommand> subcommands);
 
 // Parses "a,b,c" into numbers; throws UsageError naming the flag on a bad element.
 std::vector<long long> ParseIntList(const std::string& flag, const std::string& text);

@@ -230,23 +230,14 @@ const char kUsage[] =
 }  // namespace
 
 int RunTracking(int argc, char** argv) {
-  if (argc < 1 || std::string(argv[0]) == "--help" || std::string(argv[0]) == "-h") {
-    (argc < 1 ? std::cerr : std::cout) << kUsage;
-    return argc < 1 ? 2 : 0;
-  }
-  const std::string sub = argv[0];
   try {
-    if (sub == "serve") return Serve(argc - 1, argv + 1);
-    if (sub == "check") return Check(argc - 1, argv + 1);
-    if (sub == "runs") return Runs(argc - 1, argv + 1);
-    if (sub == "models") return Models(argc - 1, argv + 1);
-    if (sub == "alias") return Alias(argc - 1, argv + 1);
+    return RunSubcommand(argc, argv, kUsage,
+                         {{"serve", Serve}, {"check", Check}, {"runs", Runs}, {"models", Models}, {"alias", Alias}});
   } catch (const tracking::TrackingError& e) {
-    std::cerr << "eonops tracking " << sub << ": " << tracking::ErrorCodeName(e.code()) << ": "
-              << e.what() << "\n";
+    std::cerr << "eonops tracking " << argv[0] << ": " << tracking::ErrorCodeName(e.code()) << ": " << e.what()
+              << "\n";
     return 1;
   }
-  throw UsageError("unknown subcommand '" + sub + "'\n" + kUsage);
 }
 
 }  // namespace eonops::tools

@@ -118,14 +118,7 @@ const char kUsage[] =
 }  // namespace
 
 int RunTwin(int argc, char** argv) {
-  if (argc < 1 || std::string(argv[0]) == "--help" || std::string(argv[0]) == "-h") {
-    (argc < 1 ? std::cerr : std::cout) << kUsage;
-    return argc < 1 ? 2 : 0;
-  }
-  const std::string sub = argv[0];
-  if (sub == "serve") return Serve(argc - 1, argv + 1);
-  if (sub == "health") return Health(argc - 1, argv + 1);
-  throw UsageError("unknown subcommand '" + sub + "'\n" + kUsage);
+  return RunSubcommand(argc, argv, kUsage, {{"serve", Serve}, {"health", Health}});
 }
 
 }  // namespace eonops::tools
