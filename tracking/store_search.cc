@@ -29,17 +29,12 @@ struct SqlBuilder {
 const char* NumericOp(Comparator op, const std::string& what) {
   switch (op) {
     case Comparator::kEq:
-      return "=";
     case Comparator::kNe:
-      return "!=";
     case Comparator::kLt:
-      return "<";
     case Comparator::kLe:
-      return "<=";
     case Comparator::kGt:
-      return ">";
     case Comparator::kGe:
-      return ">=";
+      return ComparatorText(op);  // the SQL spelling is the filter's
     default:
       break;
   }
