@@ -103,6 +103,7 @@ int RunSimulate(int argc, char** argv) {
   }
   twin::HeuristicOptions heuristic_options;
   heuristic_options.max_bit_rate_gbps = scenario.traffic.MaxBitRateGbps();
+  heuristic_options.bit_rates = scenario.traffic.BitRateDistribution();
   for (const auto& name : policies) {
     if (!twin::IsHeuristicName(name)) {
       try {
