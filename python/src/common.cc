@@ -1,0 +1,45 @@
+#include "common.h"
+
+#include <cmath>
+
+namespace eonops::python {
+
+nlohmann::json ToJson(py::handle value) {
+  py::module_ json = py::module_::import("json");
+  std::string text;
+  try {
+    text = py::str(json.attr("dumps")(value, py::arg("allow_nan") = false));
+  } catch (py::error_already_set& e) {
+    // Not JSON-serialisable (a set, an object, NaN): say so as a ValueError.
+    throw py::value_error("not a JSON document: " + std::string(e.what()));
+  }
+  return nlohmann::json::parse(text);
+}
+
+py::object ToPython(const nlohmann::json& j) {
+  // nlohmann writes NaN and infinities as null, which is what the CLI's --json prints too.
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+twin::EnvConfig LoadEnvConfig(const nlohmann::json& j, const std::string& origin) {
+  return AsValueError([&] { return twin::EnvConfig::FromJson(j, origin); });
+}
+
+twin::Scenario LoadScenario(const nlohmann::json& j, const std::string& origin) {
+  return AsValueError([&] { return twin::Scenario::FromJson(j, origin); });
+}
+
+py::tuple BlockCauseNames() {
+  using twin::BlockCause;
+  // VecEnv infos hold causes as their enum values: this tuple is indexed by them.
+  static_assert(static_cast<int>(BlockCause::kNone) == 0 && static_cast<int>(BlockCause::kNoPath) == 4);
+  py::tuple t(5);
+  int i = 0;
+  for (BlockCause c : {BlockCause::kNone, BlockCause::kNoSpectrum, BlockCause::kQot, BlockCause::kLatency,
+                       BlockCause::kNoPath}) {
+    t[i++] = py::str(twin::ToString(c));
+  }
+  return t;
+}
+
+}  // namespace eonops::python

@@ -1,0 +1,58 @@
+// eonops._core: the twin for Python (environments, batched environments, heuristics,
+// simulation). No torch: `import eonops` loads only this module.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "env_bindings.h"
+#include "twin/heuristics.h"
+#include "twin/sweep.h"
+#include "twin/topology.h"
+
+namespace py = pybind11;
+
+namespace eonops::python {
+namespace {
+
+// eonops simulate --json, from Python: the same sweep and the same report builder.
+py::object Simulate(py::handle config, const std::string& origin, const std::vector<std::string>& policies,
+                    const std::vector<double>& loads, uint64_t seed, int seeds, int threads) {
+  const twin::Scenario scenario = LoadScenario(ToJson(config), origin);
+  std::vector<std::unique_ptr<twin::Heuristic>> heuristics;
+  std::vector<const twin::Heuristic*> ptrs;
+  for (const auto& name : policies) {
+    heuristics.push_back(AsValueError([&] { return twin::MakeHeuristic(name); }));
+    ptrs.push_back(heuristics.back().get());
+  }
+  twin::SweepOptions options;
+  options.loads = loads;
+  options.seed = seed;
+  options.seeds = seeds;
+  options.threads = threads;
+  auto model = AsValueError([&] { return std::make_shared<const twin::NetworkModel>(scenario.network); });
+  std::vector<nlohmann::json> rows;
+  {
+    py::gil_scoped_release release;
+    rows = twin::SimulateSweep(model, scenario, ptrs, options);  // invalid_argument -> ValueError
+  }
+  return ToPython(twin::SweepReport(rows, scenario));
+}
+
+}  // namespace
+}  // namespace eonops::python
+
+PYBIND11_MODULE(_core, m) {
+  using namespace eonops;
+  m.doc() = "eonops twin bindings (use the eonops package, not this module)";
+  python::BindEnvs(m);
+  m.def("simulate", &python::Simulate, py::arg("config"), py::arg("origin"), py::arg("policies"), py::arg("loads"),
+        py::arg("seed"), py::arg("seeds"), py::arg("threads"));
+  m.def("heuristic_names", &twin::HeuristicNames);
+  m.def("config_dir", &twin::ConfigDir, "where the twin reads its configs ($EONOPS_CONFIGS, else the build's)");
+  m.attr("BLOCK_CAUSES") = python::BlockCauseNames();
+  m.attr("__version__") = EONOPS_VERSION;
+}
