@@ -9,7 +9,6 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/scenario_flags.h"
-#include "twin/heuristics.h"
 #include "twin/sweep.h"
 
 namespace eonops::tools {
@@ -21,7 +20,9 @@ int RunSimulate(int argc, char** argv) {
               "Example (the DeepRMSA NSFNET benchmark):\n"
               "  eonops simulate --config configs/benchmarks/deeprmsa-nsfnet.json --policy ksp-ff --json");
   AddScenarioFlags(p);
-  p.Add("policy", "NAME", "sp-ff, ksp-ff, ksp-bf, ksp-lf, qot-aware, latency-aware, energy-aware", "ksp-ff");
+  p.Add("policy", "NAME",
+        "sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, qot-aware, latency-aware, energy-aware",
+        "ksp-ff");
   p.Add("policies", "LIST", "several policies, comma-separated, side by side");
   p.Add("loads", "FROM:TO:STEP", "sweep the load (Erlang), e.g. 150:350:50, or a comma list");
   p.Add("seed", "N", "first random seed", "1");
@@ -39,10 +40,10 @@ int RunSimulate(int argc, char** argv) {
     std::string name;
     while (std::getline(ss, name, ',')) policies.push_back(name);
   }
-  std::vector<std::unique_ptr<twin::Heuristic>> heuristics;
+  std::vector<twin::SweepPolicy> sweep_policies;
   for (const auto& name : policies) {
     try {
-      heuristics.push_back(twin::MakeHeuristic(name));
+      sweep_policies.push_back(twin::HeuristicPolicy(name, scenario));  // the message lists the known names
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
@@ -71,9 +72,7 @@ int RunSimulate(int argc, char** argv) {
   sweep.check_invariants = p.Switch("check-invariants");
   ProgressBar bar("simulate");
   sweep.progress = [&bar](double fraction) { bar.Update(fraction); };
-  std::vector<const twin::Heuristic*> policy_ptrs;
-  for (const auto& h : heuristics) policy_ptrs.push_back(h.get());
-  const std::vector<nlohmann::json> rows = twin::SimulateSweep(model, scenario, policy_ptrs, sweep);
+  const std::vector<nlohmann::json> rows = twin::SimulateSweep(model, scenario, sweep_policies, sweep);
 
   if (p.Switch("json")) {
     std::cout << twin::SweepReport(rows, scenario).dump(2) << "\n";

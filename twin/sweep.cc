@@ -67,12 +67,18 @@ nlohmann::json Summarise(const Point& p) {
 
 }  // namespace
 
+SweepPolicy HeuristicPolicy(const std::string& name, const Scenario& scenario) {
+  HeuristicOptions options;
+  options.max_bit_rate_gbps = scenario.traffic.MaxBitRateGbps();
+  MakeHeuristic(name, options);  // an unknown name fails here, with the list of known ones
+  return {name, [name, options] { return MakeHeuristic(name, options); }};
+}
+
 std::vector<nlohmann::json> SimulateSweep(std::shared_ptr<const NetworkModel> model, const Scenario& scenario,
-                                          const std::vector<const Heuristic*>& policies,
-                                          const SweepOptions& options) {
+                                          const std::vector<SweepPolicy>& policies, const SweepOptions& options) {
   if (policies.empty()) throw std::invalid_argument("simulate: no policy given");
-  for (const Heuristic* h : policies) {
-    if (h == nullptr) throw std::invalid_argument("simulate: null policy");
+  for (const SweepPolicy& p : policies) {
+    if (!p.make) throw std::invalid_argument("simulate: policy '" + p.name + "' cannot be made");
   }
   if (options.seeds < 1 || options.seeds > 1000) throw std::invalid_argument("simulate: seeds must be in 1..1000");
   if (options.threads < 1 || options.threads > 256) throw std::invalid_argument("simulate: threads must be in 1..256");
@@ -82,8 +88,8 @@ std::vector<nlohmann::json> SimulateSweep(std::shared_ptr<const NetworkModel> mo
   }
   const int seeds = options.seeds;
   std::vector<Point> points;
-  for (const Heuristic* h : policies) {
-    for (double l : loads) points.push_back({h->Name(), l, std::vector<SimulationResult>(seeds)});
+  for (const SweepPolicy& p : policies) {
+    for (double l : loads) points.push_back({p.name, l, std::vector<SimulationResult>(seeds)});
   }
   const int64_t jobs = static_cast<int64_t>(points.size()) * seeds;
   const int64_t per_job = scenario.measurement.warmup + scenario.measurement.requests;
@@ -112,8 +118,8 @@ std::vector<nlohmann::json> SimulateSweep(std::shared_ptr<const NetworkModel> mo
         };
       }
       try {
-        const Heuristic& h = *policies[(job / seeds) / loads.size()];
-        pt.runs[s] = Simulate(model, traffic, h, opt);
+        const std::unique_ptr<Heuristic> h = policies[(job / seeds) / loads.size()].make();
+        pt.runs[s] = Simulate(model, traffic, *h, opt);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
         if (!error) error = std::current_exception();

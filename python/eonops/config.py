@@ -63,6 +63,9 @@ OVERRIDES = {
     "margin_cap_db": ("env", "margin_cap_db"),
     "energy_weight": ("env", "energy_weight"),
     "energy_reference_w": ("env", "energy_reference_w"),
+    "block_rules": ("env", "block_rules"),
+    "action_features": ("env", "action_features"),
+    "link_features": ("env", "link_features"),
 }
 
 

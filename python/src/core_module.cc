@@ -22,11 +22,9 @@ namespace {
 py::object Simulate(py::handle config, const std::string& origin, const std::vector<std::string>& policies,
                     const std::vector<double>& loads, uint64_t seed, int seeds, int threads) {
   const twin::Scenario scenario = LoadScenario(ToJson(config), origin);
-  std::vector<std::unique_ptr<twin::Heuristic>> heuristics;
-  std::vector<const twin::Heuristic*> ptrs;
+  std::vector<twin::SweepPolicy> sweep_policies;
   for (const auto& name : policies) {
-    heuristics.push_back(AsValueError([&] { return twin::MakeHeuristic(name); }));
-    ptrs.push_back(heuristics.back().get());
+    sweep_policies.push_back(AsValueError([&] { return twin::HeuristicPolicy(name, scenario); }));
   }
   twin::SweepOptions options;
   options.loads = loads;
@@ -37,7 +35,7 @@ py::object Simulate(py::handle config, const std::string& origin, const std::vec
   std::vector<nlohmann::json> rows;
   {
     py::gil_scoped_release release;
-    rows = twin::SimulateSweep(model, scenario, ptrs, options);  // invalid_argument -> ValueError
+    rows = twin::SimulateSweep(model, scenario, sweep_policies, options);  // invalid_argument -> ValueError
   }
   return ToPython(twin::SweepReport(rows, scenario));
 }

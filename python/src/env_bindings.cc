@@ -47,13 +47,13 @@ Twin BuildTwin(py::handle config, const std::string& origin) {
   return t;
 }
 
-// How an episode ended. Episodes end on their step count while the network goes on, so every
-// end is a truncation (Gymnasium: bootstrap from the final observation), never a termination.
+// How an episode ended, in Gymnasium's terms: truncated when it ended on its step count while
+// the network goes on (bootstrap from the final observation), terminated when it ended by itself.
 struct EpisodeEnd {
   bool terminated = false;
   bool truncated = false;
 };
-EpisodeEnd EndOf(const twin::StepResult& r) { return {false, r.done}; }
+EpisodeEnd EndOf(const twin::StepResult& r) { return {r.terminated(), r.done && r.truncated}; }
 
 py::object NumberOrNone(double x) { return std::isfinite(x) ? py::object(py::float_(x)) : py::none(); }
 
@@ -95,27 +95,26 @@ py::dict DecisionDict(const twin::NetworkModel& m, const ActionChoice& choice, d
   return d;
 }
 
-// The action of `env`'s action space that commits what heuristic `h` decides for the current
-// request: the exact (path, band, first slot) when the action space offers it; otherwise (a
-// best- or last-fit slot that is not the start of one of the J offered blocks) the offered block
-// of the same path and band that starts closest before that slot, else its first offered block;
-// the reject action when the heuristic blocks.
+// The action that commits what heuristic `h` decides for the current request: the env's expert
+// action (RsaEnv::ExpertAction) when the action space holds the heuristic's exact choice; the
+// reject action when the heuristic blocks (stepping it blocks); otherwise (a slot the J offered
+// blocks do not start at, e.g. best or last fit without block_rules) the offered block of the
+// same path and band that starts closest before that slot, else its first offered block.
 int HeuristicAction(const twin::RsaEnv& env, const twin::Heuristic& h, std::vector<float>* obs,
                     std::vector<uint8_t>* mask, std::vector<ActionChoice>* actions) {
+  const int expert = env.ExpertAction(h);
+  if (expert >= 0) return expert;
   const twin::ObservationLayout& layout = env.layout();
-  obs->resize(layout.observation_size);
-  mask->resize(layout.num_actions);
   const twin::Request& request = env.engine().current();
-  twin::BuildObservation(layout, env.options(), env.engine().state(), request, obs->data(), mask->data(), actions);
   const twin::Decision d = h.Decide(request, env.engine().state());
   if (!d.accepted) return layout.RejectAction();
+  obs->resize(layout.observation_size);
+  mask->resize(layout.num_actions);
+  twin::BuildObservation(layout, env.options(), env.engine().state(), request, obs->data(), mask->data(), actions);
   int before = -1, first = -1;
   for (int a = 0; a < layout.RejectAction(); ++a) {
     const ActionChoice& c = (*actions)[a];
-    if (!c.feasible || c.candidate.path_index != d.candidate.path_index || c.candidate.band != d.candidate.band) {
-      continue;
-    }
-    if (c.slot == d.slot) return a;
+    if (!(*mask)[a] || c.candidate.path != d.candidate.path || c.candidate.band != d.candidate.band) continue;
     if (first < 0) first = a;
     if (c.slot < d.slot && (before < 0 || c.slot > (*actions)[before].slot)) before = a;
   }
@@ -124,19 +123,23 @@ int HeuristicAction(const twin::RsaEnv& env, const twin::Heuristic& h, std::vect
   return layout.RejectAction();
 }
 
-// Heuristics by name, made once per environment wrapper.
+// Heuristics by name, made once per environment wrapper (used from one thread at a time), set up
+// for the environment's traffic.
 class HeuristicCache {
  public:
+  explicit HeuristicCache(const twin::TrafficConfig& traffic) { options_.max_bit_rate_gbps = traffic.MaxBitRateGbps(); }
+
   const twin::Heuristic& Get(const std::string& name) {
     auto it = cache_.find(name);
     if (it == cache_.end()) {
-      auto h = AsValueError([&] { return twin::MakeHeuristic(name); });
+      auto h = AsValueError([&] { return twin::MakeHeuristic(name, options_); });
       it = cache_.emplace(name, std::move(h)).first;
     }
     return *it->second;
   }
 
  private:
+  twin::HeuristicOptions options_;
   std::map<std::string, std::unique_ptr<twin::Heuristic>> cache_;
 };
 
@@ -200,7 +203,8 @@ void BindTwinProperties(py::class_<T>& c) {
 
 class PyEnv {
  public:
-  PyEnv(py::handle config, const std::string& origin) : twin_(BuildTwin(config, origin)) {
+  PyEnv(py::handle config, const std::string& origin)
+      : twin_(BuildTwin(config, origin)), heuristics_(twin_.config.traffic) {
     env_ = AsValueError([&] { return twin::MakeEnv(twin_.model, twin_.config); });
     obs_.resize(spec().observation_size);
     mask_.resize(spec().num_actions);
@@ -325,10 +329,8 @@ class PyEnv {
 // What each environment's last step did, one entry per environment; each environment writes
 // only its own entries, from whichever VecEnv worker thread steps it.
 struct BatchInfo {
-  explicit BatchInfo(int n, int observation_size)
-      : observation_size(observation_size),
-        terminated(n),
-        truncated(n),
+  explicit BatchInfo(int n)
+      : terminated(n),
         cause(n),
         path_index(n, -1),
         band(n, -1),
@@ -341,28 +343,23 @@ struct BatchInfo {
         gsnr_margin_db(n, std::numeric_limits<double>::quiet_NaN()),
         latency_us(n, std::numeric_limits<double>::quiet_NaN()),
         incremental_power_w(n),
-        final_flag(n),
-        final_observation(static_cast<size_t>(n) * observation_size),
         episode_flag(n),
         episode_return(n),
         episode_length(n),
         episode_blocking(n) {}
 
-  int observation_size;
-  std::vector<uint8_t> terminated, truncated;
+  std::vector<uint8_t> terminated;
   std::vector<int8_t> cause;
   std::vector<int32_t> path_index, band, slot, slots, modulation, src, dst;
   std::vector<double> bit_rate_gbps, gsnr_margin_db, latency_us, incremental_power_w;
-  std::vector<uint8_t> final_flag;
-  std::vector<float> final_observation;
   std::vector<uint8_t> episode_flag;
   std::vector<double> episode_return;
   std::vector<int32_t> episode_length;
   std::vector<double> episode_blocking;
 };
 
-// One environment of the batch: a twin::RsaEnv that records its decisions into BatchInfo and
-// keeps the final observation of an episode before VecEnv's automatic reset overwrites it.
+// One environment of the batch: a twin::RsaEnv that records its decisions and episode statistics
+// into BatchInfo (twin::VecEnv itself keeps the final observations and the truncation flags).
 class RecordingEnv final : public twin::Env {
  public:
   RecordingEnv(std::unique_ptr<twin::RsaEnv> env, BatchInfo* info, int index)
@@ -383,9 +380,7 @@ class RecordingEnv final : public twin::Env {
     info_->dst[i_] = before.dst;
     info_->bit_rate_gbps[i_] = before.bit_rate_gbps;
     const twin::StepResult r = env_->Step(action, observation, mask);
-    const EpisodeEnd end = EndOf(r);
-    info_->terminated[i_] = end.terminated;
-    info_->truncated[i_] = end.truncated;
+    info_->terminated[i_] = EndOf(r).terminated;
     if (r.accepted) {
       const ActionChoice& c = env_->last_choice();
       info_->cause[i_] = static_cast<int8_t>(BlockCause::kNone);
@@ -407,11 +402,8 @@ class RecordingEnv final : public twin::Env {
     return_ += r.reward;
     ++length_;
     blocked_ += r.accepted ? 0 : 1;
-    info_->final_flag[i_] = r.done;
     info_->episode_flag[i_] = r.done;
     if (r.done) {
-      const size_t d = info_->observation_size;
-      std::memcpy(&info_->final_observation[i_ * d], observation, d * sizeof(float));
       info_->episode_return[i_] = return_;
       info_->episode_length[i_] = length_;
       info_->episode_blocking[i_] = static_cast<double>(blocked_) / length_;
@@ -441,12 +433,12 @@ struct Batch {
 class PyVecEnv {
  public:
   PyVecEnv(py::handle config, const std::string& origin, int num_envs, int threads, bool copy)
-      : twin_(BuildTwin(config, origin)), copy_(copy), batch_(std::make_shared<Batch>()) {
+      : twin_(BuildTwin(config, origin)), copy_(copy), batch_(std::make_shared<Batch>()),
+        heuristics_(twin_.config.traffic) {
     if (num_envs < 1 || num_envs > 1 << 20) throw py::value_error("num_envs must be in 1..1048576, got " + std::to_string(num_envs));
     if (threads < 1 || threads > 256) throw py::value_error("threads must be in 1..256, got " + std::to_string(threads));
-    const twin::EnvSpec probe = twin::MakeEnv(twin_.model, twin_.config)->Spec();
     Batch* b = batch_.get();
-    b->info = std::make_unique<BatchInfo>(num_envs, probe.observation_size);
+    b->info = std::make_unique<BatchInfo>(num_envs);
     b->envs.reserve(num_envs);
     auto make = twin::MakeEnvFactory(twin_.model, twin_.config);
     twin::VecEnv::Factory factory = [b, make]() -> std::unique_ptr<twin::Env> {
@@ -558,7 +550,7 @@ class PyVecEnv {
     views_.rewards = view(v.Rewards(), {n}, f32);
     views_.accepted = view(v.Accepted(), {n}, boolean);
     views_.terminated = view(b.terminated.data(), {n}, boolean);
-    views_.truncated = view(b.truncated.data(), {n}, boolean);
+    views_.truncated = view(v.Truncated(), {n}, boolean);
     views_.cause = view(b.cause.data(), {n}, i8);
     views_.path_index = view(b.path_index.data(), {n}, i32);
     views_.band = view(b.band.data(), {n}, i32);
@@ -571,8 +563,9 @@ class PyVecEnv {
     views_.margin = view(b.gsnr_margin_db.data(), {n}, f64);
     views_.latency = view(b.latency_us.data(), {n}, f64);
     views_.power = view(b.incremental_power_w.data(), {n}, f64);
-    views_.final_flag = view(b.final_flag.data(), {n}, boolean);
-    views_.final_obs = view(b.final_observation.data(), {n, d}, f32);
+    views_.final_flag = view(v.Dones(), {n}, boolean);
+    views_.final_obs = view(v.FinalObservations(), {n, d}, f32);
+    views_.final_masks = view(v.FinalMasks(), {n, a}, boolean);
     views_.episode_flag = view(b.episode_flag.data(), {n}, boolean);
     views_.episode_return = view(b.episode_return.data(), {n}, f64);
     views_.episode_length = view(b.episode_length.data(), {n}, i32);
@@ -599,6 +592,7 @@ class PyVecEnv {
     d["action_mask"] = Out(views_.masks);
     d["final_observation"] = Out(views_.final_obs);
     d["_final_observation"] = Out(views_.final_flag);
+    d["final_action_mask"] = Out(views_.final_masks);
     py::dict episode;
     episode["r"] = Out(views_.episode_return);
     episode["l"] = Out(views_.episode_length);
@@ -610,7 +604,7 @@ class PyVecEnv {
 
   struct Views {
     py::array obs, masks, rewards, accepted, terminated, truncated, cause, path_index, band, slot, slots, modulation,
-        src, dst, bit_rate, margin, latency, power, final_flag, final_obs, episode_flag, episode_return,
+        src, dst, bit_rate, margin, latency, power, final_flag, final_obs, final_masks, episode_flag, episode_return,
         episode_length, episode_blocking;
   };
 

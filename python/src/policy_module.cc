@@ -201,17 +201,18 @@ py::object SimulatePolicy(const PyPolicy& policy, const std::string& policy_name
   const twin::Scenario scenario = LoadScenario(j, origin);
   const twin::EnvConfig env = LoadEnvConfig(j, origin);
   auto model = AsValueError([&] { return std::make_shared<const twin::NetworkModel>(scenario.network); });
-  auto drl = AsValueError(
-      [&] { return std::make_unique<agents::PolicyHeuristic>(policy.policy(), model, env, policy_name); });
-  std::vector<std::unique_ptr<twin::Heuristic>> heuristics;
-  std::vector<const twin::Heuristic*> ptrs;
+  const agents::Policy& p = policy.policy();
+  // Refuses a policy that does not fit this network before any run.
+  AsValueError([&] { return std::make_unique<agents::PolicyHeuristic>(p, model, env, policy_name); });
+  std::vector<twin::SweepPolicy> policies;
   for (const auto& h : names) {
     if (h.empty()) {
-      ptrs.push_back(drl.get());
-      continue;
+      policies.push_back({policy_name, [&p, model, env, policy_name]() -> std::unique_ptr<twin::Heuristic> {
+                            return std::make_unique<agents::PolicyHeuristic>(p, model, env, policy_name);
+                          }});
+    } else {
+      policies.push_back(AsValueError([&] { return twin::HeuristicPolicy(h, scenario); }));
     }
-    heuristics.push_back(AsValueError([&] { return twin::MakeHeuristic(h); }));
-    ptrs.push_back(heuristics.back().get());
   }
   twin::SweepOptions options;
   options.loads = loads;
@@ -221,7 +222,7 @@ py::object SimulatePolicy(const PyPolicy& policy, const std::string& policy_name
   std::vector<nlohmann::json> rows;
   {
     py::gil_scoped_release release;
-    rows = twin::SimulateSweep(model, scenario, ptrs, options);
+    rows = twin::SimulateSweep(model, scenario, policies, options);
   }
   return ToPython(twin::SweepReport(rows, scenario));
 }

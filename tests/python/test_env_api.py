@@ -185,3 +185,21 @@ def test_dict_config_and_overrides():
     assert env.num_actions == 1 * 1 * 1 + 1
     assert env.config["traffic"]["load_erlang"] == 5
     assert env.canonical_config["network"]["k_paths"] == 1
+
+
+def test_heuristic_actions_are_feasible_with_or_without_their_block_on_offer(tiny_path):
+    """With block_rules the action set holds best and last fit's exact choices; without, a
+    heuristic's action is the nearest offered block on its path and band: feasible either way,
+    and accepted whenever the heuristic would accept."""
+    exact = eonops.make(tiny_path, block_rules=["first-fit", "best-fit", "last-fit"], j_blocks=3)
+    plain = eonops.make(tiny_path)
+    for env in (exact, plain):
+        env.reset(seed=4)
+        reject = env.num_actions - 1
+        for t in range(300):
+            name = ("ksp-ff", "ksp-bf", "ksp-lf", "mscl-ksp")[t % 4]
+            action = env.heuristic_action(name)
+            mask = env.action_masks()
+            assert mask[action], (name, action, mask)
+            _, _, _, _, info = env.step(action)
+            assert info["accepted"] == (action != reject)
