@@ -71,7 +71,25 @@ class _Seeding:
         return int(self.np_random.integers(0, 2**63))
 
 
-class Env(_Seeding, _EnvBase):
+class _Twin:
+    """What an environment (or each environment of a batch) is: sizes, layout, config."""
+
+    observation_size = property(lambda self: self._c.observation_size)
+    num_actions = property(lambda self: self._c.num_actions)
+    twin_spec = property(lambda self: self._c.spec, doc="observation layout, action and reward descriptions, config hash")
+    config = property(lambda self: self._c.config, doc="the config sections the environment was built from")
+    canonical_config = property(lambda self: self._c.canonical_config, doc="every field, defaults included")
+    band_names = property(lambda self: self._c.band_names)
+    modulation_names = property(lambda self: self._c.modulation_names)
+    num_nodes = property(lambda self: self._c.num_nodes)
+    topology = property(lambda self: self._c.topology)
+    k = property(lambda self: self._c.k)
+    num_bands = property(lambda self: self._c.num_bands)
+    j_blocks = property(lambda self: self._c.j_blocks)
+    episode_length = property(lambda self: self._c.episode_length)
+
+
+class Env(_Twin, _Seeding, _EnvBase):
     """One environment of the twin. `config`: a file, a dict or a use-case name ("deeprmsa",
     "latency-rsa", "qot-rmbsa", "energy-rmsa"); keyword overrides as in eonops.config.OVERRIDES
     (topology, bands, k, path_order, load, j_blocks, episode_length, ...)."""
@@ -85,7 +103,7 @@ class Env(_Seeding, _EnvBase):
         self.observation_space = spaces.observation_box((self._c.observation_size,))
         self.action_space = spaces.Discrete(self._c.num_actions)
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, seed=None, options=None):
         """Starts an episode: (observation, info). info["request"] is the request to decide."""
         if _gym is not None and isinstance(self, _gym.Env):
             super().reset(seed=seed)
@@ -118,27 +136,12 @@ class Env(_Seeding, _EnvBase):
     def close(self):
         pass
 
-    # What the environment is: sizes, layout, config.
-    observation_size = property(lambda self: self._c.observation_size)
-    num_actions = property(lambda self: self._c.num_actions)
-    twin_spec = property(lambda self: self._c.spec, doc="observation layout, action and reward descriptions, config hash")
-    config = property(lambda self: self._c.config, doc="the config sections the environment was built from")
-    canonical_config = property(lambda self: self._c.canonical_config)
-    band_names = property(lambda self: self._c.band_names)
-    modulation_names = property(lambda self: self._c.modulation_names)
-    num_nodes = property(lambda self: self._c.num_nodes)
-    topology = property(lambda self: self._c.topology)
-    k = property(lambda self: self._c.k)
-    num_bands = property(lambda self: self._c.num_bands)
-    j_blocks = property(lambda self: self._c.j_blocks)
-    episode_length = property(lambda self: self._c.episode_length)
-
     def __repr__(self):
         return (f"<eonops.Env {self.twin_spec['name']} on {self.topology}: "
                 f"{self.observation_size} observations, {self.num_actions} actions>")
 
 
-class VecEnv(_Seeding):
+class VecEnv(_Twin, _Seeding):
     """`num_envs` environments stepped in one call, the GIL released while C++ steps them
     (`threads` worker threads). Environment i is seeded seed + i, and after its k-th episode
     seed + i + num_envs * k, like the C++ VecEnv.
@@ -169,7 +172,7 @@ class VecEnv(_Seeding):
         self.action_space = spaces.MultiDiscrete(np.full(self.num_envs, self._c.num_actions))
         self.step = self._c.step  # no Python frame between the caller and C++ on the hot path
 
-    def reset(self, *, seed=None, options=None):
+    def reset(self, seed=None, options=None):
         """Resets every environment: (obs [N, D], infos)."""
         if options:
             raise ValueError(f"reset() takes no options, got {sorted(options)}")
@@ -197,20 +200,6 @@ class VecEnv(_Seeding):
 
     def close(self):
         pass
-
-    observation_size = property(lambda self: self._c.observation_size)
-    num_actions = property(lambda self: self._c.num_actions)
-    twin_spec = property(lambda self: self._c.spec)
-    config = property(lambda self: self._c.config)
-    canonical_config = property(lambda self: self._c.canonical_config)
-    band_names = property(lambda self: self._c.band_names)
-    modulation_names = property(lambda self: self._c.modulation_names)
-    num_nodes = property(lambda self: self._c.num_nodes)
-    topology = property(lambda self: self._c.topology)
-    k = property(lambda self: self._c.k)
-    num_bands = property(lambda self: self._c.num_bands)
-    j_blocks = property(lambda self: self._c.j_blocks)
-    episode_length = property(lambda self: self._c.episode_length)
 
     def __repr__(self):
         return (f"<eonops.VecEnv {self.num_envs} x {self.twin_spec['name']} on {self.topology}: "

@@ -29,16 +29,38 @@ twin::Scenario LoadScenario(const nlohmann::json& j, const std::string& origin) 
   return AsValueError([&] { return twin::Scenario::FromJson(j, origin); });
 }
 
+py::object RunSweep(std::shared_ptr<const twin::NetworkModel> model, const twin::Scenario& scenario,
+                    const std::vector<twin::SweepPolicy>& policies, const std::vector<double>& loads, uint64_t seed,
+                    int seeds, int threads) {
+  twin::SweepOptions options;
+  options.loads = loads;
+  options.seed = seed;
+  options.seeds = seeds;
+  options.threads = threads;
+  std::vector<nlohmann::json> rows;
+  {
+    py::gil_scoped_release release;
+    rows = twin::SimulateSweep(std::move(model), scenario, policies, options);  // invalid_argument -> ValueError
+  }
+  return ToPython(twin::SweepReport(rows, scenario));
+}
+
+int BlockCode(bool accepted, twin::BlockCause cause) {
+  if (accepted) return static_cast<int>(twin::BlockCause::kNone);
+  return cause == twin::BlockCause::kNone ? kAgentBlock : static_cast<int>(cause);
+}
+
 py::tuple BlockCauseNames() {
   using twin::BlockCause;
-  // VecEnv infos hold causes as their enum values: this tuple is indexed by them.
-  static_assert(static_cast<int>(BlockCause::kNone) == 0 && static_cast<int>(BlockCause::kNoPath) == 4);
-  py::tuple t(5);
+  // VecEnv infos hold BlockCode values: this tuple is indexed by them.
+  static_assert(static_cast<int>(BlockCause::kNone) == 0 && static_cast<int>(BlockCause::kNoPath) == kAgentBlock - 1);
+  py::tuple t(kAgentBlock + 1);
   int i = 0;
   for (BlockCause c : {BlockCause::kNone, BlockCause::kNoSpectrum, BlockCause::kQot, BlockCause::kLatency,
                        BlockCause::kNoPath}) {
     t[i++] = py::str(twin::ToString(c));
   }
+  t[kAgentBlock] = py::str("agent");
   return t;
 }
 

@@ -8,12 +8,15 @@
 
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "twin/envs.h"
 #include "twin/scenario.h"
+#include "twin/sweep.h"
 
 namespace eonops::python {
 
@@ -39,7 +42,17 @@ auto AsValueError(F&& f) -> decltype(f()) {
   }
 }
 
-// The block causes in twin::BlockCause order, as the Python API names them.
+// twin::SimulateSweep with the GIL released, as the report `eonops simulate --json` prints
+// (a Python dict). Bad seeds, threads or loads raise ValueError.
+py::object RunSweep(std::shared_ptr<const twin::NetworkModel> model, const twin::Scenario& scenario,
+                    const std::vector<twin::SweepPolicy>& policies, const std::vector<double>& loads, uint64_t seed,
+                    int seeds, int threads);
+
+// Why a step blocked, as the Python API reports it: twin::BlockCause's values (kNone, ...,
+// kNoPath) and then "agent", for a request the agent blocked (a masked or the reject action)
+// while a feasible action existed, which the twin reports as kNone.
+constexpr int kAgentBlock = 5;
+int BlockCode(bool accepted, twin::BlockCause cause);
 py::tuple BlockCauseNames();
 
 }  // namespace eonops::python

@@ -26,18 +26,8 @@ py::object Simulate(py::handle config, const std::string& origin, const std::vec
   for (const auto& name : policies) {
     sweep_policies.push_back(AsValueError([&] { return twin::HeuristicPolicy(name, scenario); }));
   }
-  twin::SweepOptions options;
-  options.loads = loads;
-  options.seed = seed;
-  options.seeds = seeds;
-  options.threads = threads;
   auto model = AsValueError([&] { return std::make_shared<const twin::NetworkModel>(scenario.network); });
-  std::vector<nlohmann::json> rows;
-  {
-    py::gil_scoped_release release;
-    rows = twin::SimulateSweep(model, scenario, sweep_policies, options);  // invalid_argument -> ValueError
-  }
-  return ToPython(twin::SweepReport(rows, scenario));
+  return RunSweep(model, scenario, sweep_policies, loads, seed, seeds, threads);
 }
 
 }  // namespace

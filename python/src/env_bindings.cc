@@ -239,7 +239,7 @@ class PyEnv {
     ++episode_length_;
     py::dict info;
     info["accepted"] = r.accepted;
-    info["block_cause"] = twin::ToString(r.accepted ? BlockCause::kNone : env_->last_block_cause());
+    info["block_cause"] = block_causes_[BlockCode(r.accepted, env_->last_block_cause())];
     info["request"] = RequestDict(request);
     info["decision"] = r.accepted ? py::object(DecisionDict(*twin_.model, env_->last_choice(),
                                                             env_->last_incremental_power_w()))
@@ -321,6 +321,7 @@ class PyEnv {
   std::vector<float> scratch_obs_;
   std::vector<uint8_t> scratch_mask_;
   std::vector<ActionChoice> scratch_actions_;
+  py::tuple block_causes_ = BlockCauseNames();
 };
 
 // ----------------------------------------------------------------------------------------------
@@ -383,7 +384,7 @@ class RecordingEnv final : public twin::Env {
     info_->terminated[i_] = EndOf(r).terminated;
     if (r.accepted) {
       const ActionChoice& c = env_->last_choice();
-      info_->cause[i_] = static_cast<int8_t>(BlockCause::kNone);
+      info_->cause[i_] = static_cast<int8_t>(BlockCode(true, BlockCause::kNone));
       info_->path_index[i_] = c.candidate.path_index;
       info_->band[i_] = c.candidate.band;
       info_->slot[i_] = c.slot;
@@ -393,7 +394,7 @@ class RecordingEnv final : public twin::Env {
       info_->latency_us[i_] = c.candidate.latency_us;
       info_->incremental_power_w[i_] = env_->last_incremental_power_w();
     } else {
-      info_->cause[i_] = static_cast<int8_t>(env_->last_block_cause());
+      info_->cause[i_] = static_cast<int8_t>(BlockCode(false, env_->last_block_cause()));
       info_->path_index[i_] = info_->band[i_] = info_->slot[i_] = info_->modulation[i_] = -1;
       info_->slots[i_] = 0;
       info_->gsnr_margin_db[i_] = info_->latency_us[i_] = std::numeric_limits<double>::quiet_NaN();

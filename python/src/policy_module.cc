@@ -214,17 +214,7 @@ py::object SimulatePolicy(const PyPolicy& policy, const std::string& policy_name
       policies.push_back(AsValueError([&] { return twin::HeuristicPolicy(h, scenario); }));
     }
   }
-  twin::SweepOptions options;
-  options.loads = loads;
-  options.seed = seed;
-  options.seeds = seeds;
-  options.threads = threads;
-  std::vector<nlohmann::json> rows;
-  {
-    py::gil_scoped_release release;
-    rows = twin::SimulateSweep(model, scenario, policies, options);
-  }
-  return ToPython(twin::SweepReport(rows, scenario));
+  return RunSweep(model, scenario, policies, loads, seed, seeds, threads);
 }
 
 // Normaliser over numpy arrays: [D] or [B, D] float32.

@@ -130,6 +130,21 @@ def test_episodes_end_truncated_and_step_needs_reset(short_episodes):
     env.step(0)
 
 
+def test_a_request_the_agent_blocks_needlessly_says_so(tiny_path):
+    env = eonops.make(tiny_path)
+    env.reset(seed=1)
+    vec = eonops.VecEnv(tiny_path, num_envs=4)
+    vec.reset(seed=1)
+    reject = env.num_actions - 1
+    assert env.action_masks()[:reject].any() and not env.action_masks()[reject]
+    _, reward, _, _, info = env.step(reject)  # masked: blocks although something was feasible
+    assert not info["accepted"] and reward == -1.0 and info["block_cause"] == "agent"
+    offered = vec.action_masks()[:, reject].copy()  # reject is feasible only when nothing else is
+    infos = vec.step(np.full(4, reject))[-1]
+    causes = [eonops.BLOCK_CAUSES[c] for c in infos["block_cause"]]
+    assert [c == "agent" for c in causes] == [not o for o in offered]
+
+
 def test_vec_env_arrays_are_zero_copy_views_unless_copy(tiny_path):
     vec = eonops.VecEnv(tiny_path, num_envs=8)
     obs, infos = vec.reset(seed=1)
