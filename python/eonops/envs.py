@@ -170,7 +170,6 @@ class VecEnv(_Twin, _Seeding):
         self.single_action_space = spaces.Discrete(self._c.num_actions)
         self.observation_space = spaces.observation_box((self.num_envs, self._c.observation_size))
         self.action_space = spaces.MultiDiscrete(np.full(self.num_envs, self._c.num_actions))
-        self.step = self._c.step  # no Python frame between the caller and C++ on the hot path
 
     def reset(self, seed=None, options=None):
         """Resets every environment: (obs [N, D], infos)."""
@@ -178,7 +177,8 @@ class VecEnv(_Twin, _Seeding):
             raise ValueError(f"reset() takes no options, got {sorted(options)}")
         return self._c.reset(self._episode_seed(seed))
 
-    def step(self, actions):  # replaced per instance by the C++ method (same signature)
+    def step(self, actions):
+        """Steps every environment with its action (integer array [N]): see the class docstring."""
         return self._c.step(actions)
 
     def action_masks(self):
