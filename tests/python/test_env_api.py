@@ -218,3 +218,32 @@ def test_heuristic_actions_are_feasible_with_or_without_their_block_on_offer(tin
             assert mask[action], (name, action, mask)
             _, _, _, _, info = env.step(action)
             assert info["accepted"] == (action != reject)
+
+
+def test_gymnasium_api_contract(tiny_path):
+    """What gymnasium.utils.env_checker.check_env asserts about reset and step, checked here
+    too because Debian 12 has no gymnasium (test_gymnasium_check_env runs the real one where
+    it is installed)."""
+    import inspect
+
+    env = eonops.make(tiny_path)
+    params = inspect.signature(env.reset).parameters
+    assert params["seed"].default is None and params["options"].default is None
+    obs, info = env.reset()
+    assert isinstance(info, dict) and obs in env.observation_space
+    obs1, _ = env.reset(seed=123)
+    state = env.np_random.bit_generator.state
+    obs2, _ = env.reset(seed=123)
+    np.testing.assert_array_equal(obs1, obs2)
+    assert env.np_random.bit_generator.state == state  # same seed, same generator
+    env.reset(seed=456)
+    assert env.np_random.bit_generator.state != state
+    env.reset(options={})
+    out = env.step(env.action_space.sample())
+    assert isinstance(out, tuple) and len(out) == 5
+    obs, reward, terminated, truncated, info = out
+    assert obs.dtype == env.observation_space.dtype and obs in env.observation_space
+    assert isinstance(reward, float) and isinstance(terminated, bool) and isinstance(truncated, bool)
+    assert isinstance(info, dict)
+    assert env.action_space.contains(int(env.action_masks().argmax()))
+    assert not env.action_space.contains(env.num_actions) and not env.action_space.contains(0.5)
