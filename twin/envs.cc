@@ -171,7 +171,7 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
     s.observation_layout.push_back(
         {"action_features", off, (num_actions - 1) * action_features_size,
          "per action (reject excluded), " + std::to_string(action_features_size) +
-             " each: feasible, -(capacity loss - least loss) / W (>= -20), capacity loss / (100 W), block start / S, "
+             " each: feasible, -(capacity loss - least loss) / least loss (>= -1), capacity loss / (100 W), block start / S, "
              "free run / S, (run - width) / S, slots needed / S, hops / 10, km / 5000, modulation bits / 6, "
              "path / K, band / (B-1), free slots / S, free runs / (S/2), busiest fibre used / S, " + extra + ", " +
              std::to_string(j) + "-way one-hot (multi-hot in top-candidate mode) of the block rule(s)"});
@@ -418,11 +418,13 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
     for (int64_t v : action_loss) {
       if (v >= 0) least = std::min(least, v);
     }
-    const double w = l.capacity_loss->max_width();
+    // Relative to the least loss, so the prior's sharpness does not depend on how loaded the
+    // network is: -0.1 is "10 % more capacity lost than the best choice"; at most -1.
+    const double scale = std::max<double>(least, l.capacity_loss->max_width());
     for (int a = 0; a + 1 < l.num_actions; ++a) {
       if (action_loss[a] < 0) continue;
       action_feat[static_cast<size_t>(a) * l.action_features_size + ObservationLayout::kActionLossGap] =
-          static_cast<float>(std::max(-20.0, -(action_loss[a] - least) / w));
+          static_cast<float>(std::max(-1.0, -(action_loss[a] - least) / scale));
     }
   }
   if (!any) mask[l.RejectAction()] = 1;
