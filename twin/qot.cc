@@ -138,7 +138,11 @@ void QotModel::BuildWorstCaseTable(const std::vector<std::vector<double>>& spans
   }
   band_first[nb] = static_cast<int>(comb.size());
 
-  LinePropagation line(fibre_, nf_lin_, comb, config_.propagation);
+  double longest_m = 0.0;
+  for (const auto& spans : spans_m) {
+    for (double l : spans) longest_m = std::max(longest_m, l);
+  }
+  LinePropagation line(fibre_, nf_lin_, comb, config_.propagation, {}, longest_m);
   table_.assign(static_cast<size_t>(num_fibres_) * row_length_, 0.0);
   std::vector<std::vector<double>> distinct;  // span lists computed so far
   std::vector<size_t> distinct_row;           // the first fibre row holding each
@@ -203,7 +207,9 @@ double QotModel::FibreActualNsr(int fibre, const Channel& cut,
     channels.push_back(
         {a.centre_hz, a.symbol_rate_baud, LaunchPowerW(a.centre_hz, a.symbol_rate_baud)});
   }
-  LinePropagation line(fibre_, nf_lin_, std::move(channels), config_.propagation, {0});
+  double longest_m = 0.0;
+  for (double l : fibre_spans_m_[fibre]) longest_m = std::max(longest_m, l);
+  LinePropagation line(fibre_, nf_lin_, std::move(channels), config_.propagation, {0}, longest_m);
   ChannelQot q;
   line.Run(fibre_spans_m_[fibre], &q);
   return q.Nsr();

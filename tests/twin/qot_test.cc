@@ -144,7 +144,7 @@ TEST_F(QotModelTest, WorstCaseTableMatchesTheLineModelAtReferenceChannels) {
   for (const auto& b : plan_->bands()) nf.push_back(DbToLinear(b.noise_figure_db));
   std::vector<double> spans_m;
   for (double km : nsfnet_->fibre(fibre).spans_km) spans_m.push_back(km * 1e3);
-  auto qot = LinePropagation(model_->fibre_params(), nf, channels, model_->config().propagation)
+  auto qot = LinePropagation(model_->fibre_params(), nf, channels, model_->config().propagation, {}, 80e3)
                  .Run(spans_m);
   // C band (first in the plan): channel j of the 50 GHz comb is centred on slots [4j, 4j + 4).
   for (int j : {0, 25, 95}) {
