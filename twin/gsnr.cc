@@ -201,12 +201,7 @@ SpanPhysics::SpanPhysics(const FibreParams& fibre, const std::vector<Channel>& c
   double weighted_f = 0.0;
   for (size_t k = 0; k < channels_.size(); ++k) {
     const Channel& c = channels_[k];
-    Phys& ph = phys_[k];
-    ph.band = fibre.BandIndex(c.frequency_hz);
-    ph.alpha_per_m = fibre.bands[ph.band].alpha_per_m;
-    ph.gamma_per_w_m = fibre.bands[ph.band].gamma_per_w_m;
-    ph.beta2_s2_per_m = fibre.Beta2At(c.frequency_hz);
-    ph.isrs = IsrsParams::None(ph.alpha_per_m);
+    phys_[k] = MakeNliChannel(fibre, c);
     total_power_w_ += c.launch_power_w;
     weighted_f += c.launch_power_w * c.frequency_hz;
   }
@@ -233,35 +228,54 @@ SpanPhysics::SpanPhysics(const FibreParams& fibre, const std::vector<Channel>& c
   }
 }
 
-double SpanPhysics::Xi(int i, int k) const {
-  const Phys& pi = phys_[i];
-  const Phys& pk = phys_[k];
-  const double ri = channels_[i].symbol_rate_baud;
-  const double gamma2 = pi.gamma_per_w_m * pi.gamma_per_w_m;
-  if (i == k) {
-    double b2 = std::abs(pi.beta2_s2_per_m);
-    double la = 1.0 / pi.alpha_per_m;
+NliChannel MakeNliChannel(const FibreParams& fibre, const Channel& c) {
+  NliChannel n;
+  n.frequency_hz = c.frequency_hz;
+  n.symbol_rate_baud = c.symbol_rate_baud;
+  n.band = fibre.BandIndex(c.frequency_hz);
+  n.alpha_per_m = fibre.bands[n.band].alpha_per_m;
+  n.gamma_per_w_m = fibre.bands[n.band].gamma_per_w_m;
+  n.beta2_s2_per_m = fibre.Beta2At(c.frequency_hz);
+  n.isrs = IsrsParams::None(n.alpha_per_m);
+  return n;
+}
+
+double NliXi(const NliChannel& ci, const NliChannel& ck, bool same_channel, bool isrs) {
+  const double ri = ci.symbol_rate_baud;
+  const double gamma2 = ci.gamma_per_w_m * ci.gamma_per_w_m;
+  if (same_channel) {
+    double b2 = std::abs(ci.beta2_s2_per_m);
+    double la = 1.0 / ci.alpha_per_m;
     double xi = (16.0 / 27.0) * gamma2 * std::asinh(0.5 * kPi * kPi * la * b2 * ri * ri) /
                 (2.0 * kPi * b2 * la * ri * ri);
-    if (!isrs_) return xi;
+    if (!isrs) return xi;
     // u = phi_i B_i^2 / pi with phi_i = 3/2 pi^2 beta2(f_i).
-    const double u = 1.5 * kPi * pi.beta2_s2_per_m * ri * ri;
-    return xi * IsrsSpmFactor(pi.alpha_per_m, pi.isrs, u);
+    const double u = 1.5 * kPi * ci.beta2_s2_per_m * ri * ri;
+    return xi * IsrsSpmFactor(ci.alpha_per_m, ci.isrs, u);
   }
-  const double rk = channels_[k].symbol_rate_baud;
-  const double df = channels_[k].frequency_hz - channels_[i].frequency_hz;
+  const double rk = ck.symbol_rate_baud;
+  const double df = ck.frequency_hz - ci.frequency_hz;
   // beta2 at the pair's mid frequency, as GNPy (mean of the two) and Semrau (phi_ik) take it.
-  const double beta2_mid = 0.5 * (pi.beta2_s2_per_m + pk.beta2_s2_per_m);
+  const double beta2_mid = 0.5 * (ci.beta2_s2_per_m + ck.beta2_s2_per_m);
   const double b2 = std::abs(beta2_mid);
-  const double la = 1.0 / pk.alpha_per_m;
+  const double la = 1.0 / ck.alpha_per_m;
   const double a = kPi * kPi * la * b2 * ri;
   const double psi = 0.5 * (std::asinh(a * (df + 0.5 * rk)) - std::asinh(a * (df - 0.5 * rk)));
   double xi = (32.0 / 27.0) * gamma2 * psi / (2.0 * kPi * b2 * la * rk * rk);
-  if (!isrs_) return xi;
+  if (!isrs) return xi;
   // v = phi_ik B_i with phi_ik = 2 pi^2 (f_k - f_i) (beta2 + pi beta3 (f_i + f_k)).
   const double v = 2.0 * kPi * kPi * df * beta2_mid * ri;
-  return xi * IsrsXpmFactor(pk.alpha_per_m, pk.isrs, v);
+  return xi * IsrsXpmFactor(ck.alpha_per_m, ck.isrs, v);
 }
+
+double CoherenceExponent(const NliChannel& c, double mean_span_length_m) {
+  const double r = c.symbol_rate_baud;
+  const double a =
+      std::asinh(0.5 * kPi * kPi * std::abs(c.beta2_s2_per_m) * r * r / c.alpha_per_m);
+  return 0.3 * std::log(1.0 + (6.0 / c.alpha_per_m) / (mean_span_length_m * a));
+}
+
+double SpanPhysics::Xi(int i, int k) const { return NliXi(phys_[i], phys_[k], i == k, isrs_); }
 
 double SpanPhysics::Eta(int cut, int k, double length_m) const {
   double leff = EffectiveLengthM(phys_[k].alpha_per_m, length_m);
@@ -308,10 +322,7 @@ void SpanPhysics::RamanGains(double length_m, double* out) const {
 }
 
 double SpanPhysics::CoherenceExponent(int k, double mean_span_length_m) const {
-  const Phys& p = phys_[k];
-  double r = channels_[k].symbol_rate_baud;
-  double a = std::asinh(0.5 * kPi * kPi * std::abs(p.beta2_s2_per_m) * r * r / p.alpha_per_m);
-  return 0.3 * std::log(1.0 + (6.0 / p.alpha_per_m) / (mean_span_length_m * a));
+  return twin::CoherenceExponent(phys_[k], mean_span_length_m);
 }
 
 // ---------------------------------------------------------------------------------------------

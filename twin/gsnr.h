@@ -169,6 +169,22 @@ struct ChannelQot {
 //   sum_j P_j L_eff(alpha_j, L) and the weights of the normalisation P_j L_eff(alpha_j, L), exact
 //   to first order in C_r. The triangle overstates the transfer beyond about 10 THz (the measured
 //   gain peaks at 13 THz and falls after 15), which costs up to 0.7 dB over C+L+S.
+// What the NLI closed forms need of one channel on a fibre.
+struct NliChannel {
+  double frequency_hz = 0.0;
+  double symbol_rate_baud = 0.0;
+  int band = 0;  // of the fibre
+  double alpha_per_m = 0.0;
+  double gamma_per_w_m = 0.0;
+  double beta2_s2_per_m = 0.0;
+  IsrsParams isrs;  // its Raman profile (IsrsParams::None without ISRS)
+};
+NliChannel MakeNliChannel(const FibreParams& fibre, const Channel& c);
+// Xi of interferer k on channel i (SpanPhysics::Xi below); same_channel: the SPM term.
+double NliXi(const NliChannel& i, const NliChannel& k, bool same_channel, bool isrs);
+// SPM coherence exponent eps of a channel over spans of the given mean length.
+double CoherenceExponent(const NliChannel& c, double mean_span_length_m);
+
 class SpanPhysics {
  public:
   // `max_span_m`: the longest span the physics will serve (the numerical Raman profile is solved
@@ -195,16 +211,8 @@ class SpanPhysics {
   double CoherenceExponent(int k, double mean_span_length_m) const;
 
  private:
-  struct Phys {
-    int band = 0;
-    double alpha_per_m = 0.0;
-    double gamma_per_w_m = 0.0;
-    double beta2_s2_per_m = 0.0;
-    IsrsParams isrs;
-  };
-
   std::vector<Channel> channels_;
-  std::vector<Phys> phys_;
+  std::vector<NliChannel> phys_;
   bool isrs_ = false;
   bool numerical_ = false;  // profiles from raman_ (a Raman spectrum), else the linear slope
   RamanSolution raman_;

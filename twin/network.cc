@@ -119,7 +119,7 @@ NetworkModel::NetworkModel(const NetworkOptions& options)
       modulations_(ModulationTable::Load(ConfigFile(options.config_dir, options.modulations), plan_.slot_width_hz())),
       qot_(std::make_unique<QotModel>(QotModel::Load(topology_, plan_, options.config_dir))),
       latency_(LatencyModel::Load(ConfigFile(options.config_dir, "latency.json"))),
-      energy_(EnergyModel::Load(ConfigFile(options.config_dir, "energy.json"), plan_)) {
+      energy_(EnergyModel::Load(ConfigFile(options.config_dir, "energy.json"), plan_, qot_->amplifiers())) {
   const int n = topology_.NumNodes(), k = options_.k_paths;
   cache_.resize(static_cast<size_t>(n) * n * k);
   for (int s = 0; s < n; ++s) {
@@ -197,8 +197,7 @@ Candidate NetworkModel::EvaluatePath(const Request& request, const Path& path, i
 }
 
 double NetworkModel::LineCapacityGbps(int width, int modulation) const {
-  const int data_slots = std::max(0, width - modulations_.slot_rule().guard_slots);
-  return data_slots * plan_.slot_width_hz() * 1e-9 * modulations_.format(modulation).bits_per_symbol;
+  return modulations_.BlockCapacityGbps(width, modulation);
 }
 
 NetworkState::NetworkState(std::shared_ptr<const NetworkModel> model)

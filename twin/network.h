@@ -90,7 +90,8 @@ class NetworkModel {
   Candidate Evaluate(const Request& request, int k, int band) const;
   // Same for an explicit path (PCE constraints); computes what the caches hold.
   Candidate EvaluatePath(const Request& request, const Path& path, int band) const;
-  // Line capacity (Gb/s) of a block, for the transponder power model.
+  // Line capacity (Gb/s) of a block, for the transponder power model: the bit rate the slot
+  // rule puts in it (ModulationTable::BlockCapacityGbps: polarisations, FEC overhead, roll-off).
   double LineCapacityGbps(int width, int modulation) const;
 
  private:

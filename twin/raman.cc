@@ -101,16 +101,18 @@ double ExpIntegral(double r0, double k, double h) {
 
 RamanSolution SolveRaman(const FibreParams& fibre, const std::vector<Channel>& channels,
                          double length_m) {
-  if (!fibre.raman_spectrum) throw std::invalid_argument("SolveRaman: the fibre has no Raman spectrum");
+  // Works with a linear gain (no spectrum) too: the worst-case bound solves one-sided loads.
   if (!(length_m > 0)) throw std::invalid_argument("SolveRaman: length must be positive");
   RamanSolution s;
+  s.fibre_ = std::make_shared<const FibreParams>(fibre);
   const int n = static_cast<int>(channels.size());
   s.samples_ = static_cast<int>(std::ceil(length_m / kRamanStepM - 1e-9)) + 1;
   s.alpha_.resize(n);
   for (int k = 0; k < n; ++k) {
     s.alpha_[k] = fibre.bands[fibre.BandIndex(channels[k].frequency_hz)].alpha_per_m;
   }
-  s.log_gain_.assign(static_cast<size_t>(n) * s.samples_, 0.0);
+  s.frequency_hz_.resize(n);
+  for (int k = 0; k < n; ++k) s.frequency_hz_[k] = channels[k].frequency_hz;
   if (n == 0) return s;
 
   // Bins: channels gathered by floor(f / kRamanBinHz), each moving as one channel of their total
@@ -177,34 +179,49 @@ RamanSolution SolveRaman(const FibreParams& fibre, const std::vector<Channel>& c
       integral_at[static_cast<size_t>(b) * s.samples_ + step] = integral[b];
     }
   }
-  // Every channel: ln g_k(z) = sum_b M(k, b) int_0^z P_b.
-  std::vector<double> row(nb);
-  for (int k = 0; k < n; ++k) {
-    for (int b = 0; b < nb; ++b) row[b] = SignedCoefficient(fibre, channels[k].frequency_hz, bin_f[b]);
-    double* out = &s.log_gain_[static_cast<size_t>(k) * s.samples_];
-    for (int b = 0; b < nb; ++b) {
-      if (row[b] == 0.0) continue;
-      const double* ib = &integral_at[static_cast<size_t>(b) * s.samples_];
-      for (int t = 1; t < s.samples_; ++t) out[t] += row[b] * ib[t];
-    }
-  }
+  s.bin_f_ = bin_f;
+  s.bin_integral_ = std::move(integral_at);
   return s;
 }
 
 double RamanSolution::LogNetGain(int k, double z_m) const {
-  const double x = std::clamp(z_m / kRamanStepM, 0.0, static_cast<double>(samples_ - 1));
-  const int i = std::min(static_cast<int>(x), samples_ - 2);
-  const double t = x - i;
-  const double* lg = &log_gain_[static_cast<size_t>(k) * samples_];
-  if (samples_ < 2) return lg[0];
-  return lg[i] + t * (lg[i + 1] - lg[i]);
+  return ProbeLogNetGain(frequency_hz_[k], z_m);
 }
 
 double RamanSolution::NetGain(int k, double z_m) const { return std::exp(LogNetGain(k, z_m)); }
 
 IsrsParams RamanSolution::Fit(int k) const {
-  const double a = alpha_[k];
-  const double* lg = &log_gain_[static_cast<size_t>(k) * samples_];
+  std::vector<double> lg(samples_);
+  ProbeLogGain(frequency_hz_[k], lg.data());
+  return FitSamples(lg.data(), alpha_[k]);
+}
+
+void RamanSolution::ProbeLogGain(double frequency_hz, double* out) const {
+  std::fill(out, out + samples_, 0.0);
+  if (!fibre_) return;
+  for (size_t b = 0; b < bin_f_.size(); ++b) {
+    const double m = SignedCoefficient(*fibre_, frequency_hz, bin_f_[b]);
+    if (m == 0.0) continue;
+    const double* ib = &bin_integral_[b * samples_];
+    for (int t = 1; t < samples_; ++t) out[t] += m * ib[t];
+  }
+}
+
+double RamanSolution::ProbeLogNetGain(double frequency_hz, double z_m) const {
+  if (!fibre_ || samples_ < 2) return 0.0;
+  const double x = std::clamp(z_m / kRamanStepM, 0.0, static_cast<double>(samples_ - 1));
+  const int i = std::min(static_cast<int>(x), samples_ - 2);
+  const double t = x - i;
+  double lo = 0.0, hi = 0.0;
+  for (size_t b = 0; b < bin_f_.size(); ++b) {
+    const double m = SignedCoefficient(*fibre_, frequency_hz, bin_f_[b]);
+    lo += m * bin_integral_[b * samples_ + i];
+    hi += m * bin_integral_[b * samples_ + i + 1];
+  }
+  return lo + t * (hi - lo);
+}
+
+IsrsParams RamanSolution::FitSamples(const double* lg, double a) const {
   // int rho and int rho^2, rho = e^{-a z + lg(z)} piecewise exponential between samples.
   double i1 = 0.0, i2 = 0.0;
   const double h = kRamanStepM;

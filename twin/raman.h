@@ -13,9 +13,9 @@
 //                             - sum_{f_j < f_i} (f_i / f_j) C_R(f_j, f_i) P_j ]
 // with C_R(f_probe, f_pump) = g_R(f_pump - f_probe) (f_pump / f_ref) / A_eff,overlap. They are
 // solved for the channels gathered into bins of kRamanBinHz (a bin moves as one channel at its
-// power centroid: exact for the linear part of the gain around zero offset, within 0.01 dB of
-// per-channel RK4 for full C+L+S; see raman_test), by RK4 in the log of the net Raman gain with
-// steps of kRamanStepM, and every channel then integrates its own gain from the bins' powers.
+// power centroid: exact for the linear part of the gain around zero offset), by RK4 in the log
+// of the net Raman gain with steps of kRamanStepM; every channel (or probe) then integrates its
+// own gain from the bins' powers. Within 0.01 dB of per-channel RK4 for full C+L+S (gsnr_test).
 #pragma once
 
 #include <memory>
@@ -66,11 +66,12 @@ inline constexpr double kRamanBinHz = 100e9;
 inline constexpr double kRamanStepM = 2000.0;
 
 // The net Raman gain of every channel along a span, sampled every kRamanStepM from 0 to at least
-// `length_m`.
+// `length_m`; also that of a probe at any frequency (a channel too weak to pump the others).
 class RamanSolution {
  public:
   RamanSolution() = default;
   int NumChannels() const { return static_cast<int>(alpha_.size()); }
+  int NumSamples() const { return samples_; }
   double LengthM() const { return (samples_ - 1) * kRamanStepM; }
   // P_k(z) / (P_k(0) e^{-alpha_k z}); z in [0, LengthM()].
   double NetGain(int k, double z_m) const;
@@ -81,15 +82,25 @@ class RamanSolution {
   // Parseval, the integral of |L(b)|^2) exactly.
   IsrsParams Fit(int k) const;
 
+  // A probe at `frequency_hz`: its log net gain at every sample (NumSamples() values).
+  void ProbeLogGain(double frequency_hz, double* out) const;
+  double ProbeLogNetGain(double frequency_hz, double z_m) const;
+  // Fit() of a probe with loss alpha_per_m and the given log net gain samples.
+  IsrsParams FitSamples(const double* log_gain, double alpha_per_m) const;
+
  private:
   friend RamanSolution SolveRaman(const FibreParams&, const std::vector<Channel>&, double);
   int samples_ = 0;
-  std::vector<double> alpha_;       // per channel
-  std::vector<double> log_gain_;    // [k * samples_ + s]
+  std::vector<double> alpha_;         // per channel
+  std::vector<double> frequency_hz_;  // per channel
+  // The bins that carry the power, for probes: centroid and int_0^z P_b at every sample.
+  std::shared_ptr<const FibreParams> fibre_;
+  std::vector<double> bin_f_;
+  std::vector<double> bin_integral_;  // [b * samples_ + s]
 };
 
-// Solves the power equations of `channels` (launch powers) over [0, length_m] of `fibre`, whose
-// raman_spectrum must be set.
+// Solves the power equations of `channels` (launch powers) over [0, length_m] of `fibre` (its
+// Raman spectrum, or its linear slope C_r without one).
 RamanSolution SolveRaman(const FibreParams& fibre, const std::vector<Channel>& channels,
                          double length_m);
 

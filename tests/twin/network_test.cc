@@ -178,8 +178,7 @@ TEST(NetworkModelTest, RefusesABandWiderThanTheSpectrumSearchSupports) {
   {
     std::ofstream bands(dir + "/bands.json");
     bands
-        << R"({"slot_width_ghz": 12.5, "bands": [{"name": "C", "f_min_thz": 186.0, "f_max_thz": 199.0,
-               "amplifier": "EDFA", "noise_figure_db": 5.0}]})";
+        << R"({"slot_width_ghz": 12.5, "bands": [{"name": "C", "f_min_thz": 186.0, "f_max_thz": 199.0}]})";
   }
   NetworkOptions o = fixtures::RingOptions({"C"}, 0);
   o.config_dir = dir;
