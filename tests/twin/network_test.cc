@@ -179,6 +179,10 @@ TEST(NetworkModelTest, RefusesABandWiderThanTheSpectrumSearchSupports) {
     std::ofstream bands(dir + "/bands.json");
     bands
         << R"({"slot_width_ghz": 12.5, "bands": [{"name": "C", "f_min_thz": 186.0, "f_max_thz": 199.0}]})";
+    // An amplifier that can power 13 THz of spectrum, so the slot limit is what refuses it.
+    std::ofstream amps(dir + "/amplifiers.json");
+    amps << R"({"bands": {"C": {"type": "EDFA", "noise_figure_db": 5, "max_gain_db": 26,
+               "max_output_power_dbm": 30, "electrical_power_w": 100}}})";
   }
   NetworkOptions o = fixtures::RingOptions({"C"}, 0);
   o.config_dir = dir;
