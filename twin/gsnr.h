@@ -201,6 +201,9 @@ class SpanPhysics {
   bool Isrs() const { return isrs_; }
   // The ISRS profile parameters of channel k (IsrsParams::None without ISRS).
   const IsrsParams& Profile(int k) const { return phys_[k].isrs; }
+  const NliChannel& Nli(int k) const { return phys_[k]; }
+  // The numerical Raman solution (with a Raman spectrum and ISRS only, else nullptr).
+  const RamanSolution* Raman() const { return numerical_ ? &raman_ : nullptr; }
 
   double Xi(int cut, int k) const;
   // P_NLI,cut = P_cut * sum_k P_k^2 * Eta(cut, k, L): NLI at the span end, referred to its input.
@@ -234,6 +237,8 @@ class LinePropagation {
                   std::vector<int> cuts, double max_span_m);
 
   int NumCuts() const { return static_cast<int>(cuts_.size()); }
+  // The span physics at the launch powers (every span's, when the powers do not evolve).
+  const SpanPhysics& launch() const { return launch_; }
   std::vector<ChannelQot> Run(const std::vector<double>& span_lengths_m) const;
   // The same into out[0 .. NumCuts()).
   void Run(const std::vector<double>& span_lengths_m, ChannelQot* out) const;

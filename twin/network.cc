@@ -27,6 +27,7 @@ const char* ToString(BlockCause c) {
     case BlockCause::kQot: return "qot";
     case BlockCause::kLatency: return "latency";
     case BlockCause::kNoPath: return "no_path";
+    case BlockCause::kQotImpact: return "qot_impact";
   }
   return "?";
 }
@@ -241,6 +242,7 @@ int32_t NetworkState::Provision(const Request& request, const Candidate& c, int 
   ports_w_ += 2 * model_->energy().roadm_per_port_w;
   amplifier_w_ += new_amplifier_w;
   carried_gbps_ += lp.bit_rate_gbps;
+  if (qot_tracking_) qot_tracking_->OnLit(*this, lp);
   return id;
 }
 
@@ -260,6 +262,7 @@ bool NetworkState::Release(int32_t id) {
   ports_w_ -= 2 * model_->energy().roadm_per_port_w;
   carried_gbps_ -= lp.bit_rate_gbps;
   if (active_ == 0) transponder_w_ = ports_w_ = amplifier_w_ = carried_gbps_ = 0.0;  // no drift
+  if (qot_tracking_) qot_tracking_->OnDark(*this, lp);
   lp.id = -1;
   free_ids_.push_back(id);
   return true;
@@ -271,6 +274,25 @@ void NetworkState::Clear() {
   free_ids_.clear();
   active_ = 0;
   transponder_w_ = ports_w_ = amplifier_w_ = carried_gbps_ = 0.0;
+  if (qot_tracking_) qot_tracking_->Clear();
+}
+
+void NetworkState::EnableQotTracking() {
+  if (qot_tracking_) return;
+  qot_tracking_.emplace(*model_);
+  for (const Lightpath& lp : lightpaths_) {
+    if (lp.id >= 0) qot_tracking_->OnLit(*this, lp);
+  }
+}
+
+double NetworkState::LightpathGsnrDb(int32_t id) const {
+  if (!qot_tracking_ || Find(id) == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  return qot_tracking_->GsnrDb(id);
+}
+
+QotImpact NetworkState::QotImpactOf(const Candidate& candidate, int slot, double margin_db) const {
+  if (!qot_tracking_) return QotImpact{};
+  return qot_tracking_->Impact(*this, candidate, slot, margin_db);
 }
 
 const Lightpath* NetworkState::Find(int32_t id) const {

@@ -449,13 +449,17 @@ double QotModel::WorstCaseGsnrDb(const std::vector<int>& fibres, int band, int f
 // ---------------------------------------------------------------------------------------------
 // Actual occupancy.
 
+LinePropagation QotModel::FibreLine(int fibre, const std::vector<ActiveChannel>& channels) const {
+  double longest_m = 0.0;
+  for (double l : fibre_spans_m_[fibre]) longest_m = std::max(longest_m, l);
+  return LinePropagation(fibre_, nf_lin_, ToChannels(channels), config_.propagation, {}, longest_m);
+}
+
 void QotModel::FibreNsr(int fibre, const std::vector<ActiveChannel>& channels,
                         std::vector<ChannelQot>* out) const {
   out->clear();
   if (channels.empty()) return;
-  double longest_m = 0.0;
-  for (double l : fibre_spans_m_[fibre]) longest_m = std::max(longest_m, l);
-  LinePropagation line(fibre_, nf_lin_, ToChannels(channels), config_.propagation, {}, longest_m);
+  LinePropagation line = FibreLine(fibre, channels);
   out->resize(channels.size());
   line.Run(fibre_spans_m_[fibre], out->data());
 }

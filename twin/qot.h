@@ -120,6 +120,8 @@ class QotModel {
   // launched at the model's PSD; out[i] for channels[i]. One Raman solution, O(n^2) NLI terms.
   void FibreNsr(int fibre, const std::vector<ActiveChannel>& channels,
                 std::vector<ChannelQot>* out) const;
+  // The propagation behind FibreNsr, for callers that also want its Raman solution.
+  LinePropagation FibreLine(int fibre, const std::vector<ActiveChannel>& channels) const;
 
   // Centre frequency and symbol rate of the channel a block carries.
   ActiveChannel BlockChannel(int band, int first_slot, int width) const;
