@@ -103,6 +103,19 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
                  " + margin " + Db(o.gsnr_margin_db);
       return k;
     }
+    const twin::QotImpact impact = state.QotImpactOf(c, slot, o.gsnr_margin_db);
+    k.impact_margin_db = impact.min_margin_db;
+    if (impact.min_margin_db < 0) {
+      const twin::Lightpath* lit = state.Find(impact.worst_lightpath);
+      k.cause = twin::BlockCause::kQotImpact;
+      k.reason = "it would push lit lightpath " + std::to_string(impact.worst_lightpath) +
+                 " to GSNR " + Db(impact.worst_gsnr_after_db) + ", below " +
+                 (lit ? m.modulations().format(lit->modulation).name : std::string("its format")) +
+                 "'s threshold " +
+                 Db(lit ? m.modulations().format(lit->modulation).gsnr_threshold_db : 0.0) +
+                 " + margin " + Db(o.gsnr_margin_db);
+      return k;
+    }
   }
   k.ok = true;
   return k;

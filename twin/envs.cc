@@ -32,7 +32,7 @@ const char* ToString(UseCase u) {
 namespace {
 const std::set<std::string> kEnvKeys = {"use_case", "j_blocks", "episode_length", "warmup", "warmup_policy",
                                         "latency_weight", "qot_weight", "margin_cap_db", "energy_weight",
-                                        "energy_reference_w", "_comment", "_source"};
+                                        "energy_reference_w", "mask_qot_impact", "_comment", "_source"};
 }  // namespace
 
 EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& origin) {
@@ -58,6 +58,10 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
   o.margin_cap_db = NumberOr(j, "margin_cap_db", o.margin_cap_db, origin);
   o.energy_weight = NumberOr(j, "energy_weight", o.energy_weight, origin);
   o.energy_reference_w = NumberOr(j, "energy_reference_w", o.energy_reference_w, origin);
+  if (j.contains("mask_qot_impact")) {
+    if (!j["mask_qot_impact"].is_boolean()) ConfigError(origin + ".mask_qot_impact", "expected true or false");
+    o.mask_qot_impact = j["mask_qot_impact"].get<bool>();
+  }
   if (o.j_blocks < 1 || o.j_blocks > 64) ConfigError(origin + ".j_blocks", "must be in 1..64");
   if (o.episode_length < 1) ConfigError(origin + ".episode_length", "must be positive");
   if (o.warmup < 0) ConfigError(origin + ".warmup", "must not be negative");
@@ -67,11 +71,14 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
 }
 
 nlohmann::json EnvOptions::ToJson() const {
-  return {{"use_case", ToString(use_case)},         {"j_blocks", j_blocks},
-          {"episode_length", episode_length},       {"warmup", warmup},
-          {"warmup_policy", warmup_policy},         {"latency_weight", latency_weight},
-          {"qot_weight", qot_weight},               {"margin_cap_db", margin_cap_db},
-          {"energy_weight", energy_weight},         {"energy_reference_w", energy_reference_w}};
+  nlohmann::json j = {{"use_case", ToString(use_case)},         {"j_blocks", j_blocks},
+                      {"episode_length", episode_length},       {"warmup", warmup},
+                      {"warmup_policy", warmup_policy},         {"latency_weight", latency_weight},
+                      {"qot_weight", qot_weight},               {"margin_cap_db", margin_cap_db},
+                      {"energy_weight", energy_weight},         {"energy_reference_w", energy_reference_w}};
+  // Only when on, so that the config hash of every existing experiment stays what it was.
+  if (mask_qot_impact) j["mask_qot_impact"] = true;
+  return j;
 }
 
 ObservationLayout ObservationLayout::Make(const NetworkModel& model, const EnvOptions& options, double max_bit_rate_gbps) {
@@ -118,7 +125,7 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
     case UseCase::kDeepRmsa: s.reward_description = "+1 accepted, -1 blocked"; break;
     case UseCase::kLatencyRsa: s.reward_description = "accepted: 1 + w (1 - latency / bound); blocked: -1"; break;
     case UseCase::kQotRmbsa: s.reward_description = "accepted: 1 + w min(margin, cap) / cap; blocked: -1"; break;
-    case UseCase::kEnergyRmsa: s.reward_description = "accepted: 1 - w dP / P_ref; blocked: -1"; break;
+    case UseCase::kEnergyRmsa: s.reward_description = "accepted: 1 - p / (1 + p/2), p = w dP / P_ref; blocked: -1"; break;
   }
   return s;
 }
@@ -153,6 +160,11 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
         group[2 * j] = starts[j] * inv_s;
         group[2 * j + 1] = sizes[j] * inv_s;
         const int a = (k * l.bands + b) * l.j + j;
+        // QoT-impact hook (twin/qot_impact.h): no action that pushes a lit lightpath below its threshold.
+        if (options.mask_qot_impact &&
+            state.QotImpactOf(c, starts[j], m.options().gsnr_margin_db).min_margin_db < 0) {
+          continue;
+        }
         mask[a] = 1;
         (*actions)[a] = {true, c, starts[j]};
         any = true;
@@ -197,6 +209,7 @@ RsaEnv::RsaEnv(std::shared_ptr<const NetworkModel> model, const TrafficConfig& t
     for (const auto& c : traffic.classes) mx = std::max(mx, c.bit_rate_gbps);
     return mx;
   }();
+  if (options.mask_qot_impact) engine_.EnableQotTracking();
   layout_ = ObservationLayout::Make(*model, options, max_rate);
   spec_ = layout_.MakeSpec(config_hash);
   warmup_policy_ = MakeHeuristic(options.warmup_policy);
@@ -235,8 +248,12 @@ float RsaEnv::Reward(const ActionChoice& c, double dp_w) const {
           c.candidate.gsnr_db - engine_.model().modulations().format(c.candidate.modulation).gsnr_threshold_db;
       return static_cast<float>(1.0 + options_.qot_weight * std::min(margin, options_.margin_cap_db) / options_.margin_cap_db);
     }
-    case UseCase::kEnergyRmsa:
-      return static_cast<float>(1.0 - options_.energy_weight * dp_w / options_.energy_reference_w);
+    case UseCase::kEnergyRmsa: {
+      // Saturating, so that accepting never scores as low as blocking (-1) however much power
+      // the lightpath lights up; about 1 - p for small p.
+      const double p = options_.energy_weight * std::max(0.0, dp_w) / options_.energy_reference_w;
+      return static_cast<float>(1.0 - p / (1.0 + 0.5 * p));
+    }
   }
   return 0.0f;
 }
