@@ -261,7 +261,7 @@ IsrsParams RamanSolution::FitSamples(const double* lg, double a) const {
       } else {
         hi = mid;
       }
-      if (hi / lo < 1 + 1e-12) break;
+      if (hi / lo < 1 + 1e-9) break;
     }
     ab = std::sqrt(lo * hi);
   }

@@ -133,7 +133,9 @@ TEST(IsrsReferenceTest, CPlusLPlusSWithinThreeTenthsOfADb) {
     EXPECT_GE(c.frequencies, 10);
     EXPECT_LE(c.max_error_db, 0.3) << p << " dBm";
     // The linear fit of the gain does not hold beyond the peak: what the spectrum is for.
-    if (p == 1.0) EXPECT_GT(c.max_error_slope_db, 0.5);
+    if (p == 1.0) {
+      EXPECT_GT(c.max_error_slope_db, 0.5);
+    }
   }
 }
 
