@@ -94,7 +94,10 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
   }
   k.threshold_db = m.modulations().format(c.modulation).gsnr_threshold_db;
   if (o.qot) {
-    k.gsnr_db = ActualGsnrDb(state, c.path->fibres, c.band, slot, c.width);
+    // From the tracked fibres when the state keeps them (O(lightpaths on the path)), else a
+    // Raman solution per fibre.
+    k.gsnr_db = state.CandidateGsnrDb(c, slot);
+    if (std::isnan(k.gsnr_db)) k.gsnr_db = ActualGsnrDb(state, c.path->fibres, c.band, slot, c.width);
     const double required = k.threshold_db + o.gsnr_margin_db;
     if (!(k.gsnr_db >= required)) {
       k.cause = twin::BlockCause::kQot;

@@ -307,6 +307,11 @@ double NetworkState::LightpathGsnrDb(int32_t id) const {
   return qot_tracking_->GsnrDb(id);
 }
 
+double NetworkState::CandidateGsnrDb(const Candidate& candidate, int slot) const {
+  if (!qot_tracking_) return std::numeric_limits<double>::quiet_NaN();
+  return qot_tracking_->CandidateGsnrDb(candidate, slot);
+}
+
 QotImpact NetworkState::QotImpactOf(const Candidate& candidate, int slot, double margin_db) const {
   if (!qot_tracking_) return QotImpact{};
   return qot_tracking_->Impact(*this, candidate, slot, margin_db);

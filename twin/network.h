@@ -174,6 +174,9 @@ class NetworkState {
   // the lowest of their (GSNR - format threshold - margin_db). Tracking off: no lightpath is
   // touched (min_margin_db +inf). O(lightpaths on its fibres).
   QotImpact QotImpactOf(const Candidate& candidate, int slot, double margin_db) const;
+  // The candidate's own GSNR under the actual occupancy, from the tracked fibres (tracking on and
+  // a Raman spectrum; LightpathQot::CandidateGsnrDb), else NaN.
+  double CandidateGsnrDb(const Candidate& candidate, int slot) const;
 
  private:
   std::shared_ptr<const NetworkModel> model_;

@@ -76,6 +76,7 @@ void LightpathQot::Recompute(int fibre) {
   load.qot.clear();
   load.nli.clear();
   load.probe.clear();
+  load.probe_log_gain.clear();
   if (load.channels.empty()) return;
   const QotModel& q = model_->qot();
   LinePropagation line = q.FibreLine(fibre, load.channels);
@@ -93,10 +94,16 @@ void LightpathQot::Recompute(int fibre) {
   }
   load.probe_f0_hz = f_min;
   std::vector<double> log_gain(raman->NumSamples());
+  const std::vector<double>& spans = q.FibreSpansM(fibre);
   for (double f = f_min; f < f_max + kProbeHz; f += kProbeHz) {
     raman->ProbeLogGain(f, log_gain.data());
     const double alpha = q.fibre_params().bands[q.fibre_params().BandIndex(f)].alpha_per_m;
     load.probe.push_back(raman->FitSamples(log_gain.data(), alpha));
+    for (double l : spans) {
+      const double x = std::min(l / kRamanStepM, static_cast<double>(raman->NumSamples() - 1));
+      const int i = std::min(static_cast<int>(x), raman->NumSamples() - 2);
+      load.probe_log_gain.push_back(log_gain[i] + (x - i) * (log_gain[i + 1] - log_gain[i]));
+    }
   }
 }
 
@@ -111,6 +118,17 @@ IsrsParams LightpathQot::ProbeProfile(const FibreLoad& load, double frequency_hz
   const IsrsParams& a = load.probe[i];
   const IsrsParams& b = load.probe[i + 1];
   return {a.abar_per_m + t * (b.abar_per_m - a.abar_per_m), a.t + t * (b.t - a.t)};
+}
+
+double LightpathQot::ProbeLogGain(const FibreLoad& load, double frequency_hz, int span) const {
+  if (load.probe.empty()) return 0.0;
+  const size_t n = load.probe.size(), spans = load.probe_log_gain.size() / n;
+  if (n < 2) return load.probe_log_gain[span];
+  const double x = std::clamp((frequency_hz - load.probe_f0_hz) / kProbeHz, 0.0, static_cast<double>(n - 1));
+  const size_t i = std::min(static_cast<size_t>(x), n - 2);
+  const double t = x - i;
+  const double a = load.probe_log_gain[i * spans + span], b = load.probe_log_gain[(i + 1) * spans + span];
+  return a + t * (b - a);
 }
 
 void LightpathQot::UpdateTotals(const NetworkState& state, const std::vector<int>& fibres) {
@@ -190,6 +208,44 @@ QotImpact LightpathQot::Impact(const NetworkState& state, const Candidate& c, in
     }
   }
   return out;
+}
+
+double LightpathQot::CandidateGsnrDb(const Candidate& c, int slot) const {
+  const QotModel& q = model_->qot();
+  const FibreParams& fp = q.fibre_params();
+  const PropagationOptions& po = q.config().propagation;
+  const bool isrs = po.nli_model == NliModel::kIsrsGn && fp.HasRaman();
+  if (c.path == nullptr || c.width <= 0 || (isrs && !fp.raman_spectrum) ||
+      po.amplifier_gain != AmplifierGain::kEqualise) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const ActiveChannel block = q.BlockChannel(c.band, slot, c.width);
+  const double p_new = q.LaunchPowerW(block.centre_hz, block.symbol_rate_baud);
+  NliChannel n = MakeNliChannel(fp, {block.centre_hz, block.symbol_rate_baud, p_new});
+  double nsr = q.config().transceiver_nsr;
+  for (int f : c.path->fibres) {
+    const FibreLoad& load = fibres_[f];
+    const std::vector<double>& spans = q.FibreSpansM(f);
+    if (isrs) n.isrs = ProbeProfile(load, n.frequency_hz, n.alpha_per_m);
+    // ASE: NF h f R G per span against the channel's power at the amplifier's input.
+    for (size_t s = 0; s < spans.size(); ++s) {
+      const double gain = std::exp(-n.alpha_per_m * spans[s] + (isrs ? ProbeLogGain(load, n.frequency_hz, static_cast<int>(s)) : 0.0));
+      nsr += q.NoiseFigureLin(n.band) * kPlanckJs * n.frequency_hz * n.symbol_rate_baud / (p_new * gain);
+    }
+    double spm = p_new * p_new * sum_leff2_[f][n.band] * NliXi(n, n, true, isrs);
+    if (po.coherent_nli && !spans.empty()) {
+      double mean = 0.0;
+      for (double l : spans) mean += l / spans.size();
+      spm *= std::pow(static_cast<double>(spans.size()), CoherenceExponent(n, mean));
+    }
+    nsr += spm;
+    for (size_t j = 0; j < load.ids.size(); ++j) {
+      const NliChannel& k = load.nli[j];
+      const double p = q.LaunchPowerW(k.frequency_hz, k.symbol_rate_baud);
+      nsr += p * p * sum_leff2_[f][k.band] * NliXi(n, k, false, isrs);
+    }
+  }
+  return -LinearToDb(nsr);
 }
 
 }  // namespace eonops::twin

@@ -57,6 +57,11 @@ class LightpathQot {
   double GsnrDb(int32_t id) const;
   QotImpact Impact(const NetworkState& state, const Candidate& candidate, int slot,
                    double margin_db) const;
+  // The candidate's own GSNR (dB) if it were lit, from the tracked fibres: O(lightpaths on its
+  // fibres) instead of a Raman solution per fibre. Its own pumping of the others' profiles is
+  // left out (qot_impact_test: within 0.05 dB of QotModel::ActualGsnrDb). NaN when the fibre
+  // model has a linear Raman slope only (no tracked profiles to read): use ActualGsnrDb.
+  double CandidateGsnrDb(const Candidate& candidate, int slot) const;
 
  private:
   // What is lit on one fibre and its NSRs under that occupancy.
@@ -67,11 +72,13 @@ class LightpathQot {
     std::vector<NliChannel> nli;   // as the cut of an XPM term
     // ISRS profile a new channel would have: probes every kProbeHz from probe_f0_hz.
     std::vector<IsrsParams> probe;
+    std::vector<double> probe_log_gain;  // [probe * spans + span]: net Raman gain at each span's end
     double probe_f0_hz = 0.0;
   };
   void Recompute(int fibre);
   void UpdateTotals(const NetworkState& state, const std::vector<int>& fibres);
   IsrsParams ProbeProfile(const FibreLoad& load, double frequency_hz, double alpha) const;
+  double ProbeLogGain(const FibreLoad& load, double frequency_hz, int span) const;
 
   const NetworkModel* model_;
   std::vector<FibreLoad> fibres_;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -128,6 +129,37 @@ TEST(QotImpactTest, ImpactPredictsTheMarginsAfterLighting) {
   EXPECT_GT(checked, 30);
   std::cout << "impact: " << checked << " candidates, largest error in the lowest margin "
             << worst_error_db << " dB\n";
+}
+
+// What the PCE validates a candidate with when the state tracks its lightpaths: its own GSNR read
+// off the tracked fibres, against a Raman solution per fibre with it lit.
+TEST(QotImpactTest, CandidateGsnrFromTheTrackedFibresMatchesTheActualOccupancyModel) {
+  auto state = Loaded(300, 5);
+  const auto ksp = MakeHeuristic("ksp-ff");
+  const QotModel& q = state->model().qot();
+  int checked = 0;
+  double worst = 0.0;
+  for (int r = 0; r < 40; ++r) {
+    const Request req = fixtures::MakeRequest(r % 14, (r * 3 + 5) % 14, 100.0 * (1 + r % 4));
+    if (req.src == req.dst) continue;
+    const Decision d = ksp->Decide(req, *state);
+    if (!d.accepted) continue;
+    auto lit = [&](int fibre, std::vector<ActiveChannel>* out) {
+      for (const Lightpath* o : state->Lightpaths()) {
+        for (int f : o->path->fibres) {
+          if (f == fibre) out->push_back(q.BlockChannel(o->band, o->slot, o->width));
+        }
+      }
+    };
+    const double exact = q.ActualGsnrDb(d.candidate.path->fibres, d.candidate.band, d.slot,
+                                        d.candidate.width, lit);
+    const double fast = state->CandidateGsnrDb(d.candidate, d.slot);
+    worst = std::max(worst, std::abs(fast - exact));
+    EXPECT_NEAR(fast, exact, 0.05) << "request " << r;
+    ++checked;
+  }
+  EXPECT_GT(checked, 20);
+  std::cout << "candidate GSNR from the tracked fibres: largest difference " << worst << " dB\n";
 }
 
 }  // namespace
