@@ -105,7 +105,7 @@ class NetworkModel {
     std::vector<int> gsnr_modulation;  // per band
   };
   PathCache MakeCache(const Path& path) const;
-  // The fully loaded GSNR of `path` at the worst slot of `band`.
+  // The worst-case GSNR (a bound over every occupancy) of `path` at the worst slot of `band`.
   double WorstGsnrDb(const Path& path, int band) const;
 
   NetworkOptions options_;
