@@ -91,6 +91,9 @@ struct Trainer::Impl {
   Impl(const ExperimentConfig& c, const twin::VecEnv::Factory& f, TrainerSetup s)
       : config(c), factory(f), setup(std::move(s)) {
     const TrainOptions& t = config.train;
+    if (t.algorithm == Algorithm::kEs) {
+      throw ConfigError(config.source + ": train.algorithm: es runs through agents::EsTrainer, not Trainer");
+    }
     SetTorchThreads(t.torch_threads);
     torch::manual_seed(t.seed);
     MakeVecEnv(t.seed);
@@ -138,20 +141,8 @@ struct Trainer::Impl {
 
   // A candidate scorer reads each action's features where the env's layout puts them.
   void ConfigureScorer() {
-    const std::string where = config.source + ": model.policy: candidate-scorer ";
-    if (spec.name.empty()) throw ConfigError(where + "needs an environment");
-    if (config.train.algorithm != Algorithm::kPpo) throw ConfigError(where + "needs train.algorithm ppo");
-    if (config.train.normalize_observations) {
-      throw ConfigError(where + "needs train.normalize_observations false (its prior reads raw features)");
-    }
-    for (const twin::ObservationField& f : spec.observation_layout) {
-      if (f.name != "action_features") continue;
-      if (num_actions < 2 || f.size % (num_actions - 1) != 0) break;
-      config.model.action_features_offset = f.offset;
-      config.model.action_features_size = f.size / (num_actions - 1);
-      return;
-    }
-    throw ConfigError(where + "needs per-action features: set env.action_features true");
+    if (spec.name.empty()) throw ConfigError(config.source + ": model.policy: candidate-scorer needs an environment");
+    ConfigureCandidateScorer(spec, &config);
   }
 
   void MakeVecEnv(uint64_t seed) {

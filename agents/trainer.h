@@ -82,6 +82,11 @@ struct TrainResult {
   double blocking = 0;             // over this Train() call
 };
 
+// Fills config->model's action-feature offset and size from the environment's layout (field
+// "action_features") for a candidate scorer; ConfigError when the environment has none or the
+// run cannot train one (DQN; PPO with normalised observations).
+void ConfigureCandidateScorer(const twin::EnvSpec& spec, ExperimentConfig* config);
+
 class Trainer {
  public:
   Trainer(const ExperimentConfig& config, const twin::VecEnv::Factory& env_factory,

@@ -3,6 +3,7 @@
 // seeds, resumable checkpoints and an exported policy artifact.
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "agents/es.h"
 #include "agents/options.h"
 #include "agents/policy.h"
 #include "agents/policy_heuristic.h"
@@ -69,6 +71,67 @@ std::string Compact(double x) {
 }
 
 }  // namespace
+
+// Evolution strategies (agents/es.h): generations of simulations instead of environment steps,
+// with the same outputs as the other algorithms (policy, checkpoint, log, registration).
+int TrainEs(const agents::ExperimentConfig& cfg, std::shared_ptr<const twin::NetworkModel> model,
+            const twin::EnvConfig& env, const agents::TrainerSetup& trainer_setup, agents::RunLogger& logger,
+            TrackingSink* sink, const ArgParser& p, const std::string& out, const std::string& run_id) {
+  const std::string checkpoint_dir = out + "/checkpoint";
+  fs::create_directories(checkpoint_dir);
+  agents::EsSetup setup;
+  setup.checkpoint_path = checkpoint_dir + "/es_state.json";
+  setup.logger = &logger;
+  setup.run_id = run_id;
+  setup.threads = cfg.train.env_threads;
+  ProgressBar bar("train es");
+  setup.on_progress = [&](const agents::EsProgress& pr) {
+    std::ostringstream detail;
+    detail << "generation " << pr.generation << "/" << pr.generations << ", mean blocking "
+           << Percent(pr.mean_blocking) << ", " << Compact(pr.simulated_requests_per_second)
+           << " simulated requests/s";
+    bar.Update(double(pr.generation) / pr.generations, detail.str());
+    if (!isatty(fileno(stderr))) std::cout << "train " << detail.str() << std::endl;
+  };
+  if (trainer_setup.hooks.evaluate) {
+    setup.evaluate = [&](const agents::Policy& policy, int generation) {
+      return trainer_setup.hooks.evaluate(policy, generation);
+    };
+  }
+  const auto start = std::chrono::steady_clock::now();
+  agents::EsTrainer es(cfg, model, env, setup);
+  if (p.Switch("resume")) {
+    es.LoadCheckpoint(setup.checkpoint_path);
+    std::cerr << "resumed from " << setup.checkpoint_path << " at generation " << es.generation() << "\n";
+  }
+  try {
+    es.Train();
+  } catch (...) {
+    logger.EndRun(agents::RunStatus::kFailed);
+    throw;
+  }
+  const std::string policy_dir = out + "/policy";
+  es.ExportPolicy(policy_dir);
+  logger.LogArtifact(policy_dir, "policy");
+  logger.EndRun(agents::RunStatus::kFinished);
+  std::string registered;
+  if (sink) {
+    const std::string model_name =
+        p.Has("register") ? p.Get("register") : std::string(twin::ToString(env.env.use_case)) + "-" + env.network.topology;
+    const int64_t version = sink->RegisterPolicy(model_name, run_id, "policy", p.Has("alias") ? p.Get("alias") : "");
+    registered = model_name + " version " + std::to_string(version) + (p.Has("alias") ? " (alias " + p.Get("alias") + ")" : "");
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "trained " << cfg.name << " (es, seed " << cfg.train.seed << ") to generation " << es.generation()
+            << " in " << std::fixed << std::setprecision(1) << seconds << " s ("
+            << es.MakeManifest().train_steps << " simulated requests, " << cfg.train.env_threads << " thread(s))\n"
+            << "policy:     " << policy_dir << "\n"
+            << "checkpoint: " << setup.checkpoint_path << "\n"
+            << "log:        " << out << "/log.jsonl (run " << run_id << ")\n"
+            << (registered.empty() ? "" : "registered: " + registered + "\n")
+            << "next:       eonops evaluate --policy " << policy_dir << " --seeds 5\n";
+  return 0;
+}
 
 int RunTrain(int argc, char** argv) {
   ArgParser p(
@@ -126,7 +189,8 @@ int RunTrain(int argc, char** argv) {
   const std::string out =
       p.Has("out") ? p.Get("out") : "out/" + cfg.name + "-seed" + std::to_string(cfg.train.seed);
   const std::string checkpoint_dir = out + "/checkpoint";
-  if (p.Switch("resume") && !fs::exists(checkpoint_dir + "/state.json")) {
+  if (p.Switch("resume") && !fs::exists(checkpoint_dir + "/state.json") &&
+      !fs::exists(checkpoint_dir + "/es_state.json")) {
     throw UsageError("--resume: no checkpoint in " + checkpoint_dir);
   }
   fs::create_directories(out);
@@ -229,6 +293,10 @@ int RunTrain(int argc, char** argv) {
                                            {"blocking_" + eval_baseline, *kspff_blocking},
                                            {"power_w", r.power_mean_w}};
     };
+  }
+
+  if (cfg.train.algorithm == agents::Algorithm::kEs) {
+    return TrainEs(cfg, model, env, setup, logger, sink.get(), p, out, run_id);
   }
 
   agents::Trainer trainer(cfg, factory, setup);
