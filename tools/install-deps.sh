@@ -14,6 +14,8 @@ packages=(
   libcpp-httplib-dev
   nlohmann-json3-dev
   libsqlite3-dev sqlite3
+  # The tracking store on PostgreSQL (libpq), and the server its tests start (initdb, pg_ctl).
+  libpq-dev postgresql
   libgtest-dev libgmock-dev
   libbenchmark-dev
   chromium  # headless browser for the tracking web UI test (tests/tracking)
