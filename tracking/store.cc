@@ -69,13 +69,23 @@ void ValidateKey(const char* what, const std::string& key) {
   }
 }
 
+namespace {
+// Text a PostgreSQL store could not keep is refused by both engines alike.
+void RejectNul(const char* what, const std::string& key, const std::string& value) {
+  if (value.find('\0') != std::string::npos)
+    Invalid(std::string(what) + " value for '" + key + "' contains a NUL character");
+}
+}  // namespace
+
 void ValidateParamValue(const std::string& key, const std::string& value) {
+  RejectNul("Param", key, value);
   if (value.size() > Limits::kMaxParamValueLength)
     Invalid("Param value for '" + key + "' had length " + std::to_string(value.size()) +
             ", which exceeded length limit of " + std::to_string(Limits::kMaxParamValueLength));
 }
 
 void ValidateTagValue(const std::string& key, const std::string& value) {
+  RejectNul("Tag", key, value);
   if (value.size() > Limits::kMaxTagValueLength)
     Invalid("Tag value for '" + key + "' had length " + std::to_string(value.size()) +
             ", which exceeded length limit of " + std::to_string(Limits::kMaxTagValueLength));

@@ -122,7 +122,7 @@ std::string PostgresBinDir() {
   return found.empty() ? "" : found.back();
 }
 
-std::unique_ptr<PostgresServer> PostgresServer::Start() {
+std::unique_ptr<PostgresServer> PostgresServer::Start(Durability durability) {
   const std::string bin = PostgresBinDir();
   if (bin.empty()) throw std::runtime_error(PostgresMissingMessage());
   std::string dir = (fs::temp_directory_path() / "eonops-pg-XXXXXX").string();
@@ -143,13 +143,14 @@ std::unique_ptr<PostgresServer> PostgresServer::Start() {
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
     const int port = FreeLoopbackPort();
-    // Durability off (fsync, full pages, synchronous commit): tests need speed, not crash
-    // safety; the isolation and locking behaviour is the real server's.
+    // Tests turn durability off (fsync, full pages): they need speed, not crash safety; the
+    // isolation and locking behaviour is the real server's.
     const std::string options =
         "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port) +
-        " -c unix_socket_directories=" + dir +
-        " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-        " -c max_connections=300 -c shared_buffers=32MB";
+        " -c unix_socket_directories=" + dir + " -c synchronous_commit=off" +
+        (durability == Durability::kNone ? " -c fsync=off -c full_page_writes=off" : "") +
+        " -c max_connections=300 -c shared_buffers=" +
+        (durability == Durability::kNone ? "32MB" : "256MB");
     if (RunCommand({bin + "/pg_ctl", "-D", dir + "/data", "-l", dir + "/server.log", "-w", "-t",
                     "60", "-o", options, "start"},
                    log, dir) == 0 &&
@@ -224,10 +225,6 @@ PostgresServer* PostgresForTests() {
   // Installed but not starting is a failure, not a skip.
   if (!failure.empty()) throw std::runtime_error("cannot start PostgreSQL: " + failure);
   return server.get();
-}
-
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kSqlite ? "sqlite" : "postgres";
 }
 
 TestDatabase::TestDatabase(Backend backend, const std::string& dir)

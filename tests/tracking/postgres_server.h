@@ -14,8 +14,6 @@
 //   StoreOptions o = db.Options();  // postgresql://eonops@127.0.0.1:PORT/eonops_tests?options=...
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <ostream>
 #include <string>
@@ -30,8 +28,14 @@ std::string PostgresBinDir();
 
 class PostgresServer {
  public:
+  // How much the cluster may trade durability for speed.
+  enum class Durability {
+    kNone,        // fsync off: tests, which throw the cluster away
+    kLikeSqlite,  // fsync on, synchronous_commit off: a crash of the OS may lose the last
+                  // commits but never corrupts, as the SQLite store's WAL + synchronous=NORMAL
+  };
   // Starts a fresh cluster; throws std::runtime_error with the command's log on failure.
-  static std::unique_ptr<PostgresServer> Start();
+  static std::unique_ptr<PostgresServer> Start(Durability durability = Durability::kNone);
   // Adopts a server described by the file that `Detach` wrote (nullptr if it does not answer).
   static std::unique_ptr<PostgresServer> Adopt(const std::string& state_file);
   // Stops (immediate mode) and removes the cluster, unless detached.
@@ -64,9 +68,6 @@ inline void PrintTo(Backend backend, std::ostream* os) {
   *os << (backend == Backend::kSqlite ? "sqlite" : "postgres");
 }
 
-// "sqlite" / "postgres", for parameterised test names.
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
-inline const auto kBothBackends = ::testing::Values(Backend::kSqlite, Backend::kPostgres);
 
 // One fresh, empty database for one test: a SQLite file in `dir`, or a new schema in the
 // shared PostgreSQL server's test database (search_path set in the URL), dropped when this goes
@@ -89,7 +90,8 @@ class TestDatabase {
   std::string pg_schema_;  // empty for SQLite
 };
 
-// In a test body or SetUp(): skips the PostgreSQL half, visibly, when it is not installed.
+// In a test body or SetUp(): skips the PostgreSQL half, visibly, when it is not installed
+// (GoogleTest's GTEST_SKIP; the harness itself does not need GoogleTest, the benchmarks use it).
 #define EONOPS_SKIP_UNLESS_BACKEND(backend)                                                     \
   do {                                                                                          \
     if ((backend) == ::eonops::tracking::testing::Backend::kPostgres &&                         \

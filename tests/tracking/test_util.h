@@ -46,6 +46,12 @@ inline StoreOptions OptionsIn(const TempDir& dir) {
   return o;
 }
 
+// "sqlite" / "postgres", for parameterised test names.
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "sqlite" : "postgres";
+}
+inline const auto kBothBackends = ::testing::Values(Backend::kSqlite, Backend::kPostgres);
+
 // An HTTP response decoded as JSON (null when the body is not JSON).
 struct Reply {
   int status = 0;
