@@ -13,6 +13,7 @@
 #include <torch/optim/adam.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -52,6 +53,13 @@ class Ppo {
   Rng& rng() { return rng_; }
   int64_t updates_done() const { return updates_done_; }
   void set_updates_done(int64_t n) { updates_done_ = n; }
+  // Called after each minibatch's backward pass, before gradient clipping, the early-stop test
+  // and the optimiser step, with the minibatch's approximate KL: a data-parallel learner
+  // averages the gradients and the KL across ranks there (agents/distributed.h), so that every
+  // rank clips, steps and stops early alike.
+  void set_after_backward(std::function<void(double* approx_kl)> hook) {
+    after_backward_ = std::move(hook);
+  }
 
  private:
   ActorCritic model_;
@@ -60,6 +68,7 @@ class Ppo {
   int64_t updates_done_ = 0;
   torch::optim::Adam optimizer_;
   Rng rng_;  // minibatch shuffling
+  std::function<void(double*)> after_backward_;
 };
 
 }  // namespace eonops::agents

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libtorch-dev
+  # Gloo's headers: c10d's ProcessGroupGloo (in libtorch) for data-parallel training.
+  libgloo-dev
   # Debian's libtorch calls the system BLAS (libblas.so.3); the reference BLAS makes training
   # ~8x slower than OpenBLAS, which registers itself as the higher-priority alternative.
   libopenblas0-pthread

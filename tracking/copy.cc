@@ -14,7 +14,7 @@ namespace {
 using Value = std::variant<std::monostate, int64_t, double, std::string>;
 using Row = std::vector<Value>;
 
-constexpr size_t kRowsPerInsert = 100;  // as the store's multi-row statements
+constexpr size_t kRowsPerInsert = 500;  // rows per multi-row INSERT (at most ~6000 values)
 constexpr int kFetchRows = 5000;        // rows per FETCH from a PostgreSQL cursor
 
 int64_t CountRows(Connection& db, const std::string& table) {

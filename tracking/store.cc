@@ -335,9 +335,14 @@ void TouchExperiment(Connection& db, int64_t experiment_id) {
   st.Bind(1, NowMs()).Bind(2, experiment_id).Run();
 }
 
-// Multi-row statements take this many rows: one round trip per chunk on PostgreSQL, and
-// fewer statement executions on SQLite (600-800 bound values, within both engines' limits).
-constexpr size_t kRowsPerStatement = 100;
+// Multi-row statements take up to this many rows: a whole MLflow batch (1000 metrics) is one
+// round trip on PostgreSQL, where round trips dominate, and one statement on SQLite (at most
+// 8000 bound values, within both engines' limits: 32766 and 65535).
+constexpr size_t kRowsPerStatement = 1000;
+
+// Statements of a full chunk or a few rows are kept prepared; other sizes are one-off, so the
+// per-connection cache stays small.
+bool CacheRows(size_t rows) { return rows == kRowsPerStatement || rows <= 8; }
 
 // "(?,?,?),(?,?,?)" for `rows` rows of `columns` values.
 std::string ValueRows(size_t columns, size_t rows) {
@@ -379,7 +384,7 @@ void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& me
              " THEN excluded." + column + " ELSE latest_metrics." + column + " END";
     }
     sql += " RETURNING key, series_id";
-    auto up = db.Prepare(sql);
+    auto up = db.Prepare(sql, CacheRows(n));
     int i = 1;
     for (size_t k = lo; k < lo + n; ++k) {
       const Metric& m = *keys[k];
@@ -392,7 +397,8 @@ void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& me
   for (size_t lo = 0; lo < metrics.size(); lo += kRowsPerStatement) {
     const size_t n = std::min(kRowsPerStatement, metrics.size() - lo);
     auto ins = db.Prepare("INSERT INTO metrics(series_id, step, timestamp, value, is_nan) VALUES " +
-                          ValueRows(5, n) + " ON CONFLICT DO NOTHING");
+                              ValueRows(5, n) + " ON CONFLICT DO NOTHING",
+                          CacheRows(n));
     int i = 1;
     for (size_t k = lo; k < lo + n; ++k) {
       const Metric& m = metrics[k];
@@ -866,7 +872,8 @@ void TrackingStore::LogEpisodes(const std::string& run_id, const std::vector<Epi
       auto ins = db.Prepare(
           "INSERT INTO episodes(run_pk, episode, reward, length, blocking, energy, extra,"
           " timestamp) VALUES " +
-          ValueRows(8, n) + " ON CONFLICT DO NOTHING RETURNING episode");
+              ValueRows(8, n) + " ON CONFLICT DO NOTHING RETURNING episode",
+          CacheRows(n));
       int b = 1;
       for (size_t i = lo; i < lo + n; ++i) {
         const Episode& e = episodes[i];
