@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "agents/normalizer.h"
@@ -129,27 +130,44 @@ std::unique_ptr<DataParallelGroup> DataParallelGroup::Join(const DistributedOpti
   ValidateDistributedOptions(options);
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  auto fail = [&](const std::string& why) {
+    throw DistributedError("data-parallel " + Describe(options) + ": cannot join the group within " +
+                           std::to_string(options.timeout.count() / 1000) + " s: " + why);
+  };
   try {
     ::c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(options.master_port);
     so.isServer = options.rank == 0;
     so.numWorkers = options.world_size;
-    so.waitWorkers = true;
+    // c10d's own wait for workers gives up silently and leaves the failure to the next store
+    // call, a whole timeout later; the count below fails at the deadline and says how many came.
+    so.waitWorkers = false;
     so.timeout = options.timeout;
     impl->store = c10::make_intrusive<::c10d::TCPStore>(options.master_host, so);
+  } catch (const std::exception& e) {
+    fail(std::string(options.rank == 0 ? "cannot listen on the master port"
+                                       : "rank 0 did not answer (is it running and reachable?)") +
+         ": " + FirstLine(e));
+  }
+  try {
+    int64_t joined = impl->store->add("eonops/joined", 1);
+    while (joined < options.world_size) {
+      if (std::chrono::steady_clock::now() > deadline)
+        fail("only " + std::to_string(joined) + " of " + std::to_string(options.world_size) +
+             " ranks arrived (did every rank start, with the same --world-size and --master?)");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      joined = impl->store->add("eonops/joined", 0);
+    }
     auto go = ::c10d::ProcessGroupGloo::Options::create(options.timeout);
     go->devices.push_back(GlooDevice(options));
     go->threads = 1;
-    impl->group =
-        c10::make_intrusive<::c10d::ProcessGroupGloo>(impl->store, options.rank,
-                                                      options.world_size, go);
+    impl->group = c10::make_intrusive<::c10d::ProcessGroupGloo>(impl->store, options.rank,
+                                                                 options.world_size, go);
+  } catch (const DistributedError&) {
+    throw;
   } catch (const std::exception& e) {
-    throw DistributedError("data-parallel " + Describe(options) +
-                           ": cannot join the group within " +
-                           std::to_string(options.timeout.count() / 1000) + " s (" +
-                           (options.rank == 0 ? "did every other rank start and reach the master?"
-                                              : "is rank 0 running and listening?") +
-                           "): " + FirstLine(e));
+    fail("the rendezvous broke off (did a rank die while joining?): " + FirstLine(e));
   }
   std::unique_ptr<DataParallelGroup> g(new DataParallelGroup(std::move(impl)));
   g->Barrier();

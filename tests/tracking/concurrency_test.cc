@@ -37,15 +37,7 @@ int64_t CountPoints(TrackingStore& store, const std::string& run_id) {
   return n;
 }
 
-class ConcurrencyTest : public ::testing::TestWithParam<testing::Backend> {
- protected:
-  void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_.path());
-  }
-  TempDir dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-};
+class ConcurrencyTest : public testing::DatabaseTest {};
 
 TEST_P(ConcurrencyTest, ThreadsSharingOneStoreNeverSeeLockErrors) {
   TrackingStore store(db_->Options());

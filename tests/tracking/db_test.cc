@@ -78,15 +78,12 @@ TEST(PostgresDialectTest, PasswordsNeverReachMessages) {
   }
 }
 
-class DbTest : public ::testing::TestWithParam<Backend> {
+class DbTest : public testing::DatabaseTest {
  protected:
   void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path());
-    conn_ = OpenDatabase(db_->location(), {});
+    DatabaseTest::SetUp();
+    if (!IsSkipped()) conn_ = OpenDatabase(db_->location(), {});
   }
-  TempDir dir_;
-  std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Connection> conn_;
 };
 

@@ -174,7 +174,8 @@ TEST(HttpClientOfflineTest, UnreachableServerIsTemporarilyUnavailable) {
 class HttpClientAuthTest : public testing::ServerFixture {
  protected:
   void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
     std::ofstream(dir_ / "tokens") << "trainer 0123456789abcdef0123456789abcdef\n";
     StartServer(dir_ / "tokens");
   }

@@ -18,11 +18,11 @@ namespace {
 using testing::Json;
 using testing::Reply;
 
-class ReplicaTest : public ::testing::TestWithParam<testing::Backend> {
+class ReplicaTest : public testing::DatabaseTest {
  protected:
   void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_.path());
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
     for (int r = 0; r < 2; ++r) {
       stores_.push_back(std::make_unique<TrackingStore>(db_->Options()));
       ServerOptions so;
@@ -45,8 +45,6 @@ class ReplicaTest : public ::testing::TestWithParam<testing::Backend> {
         clients_[replica]->Get(("/api/2.0/mlflow/" + endpoint).c_str(), params, {}));
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
   std::vector<std::unique_ptr<TrackingStore>> stores_;
   std::vector<std::unique_ptr<TrackingServer>> servers_;
   std::vector<std::string> urls_;

@@ -27,11 +27,11 @@ ErrorCode CodeOf(const std::function<void()>& fn) {
 }
 
 // Every store test runs on a SQLite file and on a PostgreSQL database.
-class StoreTest : public ::testing::TestWithParam<testing::Backend> {
+class StoreTest : public testing::DatabaseTest {
  protected:
   void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_.path());
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
     owned_ = std::make_unique<TrackingStore>(db_->Options());
     store_ = owned_.get();
   }
@@ -54,8 +54,6 @@ class StoreTest : public ::testing::TestWithParam<testing::Backend> {
     return "<none>";
   }
 
-  TempDir dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
   std::unique_ptr<TrackingStore> owned_;
   TrackingStore* store_ = nullptr;
 };
@@ -569,15 +567,7 @@ TEST_P(StoreTest, RegistryVersionsStagesAliasesAndAuditTrail) {
   EXPECT_TRUE(store_->SearchRegisteredModels(q).items.empty());
 }
 
-class StoreMigrationTest : public ::testing::TestWithParam<testing::Backend> {
- protected:
-  void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_.path());
-  }
-  TempDir dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-};
+class StoreMigrationTest : public testing::DatabaseTest {};
 
 TEST_P(StoreMigrationTest, UpgradesAnOldDatabaseInPlaceKeepingItsData) {
   StoreOptions o = db_->Options();

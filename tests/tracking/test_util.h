@@ -52,6 +52,19 @@ inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
 }
 inline const auto kBothBackends = ::testing::Values(Backend::kSqlite, Backend::kPostgres);
 
+// A test run once per engine (instantiate with kBothBackends): a fresh, empty database of the
+// parameter's engine in db_, artifacts in dir_; the PostgreSQL half skips, visibly, when
+// PostgreSQL is not installed.
+class DatabaseTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
+    db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path());
+  }
+  TempDir dir_;
+  std::unique_ptr<TestDatabase> db_;
+};
+
 // An HTTP response decoded as JSON (null when the body is not JSON).
 struct Reply {
   int status = 0;
@@ -74,17 +87,17 @@ inline Reply ToReply(const httplib::Result& r) {
 
 // A store (SQLite file or PostgreSQL database, by the test's parameter) served on an
 // ephemeral loopback port. Instantiate a suite with kBothBackends.
-class ServerFixture : public ::testing::TestWithParam<Backend> {
+class ServerFixture : public DatabaseTest {
  protected:
   void SetUp() override {
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    StartServer("");
+    DatabaseTest::SetUp();
+    if (!IsSkipped()) StartServer("");
   }
 
+  // (Re)starts the server on the test's database.
   void StartServer(const std::string& token_file) {
     server_.reset();
     store_.reset();
-    if (!db_) db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path());
     store_ = std::make_unique<TrackingStore>(db_->Options());
     ServerOptions so;
     so.port = 0;
@@ -124,8 +137,6 @@ class ServerFixture : public ::testing::TestWithParam<Backend> {
 
   static std::string Api(const std::string& endpoint) { return "/api/2.0/mlflow/" + endpoint; }
 
-  TempDir dir_;
-  std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<TrackingStore> store_;
   std::unique_ptr<TrackingServer> server_;
   std::unique_ptr<httplib::Client> client_;

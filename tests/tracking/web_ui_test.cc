@@ -42,7 +42,7 @@ size_t Count(const std::string& s, const std::string& needle) {
   return n;
 }
 
-class WebUiTest : public ::testing::TestWithParam<testing::Backend> {
+class WebUiTest : public testing::DatabaseTest {
  protected:
   struct Seeded {
     std::string name, algo;
@@ -52,8 +52,8 @@ class WebUiTest : public ::testing::TestWithParam<testing::Backend> {
 
   void SetUp() override {
     if (!ChromiumAvailable()) GTEST_SKIP() << "/usr/bin/chromium is not installed";
-    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
-    db_ = std::make_unique<testing::TestDatabase>(GetParam(), dir_.path());
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
     store_ = std::make_unique<TrackingStore>(db_->Options());
     exp_ = store_->CreateExperiment("rmsa/nsfnet");
     // Values chosen to have exact short decimal forms, so the page must show them verbatim.
@@ -116,8 +116,6 @@ class WebUiTest : public ::testing::TestWithParam<testing::Backend> {
     return r.out;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
   std::unique_ptr<TrackingStore> store_;
   std::unique_ptr<TrackingServer> server_;
   std::string exp_, base_;
