@@ -84,9 +84,9 @@ class StatementImpl {
   virtual int ColumnCount() const = 0;
   virtual std::string ColumnName(int col) const = 0;
   virtual ColumnKind Kind(int col) const = 0;  // of the current row's value
-  virtual int64_t Int64(int col) const = 0;
-  virtual double Double(int col) const = 0;  // not called for NULL
-  virtual std::string Text(int col) const = 0;
+  virtual int64_t Int64(int col) const = 0;      // 0 for NULL
+  virtual double Double(int col) const = 0;      // not called for NULL
+  virtual std::string Text(int col) const = 0;   // "" for NULL
 };
 
 class Connection;
@@ -138,9 +138,9 @@ class Statement {
   std::string ColumnName(int col) const { return impl_->ColumnName(col); }
   ColumnKind Kind(int col) const { return impl_->Kind(col); }
   bool IsNull(int col) const { return impl_->Kind(col) == ColumnKind::kNull; }
-  int64_t Int64(int col) const { return IsNull(col) ? 0 : impl_->Int64(col); }
-  double Double(int col) const;  // NULL reads as NaN
-  std::string Text(int col) const { return IsNull(col) ? std::string() : impl_->Text(col); }
+  int64_t Int64(int col) const { return impl_->Int64(col); }  // NULL reads as 0
+  double Double(int col) const;                                // NULL reads as NaN
+  std::string Text(int col) const { return impl_->Text(col); }  // NULL reads as ""
   std::optional<int64_t> OptionalInt64(int col) const {
     if (IsNull(col)) return std::nullopt;
     return impl_->Int64(col);
