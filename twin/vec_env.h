@@ -77,6 +77,9 @@ class VecEnv final : public BatchedEnv {
   int NumEnvs() const override { return static_cast<int>(envs_.size()); }
 
   void Reset() override;
+  // Reset() from a new base seed: environment i is then seeded `seed + i` (Python's
+  // VecEnv.reset(seed=...) reseeds a batch without rebuilding it).
+  void Reset(uint64_t seed);
   void Step(const int32_t* actions) override;
 
   const float* Observations() const override { return observations_.data(); }
