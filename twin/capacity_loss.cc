@@ -207,11 +207,29 @@ int CapacityLoss::CriticalRoutes(const NetworkState& state, const Path& path, in
   return c;
 }
 
+CapacityLoss::Scope::Scope(const CapacityLoss& loss, const NetworkState& state) : loss_(loss) {
+  std::lock_guard<std::mutex> lock(loss_.mu_);
+  if (loss_.scope_state_ != nullptr) return;  // one scope at a time; a nested or second one is a no-op
+  loss_.scope_thread_ = std::this_thread::get_id();
+  loss_.scope_state_ = &state;
+  ++loss_.scope_epoch_;
+  opened_ = true;
+}
+
+CapacityLoss::Scope::~Scope() {
+  if (!opened_) return;
+  std::lock_guard<std::mutex> lock(loss_.mu_);
+  loss_.scope_state_ = nullptr;
+}
+
 const CapacityLoss::RouteArrays& CapacityLoss::Arrays(const NetworkState& state, int route_id, const Path& path,
                                                       int band) const {
   RouteArrays* a = route_id >= 0 ? &cache_[static_cast<size_t>(route_id) * model_.NumBands() + band] : &scratch_;
   if (route_id < 0) a->built = false;
+  const bool scoped = scope_state_ == &state && scope_thread_ == std::this_thread::get_id();
+  if (scoped && a->built && a->checked_epoch == scope_epoch_) return *a;  // already checked this decision
   Build(state, path, band, a);
+  a->checked_epoch = scoped ? scope_epoch_ : 0;
   return *a;
 }
 
@@ -220,25 +238,25 @@ void CapacityLoss::LossAll(const NetworkState& state, const Path& path, int band
   const int last = slots - width;  // highest start slot
   if (last < 0) return;
   std::lock_guard<std::mutex> lock(mu_);
-  for (int s = 0; s <= last; ++s) loss[s] = 0;
+  // 32-bit sums vectorise twice as wide; a loss is at most routes x S x W, far below 2^31.
+  accumulator_.assign(last + 1, 0);
+  int32_t* acc = accumulator_.data();
   const int id = RouteId(path);
   std::vector<int> explicit_interferers;
   const std::vector<int>& qs = id >= 0 ? Interferers(id) : (explicit_interferers = InterferersOf(path));
   bool self_counted = false;
+  auto add = [&](const RouteArrays& a) {
+    const int32_t* __restrict tm = a.tm.data();
+    const int32_t* __restrict cum = a.cum.data() + width;
+    for (int s = 0; s <= last; ++s) acc[s] += tm[s] + cum[s];
+  };
   for (int q : qs) {
     const Path& route = *routes_[q];
     if (id >= 0 ? q == id : route.nodes == path.nodes) self_counted = true;
-    const RouteArrays& a = Arrays(state, q, route, band);
-    const int32_t* tm = a.tm.data();
-    const int32_t* cum = a.cum.data() + width;
-    for (int s = 0; s <= last; ++s) loss[s] += tm[s] + cum[s];
+    add(Arrays(state, q, route, band));
   }
-  if (!self_counted) {
-    const RouteArrays& a = Arrays(state, id, path, band);
-    const int32_t* tm = a.tm.data();
-    const int32_t* cum = a.cum.data() + width;
-    for (int s = 0; s <= last; ++s) loss[s] += tm[s] + cum[s];
-  }
+  if (!self_counted) add(Arrays(state, id, path, band));
+  for (int s = 0; s <= last; ++s) loss[s] = acc[s];
 }
 
 int64_t CapacityLoss::Loss(const NetworkState& state, const Path& path, int band, int slot, int width) const {

@@ -26,13 +26,21 @@
 // 2 S adds per interfering route for LossAll (NSFNET, K = 5: ~60 routes per path). Measured in
 // bench/twin (CapacityLoss*).
 //
+// Within one decision the same routes are asked about many times (every candidate path shares
+// most interferers): a Scope, held by the deciding thread for the state it decides on, checks
+// each route's bitset once per decision instead of once per call.
+//
+//   { CapacityLoss::Scope scope(cl, state);  for (...) cl.LossAll(state, ...); }
+//
 // Thread safety: the per-route cache is guarded by a mutex, so one object may serve several
-// threads (the PCE), though each environment or simulation keeps its own.
+// threads (the PCE), though each environment or simulation keeps its own. A Scope only speeds
+// up the calls of its own thread on its own state; others are checked as without one.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -42,6 +50,19 @@ namespace eonops::twin {
 
 class CapacityLoss {
  public:
+  // One decision on one state: the state must not change while the scope lives.
+  class Scope {
+   public:
+    Scope(const CapacityLoss& loss, const NetworkState& state);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    const CapacityLoss& loss_;
+    bool opened_ = false;  // false for a nested or concurrent scope, which changes nothing
+  };
+
   // `max_width` is W, the widest request in slots (guard included); see MaxRequestWidth.
   // `bit_rates` (bit rate, probability), when given, sets each route's own request-size
   // distribution for ExpectedLoss and CriticalRoutes: the widths requests of that route's pair
@@ -82,6 +103,7 @@ class CapacityLoss {
     // built only when sizes are weighted.
     std::vector<int16_t> count;
     bool built = false;
+    uint64_t checked_epoch = 0;  // the Scope epoch in which the bitset was last compared
   };
   // Per (route id, band): each request size's probability on that route, and the largest size.
   struct RouteSizes {
@@ -109,6 +131,11 @@ class CapacityLoss {
   mutable std::vector<RouteArrays> cache_;  // per (route id, band)
   mutable RouteArrays scratch_;             // for paths outside the table
   mutable std::mutex mu_;
+  // The open Scope, if any: its thread, its state and its epoch (never 0).
+  mutable std::thread::id scope_thread_;
+  mutable const NetworkState* scope_state_ = nullptr;
+  mutable uint64_t scope_epoch_ = 0;
+  mutable std::vector<int32_t> accumulator_;
 };
 
 }  // namespace eonops::twin

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <stdexcept>
@@ -304,6 +305,8 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
   std::vector<int64_t> action_loss(l.num_actions, -1);
   std::vector<Offer> pool;  // top-candidate mode: every distinct rule block, ranked below
   const bool rules = !l.block_fits.empty();
+  std::optional<CapacityLoss::Scope> loss_scope;
+  if (l.capacity_loss) loss_scope.emplace(*l.capacity_loss, state);
   // Latency reference when the request carries no bound: twice the shortest candidate's.
   double latency_ref = r.latency_bound_us;
   if (!std::isfinite(latency_ref) && paths > 0) latency_ref = 2 * m.Evaluate(r, 0, 0).latency_us;

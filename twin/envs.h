@@ -104,7 +104,7 @@ struct ObservationLayout {
   // of J one-hot slots naming the rule that proposed the block.
   enum ActionFeature {
     kActionFeasible,
-    kActionLossGap,   // -(capacity loss - least loss over the feasible actions) / W, >= -20
+    kActionLossGap,   // -(loss - least loss) / max(least loss, W), clipped at -1
     kActionLoss,      // capacity loss / (100 W)
     kActionStart,     // block start / S
     kActionRun,       // free run holding the block / S

@@ -151,6 +151,7 @@ class CapacityLossRule : public Rule {
  protected:
   Decision Choose(const Request&, const NetworkState& state, const CandidatePaths& paths) const override {
     std::shared_ptr<const CapacityLoss> cl = For(state);
+    const CapacityLoss::Scope scope(*cl, state);
     Decision d;
     int64_t best = std::numeric_limits<int64_t>::max();
     int64_t loss[kMaxWords * 64];

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "tests/twin/twin_fixtures.h"
@@ -75,7 +76,10 @@ TEST(CapacityLossTest, MatchesABruteForceRecountOnALoadedNsfnet) {
   for (int i = 0; i < 3000; ++i) {
     const Request& r = engine.Advance();
     if (i % 250 == 249) {
-      // Every start slot of every candidate path, occupied or not, against the recount.
+      // Every start slot of every candidate path, occupied or not, against the recount; every
+      // other check inside a Scope (each route's bitset compared once for the decision).
+      std::optional<CapacityLoss::Scope> scope;
+      if (i % 500 == 499) scope.emplace(cl, engine.state());
       for (int k = 0; k < model->k(); ++k) {
         const Candidate c = model->Evaluate(r, k, 0);
         if (!c.usable()) continue;
