@@ -51,7 +51,7 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
   RejectUnknownKeys(
       j,
       {"default_use_case", "fallback", "fallback_by_use_case", "policies", "validation",
-       "registry_poll_ms", "max_computed_paths", "durability", "decision_log"},
+       "registry_poll_ms", "max_computed_paths", "durability", "decision_log", "trace_events"},
       where);
   PceOptions o;
   if (j.contains("default_use_case")) o.default_use_case = UseCaseAt(j, "default_use_case", where);
@@ -108,6 +108,11 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
     int n = twin::RequireInt(j, "max_computed_paths", where);
     if (n < 1) ConfigError(where + ".max_computed_paths", "must be positive");
     o.max_computed_paths = static_cast<size_t>(n);
+  }
+  if (j.contains("trace_events")) {
+    int n = twin::RequireInt(j, "trace_events", where);
+    if (n < 100 || n > 10000000) ConfigError(where + ".trace_events", "must be in 100..10000000");
+    o.trace_events = static_cast<size_t>(n);
   }
   if (j.contains("durability")) {
     std::string d = twin::RequireString(j, "durability", where);
@@ -197,6 +202,7 @@ nlohmann::json PceConfig::ToJson() const {
                {{"gsnr_margin_db", pce.validation.gsnr_margin_db}, {"qot", pce.validation.qot}}},
               {"registry_poll_ms", pce.registry_poll_ms},
               {"max_computed_paths", pce.max_computed_paths},
+              {"trace_events", pce.trace_events},
               {"durability", DurabilityName(pce.durability)},
               {"decision_log",
                {{"enabled", pce.decision_log.enabled},

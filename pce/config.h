@@ -14,6 +14,7 @@
 //                          "alias": "champion"}],
 //            "validation": {"gsnr_margin_db": 0.5, "qot": true},
 //            "registry_poll_ms": 250, "max_computed_paths": 10000, "durability": "normal",
+//            "trace_events": 50000,
 //            "decision_log": {"enabled": true, "experiment": "pce", "flush_interval_ms": 1000,
 //                             "max_batch": 2000, "max_queue": 200000}},
 //    "tapi": {...}}
@@ -66,6 +67,8 @@ struct PceOptions {
   ValidationOptions validation;
   int registry_poll_ms = 250;
   size_t max_computed_paths = 10000;
+  // Served requests and releases kept for readers of the service trace (pce/service_trace.h).
+  size_t trace_events = 50000;
   Durability durability = Durability::kNormal;
   DecisionLogOptions decision_log;
 

@@ -81,7 +81,8 @@ Pce::Pce(PceConfig config, PceSetup setup)
       setup_(std::move(setup)),
       model_(std::make_shared<const twin::NetworkModel>(config_.network)),
       ted_(model_),
-      state_(model_) {
+      state_(model_),
+      trace_(config_.pce.trace_events) {
   for (twin::UseCase u : kUseCases) {
     fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u));
     slots_[u];
@@ -226,7 +227,15 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision,
       request.spectrum ? nullptr : SlotFor(d.use_case).Get();
   std::optional<twin::ActionChoice> choice;
   std::string fallback_reason, fallback_key;
-  if (served) {
+  if (served && served->heuristic) {
+    d.policy = served->ref;
+    choice = AskServedHeuristic(*served->heuristic, r, constrained, constrained_paths);
+    if (!choice) {
+      fallback_reason = "the served heuristic " + served->heuristic->Name() +
+                        " found no feasible lightpath";
+      fallback_key = "no_feasible_action";
+    }
+  } else if (served) {
     d.policy = served->ref;
     const twin::ObservationLayout& l = served->layout;
     std::vector<float> obs(l.observation_size);
@@ -399,6 +408,23 @@ PathDecision Pce::Decide(const PathRequest& request, bool provision,
   }
   done(d);
   return d;
+}
+
+std::optional<twin::ActionChoice> Pce::AskServedHeuristic(
+    const twin::Heuristic& h, const twin::Request& r, bool constrained,
+    const std::vector<twin::Path>& constrained_paths) const {
+  twin::Decision hd;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mutex_);
+    hd = constrained ? FitOver(*model_, state_, r, constrained_paths, FitOf(h.Name()))
+                     : h.Decide(r, state_);
+  }
+  if (!hd.accepted) return std::nullopt;
+  twin::ActionChoice c;
+  c.feasible = true;
+  c.candidate = hd.candidate;
+  c.slot = hd.slot;
+  return c;
 }
 
 void Pce::Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
@@ -577,6 +603,7 @@ Result<Service> Pce::CreateService(const ServiceSpec& spec) {
     return res;
   }
   Log("create", d.feasible ? uuid : "", spec.request, d);
+  trace_.RecordArrival(uuid, spec.request, d, PowerW());
   if (!d.feasible) {
     res.error = ErrorKind::kBlocked;
     res.message = d.reason;
@@ -598,6 +625,8 @@ std::optional<Service> Pce::DeleteService(const std::string& uuid) {
   }
   Service s = std::move(it->second->service);
   services_.erase(it);
+  lock.unlock();
+  trace_.RecordRelease(uuid);
   return s;
 }
 
@@ -679,6 +708,38 @@ std::string Pce::CheckInvariants() const {
     }
   }
   return "";
+}
+
+TraceSnapshot Pce::Snapshot() const {
+  TraceSnapshot snap;
+  snap.next_seq = trace_.next_seq();  // first: see TraceSnapshot on why this order is safe
+  snap.time_s = trace_.NowS();
+  snap.time_ms = tracking::NowMs();
+  snap.network = model_->options().ToJson();
+  for (const Service& s : ListServices()) {
+    TraceEvent e;
+    e.uuid = s.uuid;
+    e.time_ms = s.created_ms;
+    e.time_s = snap.time_s - (snap.time_ms - s.created_ms) * 1e-3;
+    e.src = s.request.src;
+    e.dst = s.request.dst;
+    e.bit_rate_gbps = s.request.bit_rate_gbps;
+    e.latency_bound_us = s.request.latency_bound_us;
+    e.use_case = s.decision.use_case;
+    e.accepted = true;
+    e.decided_by = s.decision.decided_by;
+    e.policy = s.decision.policy;
+    e.fell_back = s.decision.fell_back;
+    e.nodes = s.decision.nodes;
+    e.band = s.decision.band;
+    e.slot = s.decision.slot;
+    e.width = s.decision.width;
+    e.modulation = s.decision.modulation;
+    e.latency_us = s.decision.latency_us;
+    e.margin_db = s.decision.margin_db();
+    snap.services.push_back(std::move(e));
+  }
+  return snap;
 }
 
 double Pce::PowerW() const {
@@ -838,11 +899,16 @@ void Pce::PollOnce() {
     }
     std::string dir, local;
     try {
-      dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) + "-" +
-            std::to_string(fetch_counter_++);
-      local = FetchArtifactDir(*registry_, *v, dir);
-      auto served = LoadServedPolicy(local, b.use_case, PolicyRef{b.model, v->version, v->run_id},
-                                     v->source, *model_, config_);
+      const PolicyRef ref{b.model, v->version, v->run_id};
+      std::shared_ptr<const ServedPolicy> served;
+      if (auto h = HeuristicSource::Parse(v->source)) {
+        served = LoadServedHeuristic(*h, b.use_case, ref, *model_);
+      } else {
+        dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) +
+              "-" + std::to_string(fetch_counter_++);
+        local = FetchArtifactDir(*registry_, *v, dir);
+        served = LoadServedPolicy(local, b.use_case, ref, v->source, *model_, config_);
+      }
       slot.Publish(served);
       metrics_.PolicySwapped();
       if (decision_log_) decision_log_->SetTag("pce.policy." + uc, served->ref.Label());

@@ -5,7 +5,8 @@
 // A request is decided like this (PathDecision says which branch was taken):
 //   1. the use case's served policy, if any, sees the observation the twin's environments build
 //      (twin::BuildObservation, the one shared function) and picks an action among the feasible
-//      ones (topology constraints mask the rest);
+//      ones (topology constraints mask the rest); a served heuristic version decides on the
+//      state directly;
 //   2. its answer is validated on the current state (pce/validation.h: spectrum free on every
 //      fibre, latency within the bound, actual-occupancy GSNR >= threshold + margin);
 //   3. when there is no policy, when it can only reject, or when its answer fails validation,
@@ -40,6 +41,7 @@
 #include "pce/metrics.h"
 #include "pce/request.h"
 #include "pce/served_policy.h"
+#include "pce/service_trace.h"
 #include "pce/state_store.h"
 #include "pce/ted.h"
 #include "pce/tracking_backend.h"
@@ -159,6 +161,10 @@ class Pce {
   std::string RenderMetrics() const { return metrics_.Render(CurrentGauges()); }
   // The decision log (null when disabled or no tracking is configured).
   DecisionLog* decision_log() { return decision_log_.get(); }
+  // Every provisioning request and release, for the lifecycle service (KPIs, drift, replay),
+  // and the live services to start reading it from.
+  const ServiceTrace& trace() const { return trace_; }
+  TraceSnapshot Snapshot() const;
 
  private:
   // Publishes a policy for `use_case` and keeps the registry poller away from it.
@@ -176,6 +182,10 @@ class Pce {
   PathDecision Decide(const PathRequest& request, bool provision, const std::string& service_uuid,
                       const nlohmann::json& name, Service* created, bool* duplicate);
   void Relight(Service s);
+  // Step 1 for a served heuristic version: its answer on the current state (shared lock).
+  std::optional<twin::ActionChoice> AskServedHeuristic(
+      const twin::Heuristic& h, const twin::Request& r, bool constrained,
+      const std::vector<twin::Path>& constrained_paths) const;
   void PollLoop();
   void PollOnce();
   PolicySlot& SlotFor(twin::UseCase u);
@@ -207,6 +217,7 @@ class Pce {
 
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<DecisionLog> decision_log_;
+  ServiceTrace trace_;
 
   // Registry polling.
   mutable std::mutex policy_mutex_;

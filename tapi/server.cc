@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -693,6 +694,45 @@ struct TapiServer::Impl {
     SetJson(c, 200, Output(req, module, {{"link", enc.Link(*f)}}));
   }
 
+  // --- the service trace (pce/service_trace.h), read by `eonops lifecycle serve` ------------------
+  // GET /eonops/trace?after=N&limit=M: events with seq > N, oldest first (at most M, <= 10000).
+  // GET /eonops/trace/snapshot: the live services and the sequence number to read on from.
+  void Trace(Ctx& c, const std::vector<Segment>& s) {
+    const Request& req = c.req;
+    c.operation = "trace";
+    if (req.method != "GET" && req.method != "HEAD") NotAllowed(c, "GET");
+    if (s.size() == 3 && s[2].name == "snapshot" && !s[2].key) {
+      c.operation = "trace-snapshot";
+      SetJson(c, 200, pce.Snapshot().ToJson());
+      return;
+    }
+    if (s.size() != 2) NotFound("no resource " + req.path);
+    auto integer = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
+      const std::string v = req.Query(key);
+      if (v.empty()) return fallback;
+      size_t used = 0;
+      int64_t x = lo - 1;
+      try {
+        x = std::stoll(v, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != v.size() || x < lo || x > hi)
+        throw TapiError(ErrorCode::kInvalidValue,
+                        std::string(key) + " must be an integer in " + std::to_string(lo) + ".." +
+                            std::to_string(hi) + ", got '" + v.substr(0, 64) + "'",
+                        "/eonops/trace");
+      return x;
+    };
+    const int64_t after = integer("after", 0, 0, std::numeric_limits<int64_t>::max() - 1);
+    const int64_t limit = integer("limit", 1000, 1, 10000);
+    pce::ServiceTrace::Page page = pce.trace().Read(after, static_cast<size_t>(limit));
+    Json events = Json::array();
+    for (const auto& e : page.events) events.push_back(e.ToJson());
+    SetJson(c, 200,
+            {{"first_seq", page.first_seq}, {"next_seq", page.next_seq}, {"events", events}});
+  }
+
   // --- dispatch ------------------------------------------------------------------------------
   void Route(Ctx& c) {
     const Request& req = c.req;
@@ -747,6 +787,8 @@ struct TapiServer::Impl {
           "href='/restconf'/>\n</XRD>\n";
       return;
     }
+    if (s[0].name == "eonops" && !s[0].key && s.size() >= 2 && s[1].name == "trace" && !s[1].key)
+      return Trace(c, s);
     if (s[0].name == "data" && !s[0].key) {
       if (s.size() == 1) {
         c.operation = "get-data";

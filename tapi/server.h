@@ -17,6 +17,7 @@
 //   POST operations/tapi-common:get-service-interface-point-{list,details},
 //        operations/tapi-topology:get-{topology-list,topology-details,node-details,link-details}
 //   GET  /metrics (Prometheus text), /health, /.well-known/host-meta, /restconf (RFC 8040 root)
+//   GET  /eonops/trace?after=N&limit=M, /eonops/trace/snapshot   the service trace (read-only)
 //
 // Replies: GET 200; data-store create 201 with Location; DELETE 204; RPC 200 with output (2.4's
 // delete-connectivity-service: 204). RPC outputs are module-qualified ("tapi-connectivity:output")

@@ -66,9 +66,14 @@ class TrafficGenerator {
   TrafficGenerator(const TrafficConfig& config, int num_nodes, uint64_t seed);
   Request Next();
   const TrafficConfig& config() const { return config_; }
+  // Traffic that changes while the network lives (a load generator's phases): the next arrivals
+  // follow `config`; the clock, the request ids and the random stream go on from where they are.
+  // Throws std::invalid_argument, leaving the generator as it was, when `config` is invalid.
+  void Reconfigure(const TrafficConfig& config);
 
  private:
   void DrawPair(int* src, int* dst);
+  void BuildTables();
 
   TrafficConfig config_;
   int num_nodes_;
