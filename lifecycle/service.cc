@@ -205,7 +205,13 @@ void LifecycleService::PollOnce() {
   pce::ServiceTrace::Page page = setup_.source->Read(cursor, 5000);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (page.first_seq > cursor + 1) {
+    if (page.epoch_us != recorder_.epoch_us() || page.next_seq <= cursor) {
+      // Another trace: the PCE restarted (its trace lives in memory).
+      Log("trace: the PCE restarted (its trace is at " + std::to_string(page.next_seq - 1) +
+          ", we were at " + std::to_string(cursor) + "); starting again from a snapshot");
+      Resync();
+      page.events.clear();
+    } else if (page.first_seq > cursor + 1) {
       Log("trace: " + std::to_string(page.first_seq - cursor - 1) +
           " events were dropped by the PCE before we read them; starting again from a snapshot");
       Resync();
@@ -274,7 +280,7 @@ void LifecycleService::OnRelease(Track& t, double holding_s) {
 }
 
 double LifecycleService::MeanHolding(const Track& t) const {
-  return recorder_.MeanHolding(t.use_case, t.last_time_s);
+  return recorder_.MeanHolding(t.use_case, t.last_time_s, config_.kpi.window_requests * 2);
 }
 
 void LifecycleService::LogKpis(int64_t now) {
@@ -403,7 +409,9 @@ void LifecycleService::ChampionChanged(Track& t, int64_t version, int64_t now) {
   const twin::UseCase uc = t.use_case;
   t.drift = std::make_unique<DriftDetector>(
       TrafficReference::Make(reference, model_->topology().NumNodes()), config_.drift,
-      [this, uc](double now_s) { return recorder_.MeanHolding(uc, now_s); });
+      [this, uc](double now_s) {
+        return recorder_.MeanHolding(uc, now_s, config_.drift.window_requests);
+      });
   t.drift_version = version;
   Log(t.uc + ": drift reference: " + from + ", " + Fmt(reference.load_erlang) + " Erlang" +
       (reference.traffic_matrix.empty() ? ", uniform pairs" : ", weighted pairs"));
@@ -929,7 +937,8 @@ Json LifecycleService::Evaluate(Track& t, Attempt& a, pce::TrackingBackend& reg)
   }
   std::vector<Contender> heuristics;
   for (const auto& name : config_.gate.heuristics)
-    heuristics.push_back(HeuristicContender(name, t.use_case, *model_));
+    heuristics.push_back(
+        HeuristicContender(name, t.use_case, *model_, pce_config_.traffic.MaxBitRateGbps()));
   const GateVerdict v = JudgeChallenger(
       champion, *challenger, heuristics, trace, t.use_case, model_,
       twin::TrafficConfig::FromJson(a.traffic, a.id + " calibrated traffic"), config_.gate);

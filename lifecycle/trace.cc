@@ -32,6 +32,7 @@ class HttpSource final : public TraceSource {
     try {
       p.first_seq = j.at("first_seq").get<int64_t>();
       p.next_seq = j.at("next_seq").get<int64_t>();
+      p.epoch_us = j.value("epoch_us", int64_t{0});
       for (const auto& e : j.at("events")) p.events.push_back(pce::TraceEvent::FromJson(e));
     } catch (const Json::exception& e) {
       throw std::runtime_error("PCE at " + url_ + ": malformed trace page: " + e.what());
@@ -191,6 +192,7 @@ void TraceRecorder::Reset(const pce::TraceSnapshot& snapshot) {
   arrival_index_.clear();
   released_.clear();
   network_ = snapshot.network;
+  epoch_us_ = snapshot.epoch_us;
   for (const auto& s : snapshot.services) live_[s.uuid] = s;
   cursor_ = snapshot.next_seq - 1;
 }
@@ -288,11 +290,15 @@ ReplayTrace TraceRecorder::Cut(int64_t n) const {
   return t;
 }
 
-double TraceRecorder::MeanHolding(twin::UseCase use_case, double now_s, int64_t min_released) const {
+double TraceRecorder::MeanHolding(twin::UseCase use_case, double now_s, int64_t latest,
+                                  int64_t min_released) const {
   double exposure = 0;
-  int64_t released = 0;
-  for (const Arrival& a : arrivals_) {
-    if (!a.event.accepted || a.event.use_case != use_case) continue;
+  int64_t released = 0, seen = 0;
+  for (auto it = arrivals_.rbegin(); it != arrivals_.rend(); ++it) {
+    const Arrival& a = *it;
+    if (a.event.use_case != use_case) continue;
+    if (latest > 0 && seen++ >= latest) break;
+    if (!a.event.accepted) continue;
     if (std::isfinite(a.release_s)) {
       exposure += a.release_s - a.event.time_s;
       ++released;

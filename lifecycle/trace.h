@@ -89,6 +89,7 @@ class TraceRecorder {
   };
   std::optional<Released> Apply(const pce::TraceEvent& e);
   int64_t cursor() const { return cursor_; }  // the last seq applied
+  int64_t epoch_us() const { return epoch_us_; }  // of the PCE trace being followed
   const nlohmann::json& network() const { return network_; }
   size_t live() const { return live_.size(); }
   int64_t arrivals() const { return static_cast<int64_t>(arrivals_.size()); }
@@ -99,7 +100,10 @@ class TraceRecorder {
   // mean of completed holdings, it is not biased short when the services are young (a PCE that
   // started recently, or a traffic change): long-lived services count with their age. NaN when
   // fewer than `min_released` were released.
-  double MeanHolding(twin::UseCase use_case, double now_s, int64_t min_released = 30) const;
+  // Only the latest `latest` arrivals count (0: all kept), so that a change of the holding
+  // times (a load step on a paced network) shows within a window.
+  double MeanHolding(twin::UseCase use_case, double now_s, int64_t latest = 0,
+                     int64_t min_released = 30) const;
   // The latest arrivals as events (for calibration), oldest first.
   std::vector<pce::TraceEvent> Latest(int64_t n, std::optional<twin::UseCase> use_case) const;
 
@@ -112,6 +116,7 @@ class TraceRecorder {
 
   int64_t history_;
   int64_t cursor_ = 0;
+  int64_t epoch_us_ = 0;
   nlohmann::json network_;
   std::unordered_map<std::string, pce::TraceEvent> live_;  // uuid -> its arrival
   std::deque<Arrival> arrivals_;

@@ -416,8 +416,7 @@ std::optional<twin::ActionChoice> Pce::AskServedHeuristic(
   twin::Decision hd;
   {
     std::shared_lock<std::shared_mutex> lock(state_mutex_);
-    hd = constrained ? FitOver(*model_, state_, r, constrained_paths, FitOf(h.Name()))
-                     : h.Decide(r, state_);
+    hd = constrained ? h.DecideAmong(r, state_, constrained_paths) : h.Decide(r, state_);
   }
   if (!hd.accepted) return std::nullopt;
   twin::ActionChoice c;
@@ -713,6 +712,7 @@ std::string Pce::CheckInvariants() const {
 TraceSnapshot Pce::Snapshot() const {
   TraceSnapshot snap;
   snap.next_seq = trace_.next_seq();  // first: see TraceSnapshot on why this order is safe
+  snap.epoch_us = trace_.epoch_us();
   snap.time_s = trace_.NowS();
   snap.time_ms = tracking::NowMs();
   snap.network = model_->options().ToJson();
@@ -902,7 +902,7 @@ void Pce::PollOnce() {
       const PolicyRef ref{b.model, v->version, v->run_id};
       std::shared_ptr<const ServedPolicy> served;
       if (auto h = HeuristicSource::Parse(v->source)) {
-        served = LoadServedHeuristic(*h, b.use_case, ref, *model_);
+        served = LoadServedHeuristic(*h, b.use_case, ref, *model_, config_.traffic.MaxBitRateGbps());
       } else {
         dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) +
               "-" + std::to_string(fetch_counter_++);

@@ -27,9 +27,10 @@ std::string HeuristicSource::ToSource() const {
   return kScheme + name + (k > 0 ? "?k=" + std::to_string(k) : "");
 }
 
-twin::HeuristicOptions HeuristicSource::Options() const {
+twin::HeuristicOptions HeuristicSource::Options(double max_bit_rate_gbps) const {
   twin::HeuristicOptions o;
   o.k = k;
+  o.max_bit_rate_gbps = max_bit_rate_gbps;
   return o;
 }
 
@@ -66,14 +67,15 @@ std::optional<HeuristicSource> HeuristicSource::Parse(const std::string& source)
       i = j + 1;
     }
   }
-  twin::MakeHeuristic(h.name, h.Options());  // throws, listing the known names
+  if (!twin::IsHeuristicName(h.name)) twin::MakeHeuristic(h.name);  // throws, listing the names
   return h;
 }
 
 std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& source,
                                                         twin::UseCase use_case,
                                                         const PolicyRef& ref,
-                                                        const twin::NetworkModel& model) {
+                                                        const twin::NetworkModel& model,
+                                                        double max_bit_rate_gbps) {
   const auto start = std::chrono::steady_clock::now();
   const std::string who = ref.model.empty() ? source.ToSource() : ref.Label();
   if (source.k > model.k()) {
@@ -82,7 +84,7 @@ std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& s
                                 std::to_string(model.k()));
   }
   auto served = std::make_shared<ServedPolicy>();
-  served->heuristic = twin::MakeHeuristic(source.name, source.Options());
+  served->heuristic = twin::MakeHeuristic(source.name, source.Options(max_bit_rate_gbps));
   served->use_case = use_case;
   served->ref = ref;
   served->source = source.ToSource();

@@ -43,7 +43,8 @@ struct HeuristicSource {
   std::string name;
   int k = 0;  // candidate paths considered; 0: all the network's
   std::string ToSource() const;
-  twin::HeuristicOptions Options() const;
+  // `max_bit_rate_gbps`: the largest request the traffic brings (capacity-loss rules need it).
+  twin::HeuristicOptions Options(double max_bit_rate_gbps = 100.0) const;
   // nullopt when `source` is not a heuristic source; std::invalid_argument when it is one but
   // names an unknown heuristic or a bad parameter.
   static std::optional<HeuristicSource> Parse(const std::string& source);
@@ -82,7 +83,8 @@ std::shared_ptr<const ServedPolicy> CheckServedPolicy(
 std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& source,
                                                         twin::UseCase use_case,
                                                         const PolicyRef& ref,
-                                                        const twin::NetworkModel& model);
+                                                        const twin::NetworkModel& model,
+                                                        double max_bit_rate_gbps = 100.0);
 
 class PolicySlot {
  public:

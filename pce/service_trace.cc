@@ -132,6 +132,7 @@ nlohmann::json TraceSnapshot::ToJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : services) list.push_back(e.ToJson());
   return {{"next_seq", next_seq},
+          {"epoch_us", epoch_us},
           {"time_s", time_s},
           {"time_ms", time_ms},
           {"network", network},
@@ -142,6 +143,7 @@ TraceSnapshot TraceSnapshot::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("trace snapshot: expected an object");
   TraceSnapshot s;
   s.next_seq = Field<int64_t>(j, "next_seq");
+  s.epoch_us = j.value("epoch_us", int64_t{0});
   s.time_s = Field<double>(j, "time_s");
   s.time_ms = Field<int64_t>(j, "time_ms");
   s.network = j.value("network", nlohmann::json::object());
@@ -153,7 +155,11 @@ TraceSnapshot TraceSnapshot::FromJson(const nlohmann::json& j) {
 }
 
 ServiceTrace::ServiceTrace(size_t capacity)
-    : capacity_(std::max<size_t>(capacity, 1)), start_ns_(SteadyNs()) {}
+    : capacity_(std::max<size_t>(capacity, 1)),
+      start_ns_(SteadyNs()),
+      epoch_us_(std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count()) {}
 
 double ServiceTrace::NowS() const { return (SteadyNs() - start_ns_) * 1e-9; }
 
@@ -206,6 +212,7 @@ ServiceTrace::Page ServiceTrace::Read(int64_t after, size_t limit) const {
   Page p;
   std::lock_guard<std::mutex> lock(mutex_);
   p.next_seq = next_seq_;
+  p.epoch_us = epoch_us_;
   p.first_seq = events_.empty() ? next_seq_ : events_.front().seq;
   // Sequence numbers are consecutive, so the position of `after + 1` is arithmetic.
   const int64_t from = std::max(after + 1, p.first_seq);

@@ -64,6 +64,7 @@ const char* ToString(TraceEvent::Kind kind);  // "arrival" | "release"
 // exactly, whatever happened between reading the sequence number and the services.
 struct TraceSnapshot {
   int64_t next_seq = 1;
+  int64_t epoch_us = 0;  // as ServiceTrace::Page
   double time_s = 0.0;
   int64_t time_ms = 0;
   nlohmann::json network;            // the PCE's twin::NetworkOptions
@@ -84,16 +85,19 @@ class ServiceTrace {
     std::vector<TraceEvent> events;  // seq > after, oldest first
     int64_t first_seq = 1;           // the oldest event still kept
     int64_t next_seq = 1;            // the seq the next event will get
+    int64_t epoch_us = 0;            // when this trace began, in us (changed: the PCE restarted)
   };
   Page Read(int64_t after, size_t limit) const;
   int64_t next_seq() const;
   double NowS() const;
+  int64_t epoch_us() const { return epoch_us_; }
 
  private:
   void Push(TraceEvent e);
 
   size_t capacity_;
   int64_t start_ns_;
+  int64_t epoch_us_;
   mutable std::mutex mutex_;
   std::deque<TraceEvent> events_;
   int64_t next_seq_ = 1;

@@ -730,7 +730,10 @@ struct TapiServer::Impl {
     Json events = Json::array();
     for (const auto& e : page.events) events.push_back(e.ToJson());
     SetJson(c, 200,
-            {{"first_seq", page.first_seq}, {"next_seq", page.next_seq}, {"events", events}});
+            {{"first_seq", page.first_seq},
+             {"next_seq", page.next_seq},
+             {"epoch_us", page.epoch_us},
+             {"events", events}});
   }
 
   // --- dispatch ------------------------------------------------------------------------------

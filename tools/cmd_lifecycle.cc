@@ -204,7 +204,8 @@ int Status(int argc, char** argv) {
             << " live services" << (s.value("worker_busy", false) ? ", an attempt is running" : "")
             << "\n";
   if (!s.value("last_error", "").empty()) std::cout << "  last error: " << s["last_error"].get<std::string>() << "\n";
-  for (const auto& [uc, t] : s.value("use_cases", Json::object()).items()) {
+  const Json use_cases = s.value("use_cases", Json::object());  // named: items() borrows it
+  for (const auto& [uc, t] : use_cases.items()) {
     std::cout << "\n" << uc << " — model " << t.value("model", "?") << "\n";
     std::cout << "  champion  v" << t.value("champion", 0) << "   challenger "
               << (t["challenger"].is_number() ? "v" + std::to_string(t["challenger"].get<int64_t>())

@@ -207,6 +207,53 @@ TEST_F(ServiceTest, DriftStartsRetrainingOnACalibratedTwinWithLineageAndKpisAreL
   EXPECT_FALSE(store_->GetMetricHistory(runs[0].info.run_id, "drift/js_pairs").items.empty());
 }
 
+// A PCE that can be restarted under the service's feet.
+class Swappable final : public TraceSource {
+ public:
+  explicit Swappable(pce::Pce** pce) : pce_(pce) {}
+  std::string Describe() const override { return "swappable"; }
+  pce::TraceSnapshot Snapshot() override { return (*pce_)->Snapshot(); }
+  pce::ServiceTrace::Page Read(int64_t after, size_t limit) override {
+    return (*pce_)->trace().Read(after, limit);
+  }
+
+ private:
+  pce::Pce** pce_;
+};
+
+TEST_F(ServiceTest, FollowsAPceThatRestarted) {
+  RegisterHeuristic(*store_, "rmsa", "ksp-ff", "champion");
+  StartPce();
+  pce::Pce* current = pce_.get();
+  LifecycleSetup s;
+  s.source = std::make_unique<Swappable>(&current);
+  s.tracking = pce::StoreConnector(store_.get());
+  s.state_dir = dir_ / "state";
+  s.threads = false;
+  s.log = [this](const std::string& line) { log_.push_back(line); };
+  LifecycleService svc(NoDrift(), pce_->config(), std::move(s));
+  svc.Start();
+  TrafficDriver(*pce_, pce_->config().traffic, 41).Run(400);
+  svc.PollOnce();
+  EXPECT_EQ(svc.Status()["live_services"], pce_->ListServices().size());
+  // A new PCE process: its trace starts again at 1 (fewer events than we had read).
+  pce::PceSetup ps;
+  ps.tracking = pce::StoreConnector(store_.get());
+  ps.poll_registry = false;
+  pce::Pce fresh(testing::BoundConfig(), ps);
+  current = &fresh;
+  TrafficDriver(fresh, fresh.config().traffic, 42).Run(50);
+  svc.PollOnce();
+  EXPECT_EQ(svc.Status()["live_services"], fresh.ListServices().size());
+  EXPECT_TRUE(std::any_of(log_.begin(), log_.end(), [](const std::string& l) {
+    return l.find("the PCE restarted") != std::string::npos;
+  })) << ::testing::PrintToString(log_);
+  TrafficDriver(fresh, fresh.config().traffic, 43).Run(50);
+  svc.PollOnce();
+  EXPECT_EQ(svc.Status()["live_services"], fresh.ListServices().size());
+  current = pce_.get();  // the service is destroyed after `fresh`: point it back
+}
+
 TEST_F(ServiceTest, RefusesToWatchAPceOfAnotherNetwork) {
   RegisterHeuristic(*store_, "rmsa", "ksp-ff", "champion");
   StartPce();

@@ -68,6 +68,8 @@ TEST(HeuristicVersionTest, ServesFromTheRegistryAsTheSameHeuristicDoesAsFallback
   store.SetAlias("rmsa", "champion", v1);
   PceConfig c = SmallConfig();
   c.pce.policies = {{twin::UseCase::kDeepRmsa, "rmsa", "champion", true}};
+  c.pce.fallback = "sp-ff";  // what the served SP-FF blocks, the fallback blocks too
+  c.pce.fallback_by_use_case.clear();
   PceSetup setup;
   setup.tracking = StoreConnector(&store);
   setup.poll_registry = false;

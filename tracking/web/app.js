@@ -471,6 +471,7 @@
 
   async function trendsPage(name) {
     const t = await api("GET", "/api/eonops/registered-models/trends", {name, max_points: MAX_POINTS});
+    t.runs.sort((a, b) => (Number(a.version) || 0) - (Number(b.version) || 0));
     const keys = [...new Set(t.runs.flatMap((r) => Object.keys(r.series)))];
     keys.sort((a, b) => {
       const ia = KPI_ORDER.indexOf(a), ib = KPI_ORDER.indexOf(b);
