@@ -93,7 +93,8 @@ void BM_PromotionToRollback(benchmark::State& state) {
   LifecycleConfig lc = LifecycleConfig::Load(twin::ConfigDir() + "/lifecycle.json");
   lc.retrain.on_drift = false;
   std::vector<double> rollback_ms, swap_ms, poor_requests;
-  int64_t failed = 0, run = 0;
+  int64_t failed = 0;
+  static int64_t run = 0;  // across benchmark cases: every run gets its own store
   for (auto _ : state) {
     const std::string root = Tmp().dir + "/run-" + std::to_string(run++);
     fs::create_directories(root);

@@ -498,10 +498,22 @@
       <p class="muted">Live KPIs of each served version over sliding windows of requests, as the lifecycle service logged them; vertical lines mark champion moves, drift events and rollbacks. <a href="#/models/${encodeURIComponent(name)}">registry and decisions →</a></p>
       <div class="charts" id="trend-charts">${keys.map((k, i) => `<div class="card chart" id="trend-${i}" data-kpi="${esc(k)}"></div>`).join("")}</div>
       ${keys.length ? "" : '<p class="muted">No KPIs logged yet: run <code>eonops lifecycle serve</code> against the PCE serving this model.</p>'}`;
+    // A version that was not served for a while has no points then: break its line there
+    // instead of drawing across (gaps of more than 4x its usual spacing, at least 5 s).
+    const withGaps = (pts) => {
+      const dx = pts.slice(1).map((p, i) => p[0] - pts[i][0]).sort((a, b) => a - b);
+      const gap = Math.max(5, 4 * (dx.length ? dx[Math.floor(dx.length / 2)] : 0));
+      const out = [];
+      pts.forEach((p, i) => {
+        if (i > 0 && p[0] - pts[i - 1][0] > gap) out.push([p[0], NaN]);
+        out.push(p);
+      });
+      return out;
+    };
     keys.forEach((k, i) => {
       const series = t.runs.filter((r) => r.series[k] && r.series[k].length).map((r) => ({
         name: `v${r.version}${r.use_case ? " (" + r.use_case + ")" : ""}`, color: versionColor[r.version],
-        points: r.series[k].map((p) => [xs(p[0]), num(p[1])]),
+        points: withGaps(r.series[k].map((p) => [xs(p[0]), num(p[1])])),
       }));
       EonCharts.lineChart(document.getElementById("trend-" + i), {
         title: k, xLabel: `seconds since ${when}`, yLabel: k.replace(/^(kpi|drift)\//, ""), series, markers,
