@@ -717,26 +717,9 @@ TraceSnapshot Pce::Snapshot() const {
   snap.time_ms = tracking::NowMs();
   snap.network = model_->options().ToJson();
   for (const Service& s : ListServices()) {
-    TraceEvent e;
-    e.uuid = s.uuid;
+    TraceEvent e = TraceEvent::Arrival(s.uuid, s.request, s.decision);
     e.time_ms = s.created_ms;
     e.time_s = snap.time_s - (snap.time_ms - s.created_ms) * 1e-3;
-    e.src = s.request.src;
-    e.dst = s.request.dst;
-    e.bit_rate_gbps = s.request.bit_rate_gbps;
-    e.latency_bound_us = s.request.latency_bound_us;
-    e.use_case = s.decision.use_case;
-    e.accepted = true;
-    e.decided_by = s.decision.decided_by;
-    e.policy = s.decision.policy;
-    e.fell_back = s.decision.fell_back;
-    e.nodes = s.decision.nodes;
-    e.band = s.decision.band;
-    e.slot = s.decision.slot;
-    e.width = s.decision.width;
-    e.modulation = s.decision.modulation;
-    e.latency_us = s.decision.latency_us;
-    e.margin_db = s.decision.margin_db();
     snap.services.push_back(std::move(e));
   }
   return snap;

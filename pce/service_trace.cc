@@ -165,8 +165,15 @@ double ServiceTrace::NowS() const { return (SteadyNs() - start_ns_) * 1e-9; }
 
 void ServiceTrace::RecordArrival(const std::string& uuid, const PathRequest& request,
                                  const PathDecision& d, double network_power_w) {
+  TraceEvent e = TraceEvent::Arrival(uuid, request, d);
+  e.network_power_w = network_power_w;
+  Push(std::move(e));
+}
+
+TraceEvent TraceEvent::Arrival(const std::string& uuid, const PathRequest& request,
+                               const PathDecision& d) {
   TraceEvent e;
-  e.kind = TraceEvent::Kind::kArrival;
+  e.kind = Kind::kArrival;
   e.uuid = d.feasible ? uuid : "";
   e.src = request.src;
   e.dst = request.dst;
@@ -178,7 +185,6 @@ void ServiceTrace::RecordArrival(const std::string& uuid, const PathRequest& req
   e.decided_by = d.decided_by;
   e.policy = d.policy;
   e.fell_back = d.fell_back;
-  e.network_power_w = network_power_w;
   if (d.feasible) {
     e.nodes = d.nodes;
     e.band = d.band;
@@ -188,7 +194,7 @@ void ServiceTrace::RecordArrival(const std::string& uuid, const PathRequest& req
     e.latency_us = d.latency_us;
     e.margin_db = d.margin_db();
   }
-  Push(std::move(e));
+  return e;
 }
 
 void ServiceTrace::RecordRelease(const std::string& uuid) {

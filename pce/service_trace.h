@@ -52,6 +52,9 @@ struct TraceEvent {
   double latency_us = 0.0, margin_db = std::numeric_limits<double>::quiet_NaN();
   double network_power_w = 0.0;  // after the decision
 
+  // The arrival of `request` decided as `d` (the lightpath when accepted); times unset.
+  static TraceEvent Arrival(const std::string& uuid, const PathRequest& request,
+                            const PathDecision& d);
   nlohmann::json ToJson() const;
   // Throws std::invalid_argument naming the field for a malformed event.
   static TraceEvent FromJson(const nlohmann::json& j);

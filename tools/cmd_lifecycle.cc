@@ -20,6 +20,7 @@
 #include "lifecycle/service.h"
 #include "pce/served_policy.h"
 #include "pce/tracking_backend.h"
+#include "proto/rpc.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tracking/errors.h"
@@ -32,10 +33,6 @@ namespace eonops::tools {
 namespace {
 
 using Json = nlohmann::json;
-
-bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 std::string Clock() {
   const auto now = std::chrono::system_clock::now();
@@ -111,7 +108,7 @@ int Serve(int argc, char** argv) {
   so.host = p.Get("host");
   so.port = static_cast<int>(port);
   if (p.Has("token-file")) so.token_file = p.Get("token-file");
-  if (!IsLoopback(so.host) && so.token_file.empty())
+  if (!proto::IsLoopbackHost(so.host) && so.token_file.empty())
     std::cerr << "eonops lifecycle: warning: listening on " << so.host
               << " without --token-file: anyone who can reach it can start retraining\n";
 

@@ -37,6 +37,14 @@ wait_port() {
   return 1
 }
 step() { echo; echo "== $*"; }
+# Waits up to $2 seconds for the lifecycle timeline to show a line matching $1.
+wait_timeline() {
+  for _ in $(seq 1 "$2"); do
+    if grep -qE "$1" "$out/timeline.log"; then return 0; fi
+    sleep 1
+  done
+  echo "   (no '$1' in the timeline after $2 s)"
+}
 
 step "1. Tracking server (MLflow API + UI) on $tracking"
 "$eonops" tracking serve --db "$out/eonops.db" --artifacts "$out/artifacts" --port "$tport" \
@@ -93,10 +101,7 @@ EOF
 load_pid=$!
 pids+=($load_pid)
 # The attempt: drift -> retraining -> replay -> decision.
-for _ in $(seq 1 600); do
-  if grep -qE "PROMOTED|REFUSED" "$out/timeline.log"; then break; fi
-  sleep 1
-done
+wait_timeline "PROMOTED|REFUSED" 600
 wait "$load_pid" || true
 grep -E "phase|blocking" "$out/loadgen-drift.txt" | sed 's/^/   /'
 
@@ -112,10 +117,7 @@ sleep 6  # the champion's baseline under this traffic
 echo "   operator: $model@champion -> v$poor"
 "$eonops" tracking alias --db "$out/eonops.db" --artifacts "$out/artifacts" --model "$model" \
   --alias champion --version "$poor" --user operator > /dev/null
-for _ in $(seq 1 120); do
-  if grep -q "ROLLBACK" "$out/timeline.log"; then break; fi
-  sleep 0.5
-done
+wait_timeline "ROLLBACK" 60
 wait "$load_pid" || true
 grep -E "blocking|errors" "$out/loadgen-rollback.txt" | sed 's/^/   /'
 

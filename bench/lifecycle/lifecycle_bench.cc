@@ -15,7 +15,6 @@
 //
 // Each iteration takes about 15 s (the baseline at the given rate, then the watch).
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +23,7 @@
 #include <thread>
 
 #include "agents/options.h"
+#include "bench/scratch_dir.h"
 #include "agents/trainer.h"
 #include "lifecycle/service.h"
 #include "pce/pce.h"
@@ -39,23 +39,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-struct Scratch {
-  std::string dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "eonops-bench-lifecycle-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
-    dir = t;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
-
-Scratch& Tmp() {
-  static Scratch s;
-  return s;
-}
+bench::ScratchDir& Tmp() { return bench::Scratch("eonops-bench-lifecycle"); }
 
 pce::PceConfig Config() {
   pce::PceConfig c = pce::PceConfig::Load(twin::ConfigDir() + "/pce.json");

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "agents/options.h"
+#include "bench/scratch_dir.h"
 #include "agents/trainer.h"
 #include "pce/pce.h"
 #include "tapi/server.h"
@@ -43,23 +44,7 @@ PceConfig BenchConfig() {
   return c;
 }
 
-struct Scratch {
-  std::string dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "eonops-bench-pce-XXXXXX").string();
-    if (!mkdtemp(t.data())) std::abort();
-    dir = t;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
-
-Scratch& Tmp() {
-  static Scratch s;
-  return s;
-}
+bench::ScratchDir& Tmp() { return bench::Scratch("eonops-bench-pce"); }
 
 // A policy artifact for configs/pce.json: EONOPS_BENCH_POLICY, else a briefly trained one with
 // the DeepRMSA experiment's architecture.

@@ -21,21 +21,10 @@
 namespace eonops::lifecycle {
 namespace {
 
-std::vector<tracking::ModelDecision> Decisions(tracking::TrackingStore& s, const std::string& kind) {
-  std::vector<tracking::ModelDecision> out;
-  for (const auto& d : s.GetModelDecisions("rmsa"))
-    if (d.kind == kind) out.push_back(d);
-  return out;
-}
+using testing::WaitFor;
 
-template <typename Pred>
-bool WaitFor(Pred pred, double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return pred();
+std::vector<tracking::ModelDecision> Decisions(tracking::TrackingStore& s, const std::string& kind) {
+  return testing::DecisionsOf(s, kind);
 }
 
 TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {

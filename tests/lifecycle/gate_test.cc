@@ -20,13 +20,8 @@ class GateTest : public ::testing::Test {
     auto source = InProcessTraceSource(*pce_);
     TraceRecorder rec(100000);
     rec.Reset(source->Snapshot());
-    TrafficDriver drive(*pce_, pce_->config().traffic, 21);
-    drive.Run(1200);
-    for (;;) {
-      const auto page = source->Read(rec.cursor(), 1000);
-      if (page.events.empty()) break;
-      for (const auto& e : page.events) rec.Apply(e);
-    }
+    TrafficDriver(*pce_, pce_->config().traffic, 21).Run(1200);
+    testing::Drain(*source, rec);
     trace_ = rec.Cut(1000);
     options_ = testing::SmallLifecycleConfig().gate;
     for (const char* h : {"ksp-ff", "sp-ff"})

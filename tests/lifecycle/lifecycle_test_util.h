@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lifecycle/config.h"
+#include "lifecycle/trace.h"
 #include "pce/pce.h"
 #include "pce/served_policy.h"
 #include "tests/pce/pce_test_util.h"
@@ -23,59 +24,37 @@ namespace eonops::lifecycle::testing {
 
 using pce::testing::TempDir;
 
-// Creates and deletes services on `pce` like `eonops loadgen`: before each arrival the services
-// whose twin holding time ended are deleted, then the arrival is a create. With
-// `seconds_per_unit` > 0 arrivals are paced in real time (one twin time unit = that many
-// seconds), so holding times and rates measured on the PCE's clock follow the twin's.
-class TrafficDriver {
- public:
-  TrafficDriver(pce::Pce& pce, const twin::TrafficConfig& traffic, uint64_t seed,
-                double seconds_per_unit = 0.0)
-      : pce_(pce),
-        gen_(traffic, pce.model().topology().NumNodes(), seed),
-        seconds_per_unit_(seconds_per_unit),
-        start_(std::chrono::steady_clock::now()) {}
-  void Reconfigure(const twin::TrafficConfig& traffic) { gen_.Reconfigure(traffic); }
-  // Drives `n` arrivals; returns how many were accepted.
-  int64_t Run(int64_t n) {
-    int64_t accepted = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const twin::Request r = gen_.Next();
-      if (seconds_per_unit_ > 0)
-        std::this_thread::sleep_until(start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                   std::chrono::duration<double>(r.arrival_time * seconds_per_unit_)));
-      while (!departures_.empty() && departures_.top().first <= r.arrival_time) {
-        pce_.DeleteService(departures_.top().second);
-        departures_.pop();
-      }
-      pce::ServiceSpec spec;
-      spec.request.src = r.src;
-      spec.request.dst = r.dst;
-      spec.request.bit_rate_gbps = r.bit_rate_gbps;
-      spec.request.latency_bound_us = r.latency_bound_us;
-      auto res = pce_.CreateService(spec);
-      if (res.ok()) {
-        ++accepted;
-        departures_.push({r.arrival_time + r.holding_time, res.value->uuid});
-      }
-    }
-    return accepted;
-  }
-  void DeleteAll() {
-    while (!departures_.empty()) {
-      pce_.DeleteService(departures_.top().second);
-      departures_.pop();
-    }
-  }
+using pce::testing::TrafficDriver;
 
- private:
-  using Departure = std::pair<double, std::string>;
-  pce::Pce& pce_;
-  twin::TrafficGenerator gen_;
-  double seconds_per_unit_;
-  std::chrono::steady_clock::time_point start_;
-  std::priority_queue<Departure, std::vector<Departure>, std::greater<Departure>> departures_;
-};
+// Applies everything `source` recorded since `rec`'s cursor.
+inline void Drain(TraceSource& source, TraceRecorder& rec) {
+  for (;;) {
+    const auto page = source.Read(rec.cursor(), 1000);
+    if (page.events.empty()) return;
+    for (const auto& e : page.events) rec.Apply(e);
+  }
+}
+
+// Polls `pred` every 20 ms for up to `seconds`.
+template <typename Pred>
+bool WaitFor(Pred pred, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+// The decisions of `kind` about `model`, oldest first.
+inline std::vector<tracking::ModelDecision> DecisionsOf(tracking::TrackingStore& store,
+                                                        const std::string& kind,
+                                                        const std::string& model = "rmsa") {
+  std::vector<tracking::ModelDecision> out;
+  for (const auto& d : store.GetModelDecisions(model))
+    if (d.kind == kind) out.push_back(d);
+  return out;
+}
 
 // Registers heuristic `name` as a new version of `model` (creating the model), optionally
 // pointing `alias` at it.

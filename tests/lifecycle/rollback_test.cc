@@ -17,21 +17,12 @@ namespace eonops::lifecycle {
 namespace {
 
 using testing::RegisterHeuristic;
+using testing::WaitFor;
 
 std::optional<tracking::ModelDecision> Find(tracking::TrackingStore& store, const std::string& kind) {
-  for (const auto& d : store.GetModelDecisions("rmsa"))
-    if (d.kind == kind) return d;
-  return std::nullopt;
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred, double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
+  const auto all = testing::DecisionsOf(store, kind);
+  if (all.empty()) return std::nullopt;
+  return all.front();
 }
 
 TEST(Rollback, PoorVersionPromotedByHandIsRolledBackUnderLiveLoadWithoutAFailedRequest) {

@@ -23,11 +23,12 @@ std::string Tag(const tracking::ModelVersion& v, const std::string& key) {
   return "";
 }
 
+// The decisions of `kind` among `all`.
 std::vector<tracking::ModelDecision> Kind(const std::vector<tracking::ModelDecision>& all,
                                           const std::string& kind) {
   std::vector<tracking::ModelDecision> out;
-  for (const auto& d : all)
-    if (d.kind == kind) out.push_back(d);
+  std::copy_if(all.begin(), all.end(), std::back_inserter(out),
+               [&](const tracking::ModelDecision& d) { return d.kind == kind; });
   return out;
 }
 

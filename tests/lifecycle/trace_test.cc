@@ -15,15 +15,17 @@
 namespace eonops::lifecycle {
 namespace {
 
+using testing::Drain;
 using testing::TrafficDriver;
 
-// Reads everything the PCE recorded into `rec`.
-void Drain(TraceSource& source, TraceRecorder& rec) {
-  for (;;) {
-    const auto page = source.Read(rec.cursor(), 1000);
-    if (page.events.empty()) return;
-    for (const auto& e : page.events) rec.Apply(e);
-  }
+// `n` requests of `pce`'s traffic, recorded from the PCE's start.
+TraceRecorder Recorded(pce::Pce& pce, uint64_t seed, int64_t n) {
+  auto source = InProcessTraceSource(pce);
+  TraceRecorder rec(100000);
+  rec.Reset(source->Snapshot());
+  TrafficDriver(pce, pce.config().traffic, seed).Run(n);
+  Drain(*source, rec);
+  return rec;
 }
 
 std::vector<uint8_t> LiveBlocked(const ReplayTrace& t) {
@@ -99,12 +101,7 @@ TEST(Trace, RecorderMirrorsTheLiveServicesFromAnySnapshot) {
 
 TEST(Replay, ThePcesOwnHeuristicOnItsOwnTraceDecidesExactlyAsLive) {
   pce::Pce pce(pce::testing::SmallConfig());  // no policy: KSP-FF decides everything
-  auto source = InProcessTraceSource(pce);
-  TraceRecorder rec(100000);
-  rec.Reset(source->Snapshot());
-  TrafficDriver drive(pce, pce.config().traffic, 4);
-  drive.Run(1500);
-  Drain(*source, rec);
+  const TraceRecorder rec = Recorded(pce, 4, 1500);
   auto model = std::make_shared<const twin::NetworkModel>(pce.config().network);
   const auto ksp_ff = twin::MakeHeuristic("ksp-ff");
   // The whole life, from the empty network, and its last 600 requests, from the lightpaths that
@@ -140,13 +137,7 @@ TEST(Replay, ThePcesOwnHeuristicOnItsOwnTraceDecidesExactlyAsLive) {
 
 TEST(Replay, OtherUseCasesLoadTheNetworkAsTheyDidLive) {
   pce::Pce pce(pce::testing::SmallConfig());
-  auto source = InProcessTraceSource(pce);
-  TraceRecorder rec(100000);
-  rec.Reset(source->Snapshot());
-  TrafficDriver drive(pce, pce.config().traffic, 5);
-  drive.Run(600);
-  Drain(*source, rec);
-  ReplayTrace t = rec.Cut(600);
+  ReplayTrace t = Recorded(pce, 5, 600).Cut(600);
   // Judge only every other request; the rest replay as recorded.
   for (size_t i = 0; i < t.requests.size(); i += 2) t.requests[i].use_case = twin::UseCase::kLatencyRsa;
   auto model = std::make_shared<const twin::NetworkModel>(pce.config().network);

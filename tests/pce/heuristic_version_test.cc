@@ -4,8 +4,6 @@
 // serve is refused with the reason.
 #include <gtest/gtest.h>
 
-#include <queue>
-
 #include "pce/pce.h"
 #include "pce/served_policy.h"
 #include "tests/pce/pce_test_util.h"
@@ -34,28 +32,10 @@ TEST(HeuristicSourceTest, ParsesNameAndParametersAndRefusesTheRest) {
   }
 }
 
-// Creates `n` services of the twin's traffic (deleting those whose holding time ended) and
-// returns which were accepted.
+// Which of `n` requests of the twin's traffic `pce` accepted.
 std::vector<bool> Serve(Pce& pce, uint64_t seed, int n) {
-  twin::TrafficGenerator gen(pce.config().traffic, pce.model().topology().NumNodes(), seed);
-  std::priority_queue<std::pair<double, std::string>, std::vector<std::pair<double, std::string>>,
-                      std::greater<>>
-      departures;
   std::vector<bool> out;
-  for (int i = 0; i < n; ++i) {
-    const twin::Request r = gen.Next();
-    while (!departures.empty() && departures.top().first <= r.arrival_time) {
-      pce.DeleteService(departures.top().second);
-      departures.pop();
-    }
-    ServiceSpec s;
-    s.request.src = r.src;
-    s.request.dst = r.dst;
-    s.request.bit_rate_gbps = r.bit_rate_gbps;
-    auto res = pce.CreateService(s);
-    out.push_back(res.ok());
-    if (res.ok()) departures.push({r.arrival_time + r.holding_time, res.value->uuid});
-  }
+  testing::TrafficDriver(pce, pce.config().traffic, seed).Run(n, &out);
   return out;
 }
 

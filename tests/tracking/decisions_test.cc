@@ -12,18 +12,9 @@ namespace eonops::tracking {
 namespace {
 
 using testing::Json;
+using testing::CodeOf;
 using testing::OptionsIn;
 using testing::TempDir;
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const TrackingError& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no TrackingError thrown";
-  return ErrorCode::kInternalError;
-}
 
 TEST(Decisions, MoveTheAliasAtomicallyOnceAndOnlyFromWhereExpected) {
   TempDir dir;

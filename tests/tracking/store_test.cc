@@ -14,18 +14,9 @@
 namespace eonops::tracking {
 namespace {
 
+using testing::CodeOf;
 using testing::OptionsIn;
 using testing::TempDir;
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const TrackingError& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no TrackingError thrown";
-  return ErrorCode::kInternalError;
-}
 
 class StoreTest : public ::testing::Test {
  protected:
