@@ -23,6 +23,7 @@
 #include "proto/rpc.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/tracking_flags.h"
 #include "tracking/errors.h"
 #include "tracking/server.h"
 #include "tracking/store.h"
@@ -46,34 +47,12 @@ std::string Clock() {
   return s.str();
 }
 
-// --tracking URL | --tracking-db FILE: the registry, with `store` kept alive for the second.
-pce::TrackingConnector Tracking(const ArgParser& p, std::unique_ptr<tracking::TrackingStore>* store,
-                                const std::string& user, std::string* desc) {
-  if (p.Has("tracking") && p.Has("tracking-db"))
-    throw UsageError("give --tracking or --tracking-db, not both");
-  if (p.Has("tracking-db")) {
-    tracking::StoreOptions o;
-    o.db_path = p.Get("tracking-db");
-    o.artifact_root = p.Get("artifacts");
-    *store = std::make_unique<tracking::TrackingStore>(o);
-    *desc = o.db_path;
-    return pce::StoreConnector(store->get(), user);
-  }
-  if (!p.Has("tracking")) throw UsageError("--tracking URL (or --tracking-db FILE) is required");
-  tracking::HttpClientOptions ho;
-  if (p.Has("tracking-token")) ho.token = p.Get("tracking-token");
-  ho.user = user;
-  ho.timeout_seconds = 30;
-  ho.max_retries = 3;
-  *desc = p.Get("tracking");
-  return pce::HttpConnector(p.Get("tracking"), ho);
-}
-
-void AddTrackingFlags(ArgParser& p) {
-  p.Add("tracking", "URL", "tracking server (the registry), e.g. http://127.0.0.1:5000");
-  p.Add("tracking-token", "TOKEN", "bearer token for the tracking server's writes");
-  p.Add("tracking-db", "FILE", "or: an in-process tracking store (SQLite file)");
-  p.Add("artifacts", "DIR", "artifact root of --tracking-db", "./artifacts");
+// The registry is required here.
+pce::TrackingConnector Registry(const ArgParser& p, std::unique_ptr<tracking::TrackingStore>* store,
+                                std::string* desc) {
+  pce::TrackingConnector c = TrackingFromFlags(p, "eonops-lifecycle", store, desc);
+  if (!c) throw UsageError("--tracking URL (or --tracking-db FILE) is required");
+  return c;
 }
 
 int Serve(int argc, char** argv) {
@@ -115,7 +94,7 @@ int Serve(int argc, char** argv) {
   std::unique_ptr<tracking::TrackingStore> store;
   std::string tracking_desc;
   lifecycle::LifecycleSetup setup;
-  setup.tracking = Tracking(p, &store, "eonops-lifecycle", &tracking_desc);
+  setup.tracking = Registry(p, &store, &tracking_desc);
   setup.source = lifecycle::HttpTraceSource(p.Get("pce"));
   setup.state_dir = p.Get("state-dir");
   const bool quiet = p.Switch("quiet");
@@ -280,7 +259,7 @@ int Register(int argc, char** argv) {
   }
   std::unique_ptr<tracking::TrackingStore> store;
   std::string desc;
-  auto reg = Tracking(p, &store, "eonops-lifecycle", &desc)();
+  auto reg = Registry(p, &store, &desc)();
   const std::string model = p.Get("model");
   try {
     reg->CreateRegisteredModel(model, "eonops policies for " + model);

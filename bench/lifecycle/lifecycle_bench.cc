@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "agents/options.h"
+#include "bench/brief_policy.h"
 #include "bench/scratch_dir.h"
 #include "agents/trainer.h"
 #include "lifecycle/service.h"
@@ -52,23 +53,7 @@ pce::PceConfig Config() {
 std::string PoorPolicy() {
   const std::string out = Tmp().dir + "/poor-policy";
   if (fs::exists(out + "/manifest.json")) return out;
-  const pce::PceConfig c = Config();
-  agents::ExperimentConfig cfg =
-      agents::LoadExperimentConfig(twin::ConfigDir() + "/experiments/tiny-test.json");
-  nlohmann::json env = {
-      {"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
-  env["env"]["warmup"] = 200;
-  env["env"]["episode_length"] = 200;
-  cfg.twin = env;
-  cfg.train.total_steps = 64;
-  cfg.train.num_envs = 2;
-  cfg.train.seed = 5;
-  twin::EnvConfig ec = twin::EnvConfig::FromJson(env, "bench");
-  auto model = std::make_shared<const twin::NetworkModel>(ec.network);
-  agents::Trainer trainer(cfg, twin::MakeEnvFactory(model, ec));
-  trainer.Train();
-  trainer.ExportPolicy(out);
-  return out;
+  return bench::TrainBriefly(Config(), "experiments/tiny-test.json", 64, 5, out);
 }
 
 void BM_PromotionToRollback(benchmark::State& state) {

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "agents/options.h"
+#include "bench/brief_policy.h"
 #include "bench/scratch_dir.h"
 #include "agents/trainer.h"
 #include "pce/pce.h"
@@ -52,26 +53,7 @@ std::string PolicyDir(uint64_t seed = 1) {
   if (const char* env = std::getenv("EONOPS_BENCH_POLICY"); env && seed == 1) return env;
   const std::string out = Tmp().dir + "/policy-" + std::to_string(seed);
   if (fs::exists(out + "/manifest.json")) return out;
-  const PceConfig c = BenchConfig();
-  agents::ExperimentConfig cfg =
-      agents::LoadExperimentConfig(twin::ConfigDir() + "/experiments/deeprmsa-nsfnet-ppo.json");
-  nlohmann::json env = {
-      {"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
-  env["env"]["warmup"] = 200;
-  cfg.twin = env;
-  cfg.train.total_steps = 512;
-  cfg.train.num_envs = 2;
-  cfg.train.seed = seed;
-  cfg.train.log_interval = 512;
-  cfg.train.eval_interval = 0;
-  cfg.train.checkpoint_interval = 0;
-  cfg.ppo.rollout_steps = 256;
-  twin::EnvConfig ec = twin::EnvConfig::FromJson(env, "bench");
-  auto model = std::make_shared<const twin::NetworkModel>(ec.network);
-  agents::Trainer trainer(cfg, twin::MakeEnvFactory(model, ec));
-  trainer.Train();
-  trainer.ExportPolicy(out);
-  return out;
+  return bench::TrainBriefly(BenchConfig(), "experiments/deeprmsa-nsfnet-ppo.json", 512, seed, out);
 }
 
 // Brings `pce` to the steady state of its traffic (creates and holding-time deletes) and

@@ -17,6 +17,7 @@
 #include "tapi/loadgen.h"
 #include "tapi/server.h"
 #include "tests/lifecycle/lifecycle_test_util.h"
+#include "tests/lifecycle/live_pce.h"
 
 namespace eonops::lifecycle {
 namespace {
@@ -33,15 +34,9 @@ TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {
   pce::PceConfig config = testing::ShippedBoundConfig();
   const int64_t champion = pce::testing::RegisterPolicy(
       store, pce::testing::TrainTinyPolicy(config, dir / "champion", 1, 2048), "rmsa", "champion");
-  pce::PceSetup ps;
-  ps.tracking = pce::StoreConnector(&store);
-  ps.scratch_dir = dir / "pce-scratch";
-  pce::Pce pce(config, ps);
-  tapi::TapiServerOptions to = tapi::TapiServerOptions::FromConfig(config);
-  to.port = 0;
-  to.threads = 4;
-  tapi::TapiServer tapi_server(pce, to);
-  const std::string url = "http://127.0.0.1:" + std::to_string(tapi_server.Start());
+  testing::LivePce live(config, store, dir / "pce-scratch");
+  pce::Pce& pce = live.pce();
+  const std::string url = live.url();
 
   LifecycleConfig lc = testing::SmallLifecycleConfig();
   lc.drift.window_requests = 800;
@@ -56,12 +51,8 @@ TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {
   ls.source = HttpTraceSource(url);
   ls.tracking = pce::StoreConnector(&store, "eonops-lifecycle");
   ls.state_dir = dir / "state";
-  std::mutex log_mutex;
-  std::vector<std::string> log;
-  ls.log = [&](const std::string& line) {
-    std::lock_guard<std::mutex> l(log_mutex);
-    log.push_back(line);
-  };
+  testing::Timeline log;
+  ls.log = log.Sink();
   LifecycleService svc(lc, config, std::move(ls));
   svc.Start();
   LifecycleServer status(svc, {"127.0.0.1", 0, ""});
@@ -92,7 +83,7 @@ TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {
   lo.phases = tapi::LoadTrafficPhases(dir / "phases.json", n);
   auto drift_load = std::async(std::launch::async, [&] { return tapi::RunLoadgen(lo); });
   ASSERT_TRUE(WaitFor([&] { return !Decisions(store, "refuse").empty() || !Decisions(store, "promote").empty(); }, 120))
-      << ::testing::PrintToString(log);
+      << log.Dump();
   const tapi::LoadgenResult r1 = drift_load.get();
   EXPECT_EQ(r1.errors, 0) << r1.last_error;
   ASSERT_TRUE(WaitFor([&] { return svc.Idle(); }, 60));
@@ -100,9 +91,7 @@ TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {
     std::string out;
     for (const auto& d : store.GetModelDecisions("rmsa"))
       out += d.kind + " v" + std::to_string(d.version) + ": " + d.reason + "\n";
-    std::lock_guard<std::mutex> l(log_mutex);
-    for (const auto& line : log) out += "  | " + line + "\n";
-    return out;
+    return out + log.Dump();
   };
 
   // Drift recorded with its figures, before the decision; only the hot phase drifted.

@@ -12,6 +12,7 @@
 #include "tapi/loadgen.h"
 #include "tapi/server.h"
 #include "tests/lifecycle/lifecycle_test_util.h"
+#include "tests/lifecycle/live_pce.h"
 
 namespace eonops::lifecycle {
 namespace {
@@ -36,16 +37,9 @@ TEST(Rollback, PoorVersionPromotedByHandIsRolledBackUnderLiveLoadWithoutAFailedR
   // heuristic would not do: what it blocks, the PCE's KSP-FF fallback serves.)
   const int64_t poor = pce::testing::RegisterPolicy(
       store, pce::testing::TrainTinyPolicy(config, dir / "poor", 5, 64), "rmsa", "");
-  pce::PceSetup ps;
-  ps.tracking = pce::StoreConnector(&store);
-  ps.scratch_dir = dir / "pce-scratch";
-  pce::Pce pce(config, ps);
-  tapi::TapiServerOptions to = tapi::TapiServerOptions::FromConfig(config);
-  to.port = 0;
-  to.threads = 4;
-  tapi::TapiServer tapi_server(pce, to);
-  const int port = tapi_server.Start();
-  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  testing::LivePce live(config, store, dir / "pce-scratch");
+  pce::Pce& pce = live.pce();
+  const std::string url = live.url();
 
   LifecycleConfig lc = testing::SmallLifecycleConfig();
   lc.retrain.on_drift = false;  // this test is about rollback only
@@ -56,12 +50,8 @@ TEST(Rollback, PoorVersionPromotedByHandIsRolledBackUnderLiveLoadWithoutAFailedR
   ls.source = HttpTraceSource(url);
   ls.tracking = pce::StoreConnector(&store, "eonops-lifecycle");
   ls.state_dir = dir / "state";
-  std::vector<std::string> log;
-  std::mutex log_mutex;
-  ls.log = [&](const std::string& line) {
-    std::lock_guard<std::mutex> l(log_mutex);
-    log.push_back(line);
-  };
+  testing::Timeline log;
+  ls.log = log.Sink();
   LifecycleService svc(lc, config, std::move(ls));
   svc.Start();
   LifecycleServer status(svc, {"127.0.0.1", 0, ""});
@@ -82,7 +72,7 @@ TEST(Rollback, PoorVersionPromotedByHandIsRolledBackUnderLiveLoadWithoutAFailedR
   store.SetAlias("rmsa", "champion", poor, "operator");
   const int64_t promoted_ms = tracking::NowMs();
   ASSERT_TRUE(WaitFor([&] { return Find(store, "rollback").has_value(); }, 30))
-      << ::testing::PrintToString(log);
+      << log.Dump();
   const int64_t rolled_back_ms = tracking::NowMs();
   const tapi::LoadgenResult r = load.get();
   svc.Stop();
@@ -104,10 +94,7 @@ TEST(Rollback, PoorVersionPromotedByHandIsRolledBackUnderLiveLoadWithoutAFailedR
   // Both versions served live requests, and the PCE serves the good one again.
   EXPECT_GT(r.policy_versions.at("rmsa/" + std::to_string(poor)), 0);
   EXPECT_EQ(pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.version, good);
-  std::lock_guard<std::mutex> l(log_mutex);
-  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](const std::string& s) {
-    return s.find("serves v") != std::string::npos && s.find("after the rollback") != std::string::npos;
-  })) << ::testing::PrintToString(log);
+  EXPECT_TRUE(log.Has("serves v", "after the rollback")) << log.Dump();
   RecordProperty("promotion_to_rollback_ms", std::to_string(took));
 }
 
