@@ -45,6 +45,8 @@ std::string BlockReason(const twin::NetworkModel& m, const PathRequest& r, twin:
       return "no free block of contiguous slots on any " + paths + " and band" + where;
     case twin::BlockCause::kQot:
       return "no modulation format meets the QoT on any " + paths + where;
+    case twin::BlockCause::kQotImpact:
+      return "every usable lightpath" + where + " would push a lit one below its GSNR threshold";
     case twin::BlockCause::kLatency: {
       std::ostringstream s;
       s << "every " << paths << where << " exceeds the latency bound of " << r.latency_bound_us
@@ -83,6 +85,9 @@ Pce::Pce(PceConfig config, PceSetup setup)
       ted_(model_),
       state_(model_),
       trace_(config_.pce.trace_events) {
+  // Validation refuses a lightpath that would push a lit one below its threshold: that needs the
+  // lit lightpaths' GSNR kept up to date (twin/qot_impact.h).
+  if (config_.pce.validation.qot) state_.EnableQotTracking();
   for (twin::UseCase u : kUseCases) {
     fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u));
     slots_[u];

@@ -13,12 +13,12 @@ namespace {
 
 using testing::Json;
 using testing::CodeOf;
-using testing::OptionsIn;
-using testing::TempDir;
 
-TEST(Decisions, MoveTheAliasAtomicallyOnceAndOnlyFromWhereExpected) {
-  TempDir dir;
-  TrackingStore store(OptionsIn(dir));
+// On a SQLite file and on a PostgreSQL database.
+class Decisions : public testing::DatabaseTest {};
+
+TEST_P(Decisions, MoveTheAliasAtomicallyOnceAndOnlyFromWhereExpected) {
+  TrackingStore store(db_->Options());
   store.CreateRegisteredModel("m");
   store.CreateModelVersion("m", "heuristic:ksp-ff");
   store.CreateModelVersion("m", "heuristic:sp-ff");
@@ -76,9 +76,8 @@ TEST(Decisions, MoveTheAliasAtomicallyOnceAndOnlyFromWhereExpected) {
   EXPECT_EQ(store.GetModelDecisions("m", 2).front().kind, "challenger");  // the newest two
 }
 
-TEST(Decisions, BadRequestsAreRefusedWithMlflowCodes) {
-  TempDir dir;
-  TrackingStore store(OptionsIn(dir));
+TEST_P(Decisions, BadRequestsAreRefusedWithMlflowCodes) {
+  TrackingStore store(db_->Options());
   store.CreateRegisteredModel("m");
   store.CreateModelVersion("m", "heuristic:ksp-ff");
   RecordDecisionRequest r;
@@ -103,7 +102,7 @@ TEST(Decisions, BadRequestsAreRefusedWithMlflowCodes) {
 
 class DecisionsServer : public testing::ServerFixture {};
 
-TEST_F(DecisionsServer, RestRoutesHttpClientAndTrends) {
+TEST_P(DecisionsServer, RestRoutesHttpClientAndTrends) {
   store_->CreateRegisteredModel("m");
   store_->CreateModelVersion("m", "heuristic:ksp-ff");
   store_->CreateModelVersion("m", "heuristic:sp-ff");
@@ -168,6 +167,9 @@ TEST_F(DecisionsServer, RestRoutesHttpClientAndTrends) {
   ExpectError(Get("/api/eonops/registered-models/trends", {{"name", "nope"}}), 404,
               "RESOURCE_DOES_NOT_EXIST");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Decisions, testing::kBothBackends, testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, DecisionsServer, testing::kBothBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace eonops::tracking
