@@ -9,8 +9,10 @@ EnergyModel EnergyModel::Load(const std::string& path, const BandPlan& plan) {
 }
 
 EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& origin, const BandPlan& plan) {
+  RejectUnknownKeys(j, {"transponder", "roadm", "amplifier_w_per_span"}, origin);
   EnergyModel m;
   const auto& trx = Require(j, "transponder", origin);
+  RejectUnknownKeys(trx, {"watts_per_gbps", "base_w", "ends"}, origin + ".transponder");
   m.transponder_w_per_gbps = RequireNumber(trx, "watts_per_gbps", origin + ".transponder");
   m.transponder_base_w = RequireNumber(trx, "base_w", origin + ".transponder");
   m.transponder_ends = trx.contains("ends") ? RequireInt(trx, "ends", origin + ".transponder") : 2;
@@ -18,10 +20,15 @@ EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& or
     ConfigError(origin + ".transponder", "powers must not be negative and ends must be >= 1");
   }
   const auto& roadm = Require(j, "roadm", origin);
+  RejectUnknownKeys(roadm, {"per_degree_w", "per_add_drop_port_w", "base_w"}, origin + ".roadm");
   m.roadm_per_degree_w = RequireNumber(roadm, "per_degree_w", origin + ".roadm");
   m.roadm_per_port_w = RequireNumber(roadm, "per_add_drop_port_w", origin + ".roadm");
   m.roadm_base_w = RequireNumber(roadm, "base_w", origin + ".roadm");
   const auto& amps = Require(j, "amplifier_w_per_span", origin);
+  RejectUnknownKeys(amps, plan.CatalogueNames(), origin + ".amplifier_w_per_span");
+  for (auto it = amps.begin(); it != amps.end(); ++it) {
+    if (it.key().rfind('_', 0) != 0) RequireNumber(amps, it.key(), origin + ".amplifier_w_per_span");
+  }
   for (const auto& b : plan.bands()) {
     double w = RequireNumber(amps, b.name, origin + ".amplifier_w_per_span");
     if (w < 0) ConfigError(origin + ".amplifier_w_per_span." + b.name, "must not be negative");

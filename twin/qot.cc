@@ -13,7 +13,11 @@ namespace eonops::twin {
 QotConfig QotConfig::Load(const std::string& path) { return FromJson(ReadJsonFile(path), path); }
 
 QotConfig QotConfig::FromJson(const nlohmann::json& j, const std::string& origin) {
-  if (!j.is_object()) ConfigError(origin, "expected a JSON object");
+  RejectUnknownKeys(j,
+                    {"launch_power_dbm", "launch_reference_symbol_rate_gbaud",
+                     "launch_power_offset_db", "roll_off", "reference_channel", "guard_slots",
+                     "transceiver_snr_db", "nli_model", "coherent_nli", "amplifier_gain"},
+                    origin);
   QotConfig c;
   double launch_dbm = RequireNumber(j, "launch_power_dbm", origin);
   double launch_ref_baud = RequirePositive(j, "launch_reference_symbol_rate_gbaud", origin) * 1e9;
@@ -30,6 +34,7 @@ QotConfig QotConfig::FromJson(const nlohmann::json& j, const std::string& origin
   if (c.roll_off < 0 || c.roll_off > 1) ConfigError(origin + ".roll_off", "must be in [0, 1]");
   const auto& ref = Require(j, "reference_channel", origin);
   const std::string ref_where = origin + ".reference_channel";
+  RejectUnknownKeys(ref, {"symbol_rate_gbaud", "spacing_ghz"}, ref_where);
   c.reference_symbol_rate_baud = RequirePositive(ref, "symbol_rate_gbaud", ref_where) * 1e9;
   c.reference_spacing_hz = RequirePositive(ref, "spacing_ghz", ref_where) * 1e9;
   if (c.reference_spacing_hz < c.reference_symbol_rate_baud * (1 + c.roll_off) * (1 - 1e-12)) {
@@ -93,8 +98,13 @@ QotModel::QotModel(const Topology& topology, const BandPlan& plan, FibreParams f
 QotModel QotModel::Load(const Topology& topology, const BandPlan& plan,
                         const std::string& config_dir) {
   const std::string dir = config_dir.empty() ? ConfigDir() : config_dir;
-  return QotModel(topology, plan, FibreParams::Load(dir + "/fibre.json", plan),
-                  QotConfig::Load(dir + "/qot.json"));
+  QotConfig config = QotConfig::Load(dir + "/qot.json");
+  for (const auto& [band, offset_db] : config.launch_power_offset_db) {
+    const auto& known = plan.CatalogueNames();
+    if (std::find(known.begin(), known.end(), band) == known.end())
+      ConfigError(dir + "/qot.json.launch_power_offset_db." + band, "unknown band");
+  }
+  return QotModel(topology, plan, FibreParams::Load(dir + "/fibre.json", plan), std::move(config));
 }
 
 double QotModel::SymbolRateForWidthBaud(int width) const {
