@@ -43,6 +43,7 @@
 #include "pce/state_store.h"
 #include "pce/ted.h"
 #include "pce/tracking_backend.h"
+#include "pce/validation.h"
 #include "twin/heuristics.h"
 #include "twin/network.h"
 
@@ -126,6 +127,8 @@ class Pce {
   std::optional<ComputedPath> DeleteComputedPath(const std::string& uuid);
 
   Result<Service> CreateService(const ServiceSpec& spec);
+  // `r` with the config's default bit rate when it asks for no capacity (capacity_defaulted).
+  PathRequest WithDefaults(PathRequest r) const;
   std::optional<Service> DeleteService(const std::string& uuid);
   std::optional<Service> GetService(const std::string& uuid) const;
   std::vector<Service> ListServices() const;  // creation order
@@ -166,23 +169,52 @@ class Pce {
 
   struct LiveService {
     Service service;
-    std::unique_ptr<twin::Path> path;  // the lightpath points here
-    int32_t lightpath_id = -1;
+    // What is lit for it: one lightpath per direction (A->Z, then Z->A when bidirectional).
+    struct Lit {
+      std::unique_ptr<twin::Path> path;  // the lightpath points here
+      int32_t lightpath_id = -1;
+    };
+    std::vector<Lit> lit;
   };
-  struct Proposal;  // a decision before it is committed
+  struct Proposal;  // one direction's lightpath before it is committed (pce/decide.cc)
+  struct Leg;       // one direction of a request on its way through the steps
+  struct Job;       // a request on its way through the steps
 
-  // Decides `request`; with `provision`, lights it as service `service_uuid` (named `name`) and
-  // copies the new service to `created`; `duplicate` is set when that uuid is taken.
-  PathDecision Decide(const PathRequest& request, bool provision, const std::string& service_uuid,
-                      const nlohmann::json& name, Service* created, bool* duplicate);
+  // What Decide found: the A->Z decision (or the refusal), the Z->A one of a bidirectional
+  // request, and, when provisioning, the service made or why not.
+  struct Outcome {
+    PathDecision decision;
+    std::optional<PathDecision> reverse;
+    bool duplicate = false;  // the service uuid is taken
+    std::optional<Service> created;
+  };
+  // Decides `request` by the steps below; with `spec`, provisions it as that service.
+  Outcome Decide(const PathRequest& request, const ServiceSpec* spec);
+  // The steps (pce/decide.cc), in order; each records in the job why it gave up.
+  Job Admit(const PathRequest& request);                    // 1. defaults, checks, twin requests
+  void Constrain(Job& job) const;                           // 2. candidate paths: constraints, pairing
+  void AskPolicy(Job& job) const;                           // 3. the served policy, on a snapshot
+  void Place(Job& job) const;                               // 4-5. validate it, else fall back
+  void PlaceLeg(Job& job, Leg& leg) const;                  //      one direction
+  void PlacePair(Job& job) const;                           //      both, on the same slots
+  void PlaceExplicitSpectrum(Leg& leg) const;               //      the media channel the client named
+  void FallBack(Leg& leg) const;                            //      the configured heuristic
+  void Describe(Job& job) const;                            //    the decisions, in the client's terms
+  void Commit(Job& job, const ServiceSpec& spec, Service* created);  // 6. provision
+  std::optional<Proposal> PairedWith(const Job& job, const twin::Candidate& forward, int slot,
+                                     Check* failed) const;
   void Relight(Service s);
   void PollLoop();
   void PollOnce();
   PolicySlot& SlotFor(twin::UseCase u);
   const twin::Heuristic& FallbackFor(twin::UseCase u) const;
+  // 7. the decision log and metrics: one record per direction decided, or the refusal.
   void Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
-           const PathDecision& d);
+           const Outcome& o);
   void EvictComputedPathsLocked();
+  void IndexPathLocked(const ComputedPath& p);  // paths_mutex_ held
+  void UnindexPathLocked(const ComputedPath& p);
+  std::unordered_map<std::string, ComputedPath>::iterator FindPathLocked(const std::string& uuid);
   OccupancySnapshot OccupancyLocked() const;  // state_mutex_ held
 
   PceConfig config_;
@@ -202,7 +234,8 @@ class Pce {
 
   mutable std::mutex paths_mutex_;
   std::unordered_map<std::string, ComputedPath> paths_;           // by path uuid
-  std::unordered_map<std::string, std::string> path_by_service_;  // path-comp-service -> path
+  std::unordered_map<std::string, std::string>
+      path_by_service_;  // path-comp-service and Z->A path uuids -> path
   std::map<int64_t, std::string> path_by_seq_;                    // oldest first, for eviction
 
   std::unique_ptr<StateStore> store_;

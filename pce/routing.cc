@@ -187,4 +187,9 @@ twin::FitPolicy FitOf(const std::string& h) {
   return twin::FitPolicy::kFirstFit;
 }
 
+twin::Decision DecideOver(const twin::Heuristic& h, const twin::Request& r,
+                          const twin::NetworkState& state, const std::vector<twin::Path>& paths) {
+  return FitOver(state.model(), state, r, paths, FitOf(h.Name()));
+}
+
 }  // namespace eonops::pce

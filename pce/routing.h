@@ -34,4 +34,9 @@ twin::Decision FitOver(const twin::NetworkModel& model, const twin::NetworkState
 // The fit policy a heuristic name uses for its spectrum search (first fit unless -bf / -lf).
 twin::FitPolicy FitOf(const std::string& heuristic);
 
+// The heuristic `h` over an explicit candidate list (constraints, pairing) instead of the
+// model's k shortest paths. The decision's candidate points into `paths`.
+twin::Decision DecideOver(const twin::Heuristic& h, const twin::Request& request,
+                          const twin::NetworkState& state, const std::vector<twin::Path>& paths);
+
 }  // namespace eonops::pce

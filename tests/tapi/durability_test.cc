@@ -214,5 +214,69 @@ TEST(DurabilityTest, ServicesAcknowledgedBeforeAKillDuringLoadSurvive) {
   EXPECT_EQ(testing::CheckOccupancyAgainstServices(ctx.body), "");
 }
 
+// Bidirectional services are one SQLite row each: a kill while they are created and deleted
+// leaves, after the restart, every acknowledged service with both its lightpaths and never a
+// direction without the other.
+TEST(DurabilityTest, BidirectionalServicesComeBackWholeAfterAKill) {
+  TempDir dir;
+  const std::string db = dir / "state.db";
+  std::set<std::string> acknowledged;
+  std::mutex mu;
+  {
+    ChildServer child(db);
+    Json ctx = child.Get(kContext).body;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        httplib::Client c("127.0.0.1", child.port());
+        c.set_keep_alive(true);
+        c.set_read_timeout(5, 0);
+        for (int i = 0; !stop; ++i) {
+          const std::string uuid = "b" + std::to_string(t) + "-" + std::to_string(i);
+          const int a = (t * 3 + i) % 14, z = (a + 2 + i % 7) % 14;
+          auto r = c.Post(
+              kConnectivity,
+              ServiceBody(SipOf(ctx, a), SipOf(ctx, z), 25 + i % 75, uuid, true).dump(),
+              "application/yang-data+json");
+          if (!r) break;
+          if (r->status == 201) {
+            std::lock_guard<std::mutex> lock(mu);
+            acknowledged.insert(uuid);
+          }
+          if (i % 2 == 0) continue;
+          const std::string prev = "b" + std::to_string(t) + "-" + std::to_string(i - 1);
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            if (!acknowledged.erase(prev)) continue;
+          }
+          if (!c.Delete((std::string(kConnectivity) + "/connectivity-service=" + prev).c_str()))
+            break;
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    child.Kill();
+    stop = true;
+    for (auto& t : threads) t.join();
+  }
+  ASSERT_GT(acknowledged.size(), 5u);
+  ChildServer child(db);
+  Reply ctx = child.Get(kContext);
+  ASSERT_EQ(ctx.status, 200);
+  std::set<std::string> restored;
+  for (const auto& s : ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]
+                               ["connectivity-service"]) {
+    restored.insert(s["uuid"].get<std::string>());
+    EXPECT_EQ(s["direction"], "BIDIRECTIONAL");
+    ASSERT_TRUE(s.contains("eonops-pce:reverse-lightpath")) << s.dump();
+    EXPECT_EQ(s["eonops-pce:lightpath"]["spectrum"], s["eonops-pce:reverse-lightpath"]["spectrum"]);
+  }
+  for (const auto& u : acknowledged)
+    EXPECT_TRUE(restored.count(u)) << "acknowledged service " << u << " was lost";
+  // The spectrum holds exactly both directions of each restored service: no half survived.
+  EXPECT_EQ(testing::CheckOccupancyAgainstServices(ctx.body), "");
+}
+
 }  // namespace
 }  // namespace eonops::tapi
