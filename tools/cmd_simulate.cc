@@ -81,7 +81,9 @@ int RunSimulate(int argc, char** argv) {
               "Example (the DeepRMSA NSFNET benchmark):\n"
               "  eonops simulate --config configs/benchmarks/deeprmsa-nsfnet.json --policy ksp-ff --json");
   AddScenarioFlags(p);
-  p.Add("policy", "NAME", "sp-ff, ksp-ff, ksp-bf, ksp-lf, qot-aware, latency-aware, energy-aware", "ksp-ff");
+  p.Add("policy", "NAME",
+        "sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, qot-aware, latency-aware, energy-aware",
+        "ksp-ff");
   p.Add("policies", "LIST", "several policies, comma-separated, side by side");
   p.Add("loads", "FROM:TO:STEP", "sweep the load (Erlang), e.g. 150:350:50, or a comma list");
   p.Add("seed", "N", "first random seed", "1");
@@ -99,12 +101,15 @@ int RunSimulate(int argc, char** argv) {
     std::string name;
     while (std::getline(ss, name, ',')) policies.push_back(name);
   }
-  std::vector<std::unique_ptr<twin::Heuristic>> heuristics;
+  twin::HeuristicOptions heuristic_options;
+  heuristic_options.max_bit_rate_gbps = scenario.traffic.MaxBitRateGbps();
   for (const auto& name : policies) {
-    try {
-      heuristics.push_back(twin::MakeHeuristic(name));
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
+    if (!twin::IsHeuristicName(name)) {
+      try {
+        twin::MakeHeuristic(name);  // the message lists the known names
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
     }
   }
   std::vector<double> loads = p.Has("loads") ? ParseRange("loads", p.Get("loads")) : std::vector<double>{scenario.traffic.load_erlang};
@@ -126,8 +131,8 @@ int RunSimulate(int argc, char** argv) {
 
   // Every (policy, load, seed) is one job; jobs run on a small pool of threads.
   std::vector<Point> points;
-  for (const auto& h : heuristics) {
-    for (double l : loads) points.push_back({h->Name(), l, std::vector<twin::SimulationResult>(seeds)});
+  for (const auto& name : policies) {
+    for (double l : loads) points.push_back({name, l, std::vector<twin::SimulationResult>(seeds)});
   }
   const int64_t jobs = static_cast<int64_t>(points.size()) * seeds;
   std::atomic<int64_t> next{0}, done_requests{0};
@@ -155,8 +160,9 @@ int RunSimulate(int argc, char** argv) {
         bar.Update(double(done_requests) / (per_job * jobs));
       };
       try {
-        const auto& h = *heuristics[(job / seeds) / loads.size()];
-        pt.runs[s] = twin::Simulate(model, traffic, h, opt);
+        // One heuristic per job: the capacity-loss rules keep per-state caches.
+        const auto h = twin::MakeHeuristic(pt.policy, heuristic_options);
+        pt.runs[s] = twin::Simulate(model, traffic, *h, opt);
       } catch (...) {
         std::lock_guard<std::mutex> lock(bar_mutex);
         if (!error) error = std::current_exception();

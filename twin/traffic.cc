@@ -22,6 +22,13 @@ double BoundFromJson(const nlohmann::json& j, const std::string& key, const std:
 }
 }  // namespace
 
+double TrafficConfig::MaxBitRateGbps() const {
+  if (classes.empty()) return bit_rate_max_gbps;
+  double m = 0.0;
+  for (const auto& c : classes) m = std::max(m, c.bit_rate_gbps);
+  return m;
+}
+
 TrafficConfig TrafficConfig::FromJson(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) ConfigError(origin, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {

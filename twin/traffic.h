@@ -43,6 +43,8 @@ struct TrafficConfig {
   std::vector<double> traffic_matrix;
 
   double ArrivalRate() const { return load_erlang / mean_holding_time; }
+  // The largest bit rate a request can ask for (the classes' or the uniform range's).
+  double MaxBitRateGbps() const;
   // Throws "<origin>.<field>: <reason>" on bad values. Unknown keys are rejected.
   static TrafficConfig FromJson(const nlohmann::json& j, const std::string& origin);
   nlohmann::json ToJson() const;
