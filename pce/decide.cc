@@ -54,6 +54,15 @@ std::optional<twin::Path> ReverseOf(const twin::Topology& t, const twin::Path& p
   return twin::PathFromNodes(t, nodes);
 }
 
+// pce/validation.h's checks. A spectrum request chose no format: its channel must carry the
+// most robust one (the table's first) under the actual occupancy, whatever denser one the path
+// allows in the worst case (which the reply names as the supported format).
+Check ValidateLightpath(const twin::NetworkState& state, const twin::Request& r,
+                        twin::Candidate c, int slot, const ValidationOptions& o) {
+  if (r.media_channel_slots > 0 && c.modulation > 0) c.modulation = 0;
+  return Validate(state, r, c, slot, o);
+}
+
 }  // namespace
 
 // One direction's lightpath before it is committed; it owns a copy of its path, so it does not
@@ -270,7 +279,7 @@ void Pce::PlaceLeg(Job&, Leg& leg) const {
       k.cause = twin::BlockCause::kNoPath;
       k.reason = "it uses a fibre of the A->Z lightpath";
     } else {
-      k = Validate(state_, leg.twin, a.candidate, a.slot, config_.pce.validation);
+      k = ValidateLightpath(state_, leg.twin, a.candidate, a.slot, config_.pce.validation);
     }
     if (k.ok) {
       leg.accepted.emplace(a.candidate, a.slot, k);
@@ -289,7 +298,7 @@ void Pce::PlacePair(Job& job) const {
   Leg& leg = job.forward;
   // Both directions validated at (c, slot), or the leg keeps why not.
   auto try_pair = [&](const twin::Candidate& c, int slot) {
-    Check k = Validate(state_, leg.twin, c, slot, config_.pce.validation);
+    Check k = ValidateLightpath(state_, leg.twin, c, slot, config_.pce.validation);
     std::optional<Proposal> back;
     if (k.ok) back = PairedWith(job, c, slot, &k);
     if (!back) {
@@ -354,7 +363,7 @@ std::optional<Pce::Proposal> Pce::PairedWith(const Job& job, const twin::Candida
     return std::nullopt;
   }
   if (c.usable()) c.width = forward.width;
-  Check k = Validate(state_, back, c, slot, config_.pce.validation);
+  Check k = ValidateLightpath(state_, back, c, slot, config_.pce.validation);
   if (!k.ok) {
     failed->cause = k.cause;
     failed->reason = "Z->A: " + k.reason;
@@ -383,7 +392,7 @@ void Pce::PlaceExplicitSpectrum(Leg& leg) const {
       continue;
     }
     c.width = mc.width;
-    Check k = Validate(state_, leg.twin, c, mc.slot, config_.pce.validation);
+    Check k = ValidateLightpath(state_, leg.twin, c, mc.slot, config_.pce.validation);
     if (k.ok) {
       leg.accepted.emplace(c, mc.slot, k);
       return;
@@ -403,7 +412,7 @@ void Pce::FallBack(Leg& leg) const {
   const twin::NetworkModel& m = *model_;
   const twin::Heuristic& h =
       FallbackFor(leg.request.use_case.value_or(config_.pce.default_use_case));
-  twin::Decision hd = leg.Constrained() ? DecideOver(h, leg.twin, state_, *leg.candidates)
+  twin::Decision hd = leg.Constrained() ? h.DecideAmong(leg.twin, state_, *leg.candidates)
                                         : h.Decide(leg.twin, state_);
   leg.decided_by = "heuristic:" + h.Name();
   if (!hd.accepted) {
@@ -411,7 +420,7 @@ void Pce::FallBack(Leg& leg) const {
     leg.reason = BlockReason(m, leg.request, hd.cause, leg.Constrained());
     return;
   }
-  Check k = Validate(state_, leg.twin, hd.candidate, hd.slot, config_.pce.validation);
+  Check k = ValidateLightpath(state_, leg.twin, hd.candidate, hd.slot, config_.pce.validation);
   if (!k.ok) {
     leg.cause = k.cause;
     leg.reason = h.Name() + "'s lightpath failed validation: " + k.reason;
@@ -460,7 +469,7 @@ void Pce::Describe(Job& job) const {
                     ? ActualGsnrDb(state_, c.path->fibres, c.band, p.slot, c.width)
                     : p.check.gsnr_db;
     d.worst_case_gsnr_db = c.gsnr_db;
-    d.threshold_db = m.modulations().format(c.modulation).gsnr_threshold_db;
+    d.threshold_db = p.check.threshold_db;  // of the format validated (see ValidateLightpath)
     d.latency_us = c.latency_us;
     d.incremental_power_w = state_.IncrementalPowerW(c);
     return d;

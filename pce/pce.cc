@@ -40,7 +40,10 @@ Pce::Pce(PceConfig config, PceSetup setup)
       ted_(model_),
       state_(model_) {
   for (twin::UseCase u : kUseCases) {
-    fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u));
+    twin::HeuristicOptions ho;  // the widest request the capacity-loss rules plan for
+    ho.max_bit_rate_gbps =
+        std::max(config_.traffic.MaxBitRateGbps(), config_.pce.default_bit_rate_gbps);
+    fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u), ho);
     slots_[u];
   }
   for (const auto& b : config_.pce.policies) {

@@ -2,15 +2,24 @@
 // keeps the services it provisioned and the paths it computed, and serves the DRL policy the
 // tracking registry marks as champion.
 //
-// A request is decided like this (PathDecision says which branch was taken):
-//   1. the use case's served policy, if any, sees the observation the twin's environments build
-//      (twin::BuildObservation, the one shared function) and picks an action among the feasible
-//      ones (topology constraints mask the rest);
-//   2. its answer is validated on the current state (pce/validation.h: spectrum free on every
-//      fibre, latency within the bound, actual-occupancy GSNR >= threshold + margin);
-//   3. when there is no policy, when it can only reject, or when its answer fails validation,
-//      the configured heuristic decides instead (fell_back = true, with the reason), and its
-//      answer is validated too; a request that nothing feasible serves is refused with a cause.
+// A request is decided in steps, each a function of pce/decide.cc (PathDecision says which
+// branch was taken):
+//   1. Admit: a request with no capacity gets the config's default bit rate; a capacity in GHz
+//      asks for that much spectrum (RSA: the width is given, no format is chosen); checked;
+//      a bidirectional request is two legs, A->Z and Z->A;
+//   2. Constrain: the candidate paths, the model's k unless topology constraints filter the
+//      twin's Yen; for a symmetric pair, the routes whose reverse exists, carrying its fibres;
+//   3. AskPolicy: the use case's served policy, if any, sees the observation the twin's
+//      environments build (twin::BuildObservation, the one shared function) and picks an
+//      action among the feasible ones (constraints and pairing mask the rest);
+//   4. Place: its answer is validated on the current state (pce/validation.h: spectrum free on
+//      every fibre, latency within the bound, actual-occupancy GSNR >= threshold + margin);
+//   5. FallBack: when there is no policy, when it can only reject, or when its answer fails
+//      validation, the configured heuristic decides among the same candidates
+//      (twin::Heuristic::Decide / DecideAmong; fell_back = true, with the reason), validated
+//      too; a request nothing feasible serves is refused with a cause, both legs or neither;
+//   6. Commit: the service and every leg in one SQLite transaction, then lit;
+//   7. Log: the decision log and the metrics.
 //
 // Concurrency: policy inference runs without any lock on a consistent snapshot read under a
 // shared lock; validation and commit take the exclusive lock, so a slot is never booked twice.
@@ -18,7 +27,7 @@
 //
 //   Pce pce(PceConfig::Load("configs/pce.json"), setup);
 //   Result<Service> s = pce.CreateService(spec);      // refused: s.error
-//   PathDecision d = pce.ComputePath(request);        // decides without provisioning
+//   PathDecision d = pce.ComputePath(request);        // decides without provisioning (A->Z)
 //   pce.DeleteService(uuid);
 #pragma once
 

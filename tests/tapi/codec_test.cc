@@ -223,6 +223,17 @@ TEST(CodecTest, CapacityInGhzIsSpectrumAndEmptyContainersAreNoCapacity) {
       ted, "/s");
   EXPECT_TRUE(svc.spec.request.bidirectional);
   EXPECT_EQ(svc.spec.request.bit_rate_gbps, 0);
+  ParsedService empty = ParseConnectivityService(
+      {{"end-point", {ep(0, Json::object()), ep(3, nullptr)}},
+       {"connectivity-constraint", {{"requested-capacity", Json::object()}}},
+       {"routing-constraint", Json::object()},
+       {"topology-constraint", Json::object()}},
+      ted, "/s");
+  EXPECT_EQ(empty.spec.request.bit_rate_gbps, 0);
+  EXPECT_FALSE(empty.spec.request.HasTopologyConstraints());
+  EXPECT_NO_THROW(ParseConnectivityService(
+      {{"end-point", {ep(0, nullptr), ep(3, nullptr)}}, {"connectivity-constraint", Json::object()}},
+      ted, "/s"));
 }
 
 TEST(CodecTest, RpcInputAndIdsInEitherSpelling) {
