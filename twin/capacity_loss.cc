@@ -17,9 +17,11 @@ inline int64_t SumMin(int64_t d, int64_t off, int64_t w) {
 
 }  // namespace
 
-CapacityLoss::CapacityLoss(const NetworkModel& model, int max_width)
+CapacityLoss::CapacityLoss(const NetworkModel& model, int max_width,
+                           std::vector<std::pair<double, double>> bit_rates)
     : model_(model),
       w_(std::max(1, max_width)),
+      bit_rates_(std::move(bit_rates)),
       n_(model.topology().NumNodes()),
       k_(model.k()),
       fibre_words_((model.topology().NumFibres() + 63) / 64) {
@@ -40,6 +42,7 @@ CapacityLoss::CapacityLoss(const NetworkModel& model, int max_width)
   interferers_.resize(routes);
   interferers_built_.assign(routes, 0);
   cache_.resize(routes * model.NumBands());
+  if (!bit_rates_.empty()) sizes_.resize(routes * model.NumBands());
 }
 
 int CapacityLoss::MaxRequestWidth(const NetworkModel& model, double max_bit_rate_gbps) {
@@ -128,7 +131,80 @@ void CapacityLoss::Build(const NetworkState& state, const Path& path, int band, 
     a->tm[i] = static_cast<int32_t>(trunc) - cum[i];
   }
   a->tm[slots] = -cum[slots];
+  if (!bit_rates_.empty()) {
+    // Placement counts per size, from the runs recomputed here (tm was overwritten).
+    std::vector<int16_t> run(slots + 1, 0);
+    for (int i = slots - 1; i >= 0; --i) run[i] = ((occ[i >> 6] >> (i & 63)) & 1u) ? 0 : run[i + 1] + 1;
+    a->count.assign(static_cast<size_t>(w_) * (slots + 1), 0);
+    for (int w = 1; w <= w_; ++w) {
+      int16_t* c = &a->count[static_cast<size_t>(w - 1) * (slots + 1)];
+      for (int i = 0; i < slots; ++i) c[i + 1] = c[i] + (run[i] >= w);
+    }
+  }
   a->built = true;
+}
+
+const CapacityLoss::RouteSizes& CapacityLoss::SizesOf(int route_id, const Path& path, int band) const {
+  RouteSizes* rs = route_id >= 0 ? &sizes_[static_cast<size_t>(route_id) * model_.NumBands() + band] : &scratch_sizes_;
+  if (route_id >= 0 && !rs->p.empty()) return *rs;
+  rs->p.assign(w_ + 1, 0.0f);
+  rs->largest = 0;
+  Request r;
+  r.src = path.nodes.front();
+  r.dst = path.nodes.back();
+  for (const auto& [rate, prob] : bit_rates_) {
+    r.bit_rate_gbps = rate;
+    const Candidate c = route_id >= 0 ? model_.Evaluate(r, route_id % k_, band) : model_.EvaluatePath(r, path, band);
+    if (c.modulation < 0 || c.width < 1 || c.width > w_) continue;
+    rs->p[c.width] += static_cast<float>(prob);
+    rs->largest = std::max(rs->largest, c.width);
+  }
+  return *rs;
+}
+
+void CapacityLoss::SizeAwareLoss(const NetworkState& state, const Path& path, int band, int slot, int width,
+                                 double* expected, int* critical) const {
+  *expected = 0;
+  *critical = 0;
+  const int slots = model_.plan().band(band).num_slots;
+  if (bit_rates_.empty() || slot < 0 || width <= 0 || slot + width > slots) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int id = RouteId(path);
+  std::vector<int> explicit_interferers;
+  const std::vector<int>& qs = id >= 0 ? Interferers(id) : (explicit_interferers = InterferersOf(path));
+  const int end = slot + width;
+  auto add = [&](int route_id, const Path& route) {
+    const RouteArrays& a = Arrays(state, route_id, route, band);
+    const RouteSizes& rs = SizesOf(route_id, route, band);
+    for (int w = 1; w <= w_; ++w) {
+      if (rs.p[w] == 0.0f && w != rs.largest) continue;
+      const int16_t* c = &a.count[static_cast<size_t>(w - 1) * (slots + 1)];
+      const int lost = c[end] - c[std::max(0, slot - w + 1)];
+      *expected += rs.p[w] * lost;
+      if (w == rs.largest && lost > 0 && lost == c[slots]) ++*critical;
+    }
+  };
+  bool self_counted = false;
+  for (int q : qs) {
+    const Path& route = *routes_[q];
+    if (id >= 0 ? q == id : route.nodes == path.nodes) self_counted = true;
+    add(q, route);
+  }
+  if (!self_counted) add(id, path);
+}
+
+double CapacityLoss::ExpectedLoss(const NetworkState& state, const Path& path, int band, int slot, int width) const {
+  double e;
+  int c;
+  SizeAwareLoss(state, path, band, slot, width, &e, &c);
+  return e;
+}
+
+int CapacityLoss::CriticalRoutes(const NetworkState& state, const Path& path, int band, int slot, int width) const {
+  double e;
+  int c;
+  SizeAwareLoss(state, path, band, slot, width, &e, &c);
+  return c;
 }
 
 const CapacityLoss::RouteArrays& CapacityLoss::Arrays(const NetworkState& state, int route_id, const Path& path,

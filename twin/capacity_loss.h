@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "twin/network.h"
@@ -42,7 +43,11 @@ namespace eonops::twin {
 class CapacityLoss {
  public:
   // `max_width` is W, the widest request in slots (guard included); see MaxRequestWidth.
-  CapacityLoss(const NetworkModel& model, int max_width);
+  // `bit_rates` (bit rate, probability), when given, sets each route's own request-size
+  // distribution for ExpectedLoss and CriticalRoutes: the widths requests of that route's pair
+  // would need on it, in its format.
+  CapacityLoss(const NetworkModel& model, int max_width,
+               std::vector<std::pair<double, double>> bit_rates = {});
 
   // W for requests up to `max_bit_rate_gbps` on any of the model's candidate paths and bands:
   // the slots of that bit rate in the least efficient format any path uses (as XLRON takes
@@ -57,12 +62,33 @@ class CapacityLoss {
   void LossAll(const NetworkState& state, const Path& path, int band, int width, int64_t* loss) const;
   int64_t Loss(const NetworkState& state, const Path& path, int band, int slot, int width) const;
 
+  // The same drop counted per request size: placements of a request of w slots are lost on
+  // route q when they were free and overlap [slot, slot + width). MSCL's loss is their sum over
+  // w = 1..W; here each route weighs sizes by its own request-size distribution (the widths
+  // its pair's requests need on it), so placements no request would use count for nothing.
+  // Needs `bit_rates` at construction; 0 otherwise.
+  double ExpectedLoss(const NetworkState& state, const Path& path, int band, int slot, int width) const;
+  // How many interfering routes lose their last placement for their largest request.
+  int CriticalRoutes(const NetworkState& state, const Path& path, int band, int slot, int width) const;
+  // Both at once (one pass over the routes).
+  void SizeAwareLoss(const NetworkState& state, const Path& path, int band, int slot, int width,
+                     double* expected, int* critical) const;
+
  private:
   struct RouteArrays {
     std::vector<uint64_t> occupancy;  // the OR-ed bitset they were built from
     std::vector<int32_t> cum, tm;     // S + 1 entries each
+    // count[(w - 1) * (S + 1) + i]: start slots j < i with a free run of at least w (w = 1..W),
+    // built only when sizes are weighted.
+    std::vector<int16_t> count;
     bool built = false;
   };
+  // Per (route id, band): each request size's probability on that route, and the largest size.
+  struct RouteSizes {
+    std::vector<float> p;  // index w = 1..W (p[0] unused)
+    int largest = 0;
+  };
+  const RouteSizes& SizesOf(int route_id, const Path& path, int band) const;
   // Routes: the model's table paths, by id (src * n + dst) * k + index.
   int RouteId(const Path& path) const;  // -1 when `path` is not in the model's table
   const std::vector<int>& Interferers(int route_id) const;
@@ -72,6 +98,9 @@ class CapacityLoss {
 
   const NetworkModel& model_;
   int w_;
+  std::vector<std::pair<double, double>> bit_rates_;
+  mutable std::vector<RouteSizes> sizes_;  // per (route id, band), built on first use
+  mutable RouteSizes scratch_sizes_;
   int n_, k_, fibre_words_;
   std::vector<const Path*> routes_;            // by route id; null where a pair has fewer paths
   std::vector<std::vector<uint64_t>> fibre_sets_;  // per route id: fibres as a bitset

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <tuple>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +35,7 @@ namespace {
 const std::set<std::string> kEnvKeys = {"use_case",         "j_blocks",        "episode_length", "warmup",
                                         "warmup_policy",    "latency_weight",  "qot_weight",     "margin_cap_db",
                                         "energy_weight",    "energy_reference_w", "block_rules", "action_features",
-                                        "link_features",    "_comment",        "_source"};
+                                        "link_features",    "top_candidates",  "_comment",       "_source"};
 const std::set<std::string> kBlockRules = {"first-fit", "last-fit", "best-fit", "exact-fit", "mscl"};
 }  // namespace
 
@@ -71,6 +72,11 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
     }
     o.j_blocks = static_cast<int>(o.block_rules.size());
   }
+  if (j.contains("top_candidates")) {
+    o.top_candidates = RequireInt(j, "top_candidates", origin);
+    if (o.top_candidates < 1 || o.top_candidates > 256) ConfigError(origin + ".top_candidates", "must be in 1..256");
+    if (o.block_rules.empty()) ConfigError(origin + ".top_candidates", "needs block_rules");
+  }
   if (j.contains("action_features")) o.action_features = RequireBool(j, "action_features", origin);
   if (j.contains("link_features")) o.link_features = RequireBool(j, "link_features", origin);
   if (j.contains("episode_length")) o.episode_length = RequireInt(j, "episode_length", origin);
@@ -96,6 +102,7 @@ nlohmann::json EnvOptions::ToJson() const {
                       {"energy_weight", energy_weight},         {"energy_reference_w", energy_reference_w}};
   // Written only when used, so the config hashes of the classic environments do not change.
   if (!block_rules.empty()) j["block_rules"] = block_rules;
+  if (top_candidates > 0) j["top_candidates"] = top_candidates;
   if (action_features) j["action_features"] = true;
   if (link_features) j["link_features"] = true;
   return j;
@@ -110,9 +117,10 @@ ObservationLayout ObservationLayout::Make(const NetworkModel& model, const EnvOp
   l.use_case = options.use_case;
   l.features_per_group = 2 * l.j + 9;
   l.base_size = 2 * l.num_nodes + 1 + l.k * l.bands * l.features_per_group;
-  l.num_actions = l.k * l.bands * l.j + 1;
+  l.top = options.top_candidates;
+  l.num_actions = (l.top > 0 ? l.top : l.k * l.bands * l.j) + 1;
   l.max_bit_rate_gbps = max_bit_rate_gbps;
-  bool need_loss = options.action_features;
+  bool need_loss = options.action_features || l.top > 0;
   for (const std::string& rule : options.block_rules) {
     const bool mscl = rule == "mscl";
     l.block_mscl.push_back(mscl);
@@ -166,10 +174,15 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
              " each: feasible, -(capacity loss - least loss) / W (>= -20), capacity loss / (100 W), block start / S, "
              "free run / S, (run - width) / S, slots needed / S, hops / 10, km / 5000, modulation bits / 6, "
              "path / K, band / (B-1), free slots / S, free runs / (S/2), busiest fibre used / S, " + extra + ", " +
-             std::to_string(j) + "-way one-hot of the block rule"});
+             std::to_string(j) + "-way one-hot (multi-hot in top-candidate mode) of the block rule(s)"});
     off += (num_actions - 1) * action_features_size;
   }
-  if (block_fits.empty()) {
+  if (top > 0) {
+    s.action_description = "a < " + std::to_string(top) +
+                           ": the a-th least capacity-loss block among every block rule's choice on every "
+                           "(path, band) (ties: earlier path, band, lower slot); a = " +
+                           std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
+  } else if (block_fits.empty()) {
     s.action_description = "a = (path * " + std::to_string(bands) + " + band) * " + std::to_string(j) +
                            " + block, block-th free block (first-fit within it) of the path's band; a = " +
                            std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
@@ -228,6 +241,44 @@ void RuleSlots(const ObservationLayout& l, const uint64_t* occ, int slots, int w
 
 }  // namespace
 
+namespace {
+
+// One offered block and what its action features are made of.
+struct Offer {
+  int64_t loss = -1;  // capacity loss, -1 when not computed
+  int k = 0, band = 0, slot = 0, run = 0;
+  uint32_t rules = 0;  // bit j: block rule j chose it
+  Candidate candidate;
+  int free = 0, runs = 0, busiest = 0;
+  float use_case = 0.0f;
+};
+
+void WriteActionFeatures(const ObservationLayout& l, const NetworkModel& m, const Offer& o, float* f) {
+  const float inv_s = 1.0f / m.plan().band(o.band).num_slots;
+  const Candidate& c = o.candidate;
+  f[ObservationLayout::kActionFeasible] = 1.0f;
+  f[ObservationLayout::kActionLoss] =
+      o.loss >= 0 ? static_cast<float>(o.loss / (100.0 * l.capacity_loss->max_width())) : 0.0f;
+  f[ObservationLayout::kActionStart] = o.slot * inv_s;
+  f[ObservationLayout::kActionRun] = o.run * inv_s;
+  f[ObservationLayout::kActionSlack] = (o.run - c.width) * inv_s;
+  f[ObservationLayout::kActionWidth] = c.width * inv_s;
+  f[ObservationLayout::kActionHops] = c.path->hops / 10.0f;
+  f[ObservationLayout::kActionLength] = static_cast<float>(c.path->length_km / 5000.0);
+  f[ObservationLayout::kActionBits] = m.modulations().format(c.modulation).bits_per_symbol / 6.0f;
+  f[ObservationLayout::kActionPath] = static_cast<float>(o.k) / l.k;
+  f[ObservationLayout::kActionBand] = l.bands > 1 ? static_cast<float>(o.band) / (l.bands - 1) : 0.0f;
+  f[ObservationLayout::kActionFree] = o.free * inv_s;
+  f[ObservationLayout::kActionRuns] = o.runs * 2.0f * inv_s;
+  f[ObservationLayout::kActionBusiest] = o.busiest * inv_s;
+  f[ObservationLayout::kActionUseCase] = o.use_case;
+  for (int j = 0; j < l.j; ++j) {
+    if (o.rules & (1u << j)) f[ObservationLayout::kActionRule + j] = 1.0f;
+  }
+}
+
+}  // namespace
+
 void BuildObservation(const ObservationLayout& l, const EnvOptions& options, const NetworkState& state,
                       const Request& r, float* obs, uint8_t* mask, std::vector<ActionChoice>* actions) {
   const NetworkModel& m = state.model();
@@ -244,6 +295,7 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
   int starts[64], sizes[64];
   int64_t loss[kMaxWords * 64];
   std::vector<int64_t> action_loss(l.num_actions, -1);
+  std::vector<Offer> pool;  // top-candidate mode: every distinct rule block, ranked below
   const bool rules = !l.block_fits.empty();
   // Latency reference when the request carries no bound: twice the shortest candidate's.
   double latency_ref = r.latency_bound_us;
@@ -256,7 +308,12 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
       const int S = m.plan().band(b).num_slots;
       const float inv_s = 1.0f / S;
       state.spectrum().PathOccupancy(c.path->fibres, b, occ);
-      const int free = CountFree(occ, S), runs = CountFreeRuns(occ, S);
+      Offer o;
+      o.k = k;
+      o.band = b;
+      o.candidate = c;
+      o.free = CountFree(occ, S);
+      o.runs = CountFreeRuns(occ, S);
       const bool with_loss = c.usable() && l.capacity_loss && c.width <= S;
       if (with_loss) l.capacity_loss->LossAll(state, *c.path, b, c.width, loss);
       int n_blocks = 0;
@@ -266,68 +323,84 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
         RuleSlots(l, occ, S, c.width, loss, starts);
         n_blocks = l.j;
       }
-      float use_case_feature = 0.0f;
       switch (l.use_case) {
-        case UseCase::kLatencyRsa: use_case_feature = static_cast<float>(c.latency_us / latency_ref); break;
+        case UseCase::kLatencyRsa: o.use_case = static_cast<float>(c.latency_us / latency_ref); break;
         case UseCase::kQotRmbsa:
-          use_case_feature =
+          o.use_case =
               c.modulation >= 0
                   ? static_cast<float>((c.gsnr_db - m.modulations().format(c.modulation).gsnr_threshold_db) / 10.0)
                   : 0.0f;
           break;
         case UseCase::kEnergyRmsa:
-          use_case_feature =
-              c.usable() ? static_cast<float>(state.IncrementalPowerW(c) / options.energy_reference_w) : 0.0f;
+          o.use_case = c.usable() ? static_cast<float>(state.IncrementalPowerW(c) / options.energy_reference_w) : 0.0f;
           break;
         case UseCase::kDeepRmsa: break;
       }
-      int busiest = 0;
-      for (int f : c.path->fibres) busiest = std::max(busiest, state.spectrum().UsedSlots(f, b));
+      for (int f : c.path->fibres) o.busiest = std::max(o.busiest, state.spectrum().UsedSlots(f, b));
       for (int j = 0; j < n_blocks; ++j) {
         const int slot = starts[j];
         if (slot < 0) continue;
-        bool repeated = false;  // an earlier rule chose the same block: keep actions distinct
-        for (int i = 0; i < j; ++i) repeated |= starts[i] == slot;
-        const int run = rules ? RunHolding(occ, S, slot) : sizes[j];
+        int first = j;  // the first rule that chose this block: later ones are the same action
+        for (int i = 0; i < j; ++i) {
+          if (starts[i] == slot) {
+            first = i;
+            break;
+          }
+        }
+        o.slot = slot;
+        o.run = rules ? RunHolding(occ, S, slot) : sizes[j];
+        o.loss = with_loss ? loss[slot] : -1;
         group[2 * j] = slot * inv_s;
-        group[2 * j + 1] = run * inv_s;
-        if (repeated) continue;
+        group[2 * j + 1] = o.run * inv_s;
+        if (l.top > 0) {
+          if (first < j) {
+            for (Offer& p : pool) {
+              if (p.k == k && p.band == b && p.slot == slot) p.rules |= 1u << j;
+            }
+          } else {
+            o.rules = 1u << j;
+            pool.push_back(o);
+          }
+          continue;
+        }
+        if (first < j) continue;
         const int a = (k * l.bands + b) * l.j + j;
         mask[a] = 1;
         (*actions)[a] = {true, c, slot};
         any = true;
-        if (l.action_features_size == 0) continue;
-        float* f = action_feat + static_cast<size_t>(a) * l.action_features_size;
-        if (with_loss) action_loss[a] = loss[slot];
-        f[ObservationLayout::kActionFeasible] = 1.0f;
-        f[ObservationLayout::kActionLoss] =
-            with_loss ? static_cast<float>(loss[slot] / (100.0 * l.capacity_loss->max_width())) : 0.0f;
-        f[ObservationLayout::kActionStart] = slot * inv_s;
-        f[ObservationLayout::kActionRun] = run * inv_s;
-        f[ObservationLayout::kActionSlack] = (run - c.width) * inv_s;
-        f[ObservationLayout::kActionWidth] = c.width * inv_s;
-        f[ObservationLayout::kActionHops] = c.path->hops / 10.0f;
-        f[ObservationLayout::kActionLength] = static_cast<float>(c.path->length_km / 5000.0);
-        f[ObservationLayout::kActionBits] = m.modulations().format(c.modulation).bits_per_symbol / 6.0f;
-        f[ObservationLayout::kActionPath] = static_cast<float>(k) / l.k;
-        f[ObservationLayout::kActionBand] = l.bands > 1 ? static_cast<float>(b) / (l.bands - 1) : 0.0f;
-        f[ObservationLayout::kActionFree] = free * inv_s;
-        f[ObservationLayout::kActionRuns] = runs * 2.0f * inv_s;
-        f[ObservationLayout::kActionBusiest] = busiest * inv_s;
-        f[ObservationLayout::kActionUseCase] = use_case_feature;
-        if (rules) f[ObservationLayout::kActionRule + j] = 1.0f;
+        action_loss[a] = o.loss;
+        o.rules = rules ? 1u << j : 0u;
+        if (l.action_features_size > 0) {
+          WriteActionFeatures(l, m, o, action_feat + static_cast<size_t>(a) * l.action_features_size);
+        }
       }
       float* g = group + 2 * l.j;
       g[0] = c.width * inv_s;
-      g[1] = free * inv_s;
-      g[2] = runs > 0 ? static_cast<float>(free) / runs * inv_s : 0.0f;
-      g[3] = runs * 2.0f * inv_s;
+      g[1] = o.free * inv_s;
+      g[2] = o.runs > 0 ? static_cast<float>(o.free) / o.runs * inv_s : 0.0f;
+      g[3] = o.runs * 2.0f * inv_s;
       g[4] = static_cast<float>(c.path->length_km / 5000.0);
       g[5] = c.path->hops / 10.0f;
       g[6] = c.usable() ? 1.0f : 0.0f;
       g[7] = c.modulation >= 0 ? m.modulations().format(c.modulation).bits_per_symbol / 6.0f : 0.0f;
-      g[8] = use_case_feature;
+      g[8] = o.use_case;
     }
+  }
+  if (l.top > 0) {
+    // Least loss first; ties as mscl-ksp breaks them (earlier path, band, lower slot).
+    std::sort(pool.begin(), pool.end(), [](const Offer& x, const Offer& y) {
+      return std::tie(x.loss, x.k, x.band, x.slot) < std::tie(y.loss, y.k, y.band, y.slot);
+    });
+    const int n = std::min<int>(l.top, static_cast<int>(pool.size()));
+    for (int a = 0; a < n; ++a) {
+      mask[a] = 1;
+      (*actions)[a] = {true, pool[a].candidate, pool[a].slot};
+      action_loss[a] = pool[a].loss;
+      if (l.action_features_size > 0) {
+        WriteActionFeatures(l, m, pool[a], action_feat + static_cast<size_t>(a) * l.action_features_size);
+      }
+    }
+    any = n > 0;
   }
   if (l.link_features_size > 0) {
     float* lf = obs + l.base_size;

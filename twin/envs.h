@@ -63,6 +63,10 @@ struct EnvOptions {
   // else first fit) or "mscl" (least capacity loss, twin/capacity_loss.h). A block another
   // rule already offered is masked, so every feasible action is a distinct (path, band, slot).
   std::vector<std::string> block_rules;
+  // With block_rules: > 0 pools every rule's block of every (path, band) and offers only the
+  // `top_candidates` of least capacity loss, best first (ties: earlier path, band, lower slot),
+  // so the action count stays small whatever K is. Action 0 is then mscl-ksp's choice.
+  int top_candidates = 0;
   // Per-action features after the classic observation (see the header comment): what a
   // per-candidate scorer needs to rank the actions, capacity loss included.
   bool action_features = false;
@@ -119,7 +123,8 @@ struct ObservationLayout {
   int link_features_size = 0;   // fibres x bands x 2 when link_features
   int action_features_size = 0; // per action (0 when !action_features)
   int observation_size = 0;
-  int num_actions = 0;  // k * bands * j + 1 (the last is "reject")
+  int num_actions = 0;  // k * bands * j + 1, or top_candidates + 1 (the last is "reject")
+  int top = 0;          // EnvOptions::top_candidates
   UseCase use_case = UseCase::kDeepRmsa;
   double max_bit_rate_gbps = 100.0;
   std::vector<FitPolicy> block_fits;  // per block rule; the "mscl" rule is marked in block_mscl

@@ -140,8 +140,13 @@ class FfKsp : public Rule {
 // The capacity-loss rules share the lazily built CapacityLoss of the model they are used on.
 class CapacityLossRule : public Rule {
  public:
-  CapacityLossRule(std::string name, int k, double max_bit_rate_gbps, bool over_all_paths)
-      : Rule(std::move(name), k), max_bit_rate_gbps_(max_bit_rate_gbps), over_all_paths_(over_all_paths) {}
+  CapacityLossRule(std::string name, int k, const HeuristicOptions& o, bool over_all_paths, bool size_aware)
+      : Rule(std::move(name), k),
+        max_bit_rate_gbps_(o.max_bit_rate_gbps),
+        bit_rates_(o.bit_rates.empty() ? std::vector<std::pair<double, double>>{{o.max_bit_rate_gbps, 1.0}}
+                                       : o.bit_rates),
+        over_all_paths_(over_all_paths),
+        size_aware_(size_aware) {}
 
  protected:
   Decision Choose(const Request&, const NetworkState& state, const CandidatePaths& paths) const override {
@@ -150,6 +155,7 @@ class CapacityLossRule : public Rule {
     int64_t best = std::numeric_limits<int64_t>::max();
     int64_t loss[kMaxWords * 64];
     uint64_t starts[kMaxWords];
+    double best_expected = std::numeric_limits<double>::infinity();
     const BlockCause cause = ForEachUsable(paths, state, [&](const Candidate& c, const uint64_t* occ) {
       const int slots = state.model().plan().band(c.band).num_slots;
       if (FeasibleStarts(occ, slots, c.width, starts) == 0) return false;
@@ -157,7 +163,17 @@ class CapacityLossRule : public Rule {
       for (int w = 0; w < (slots + 63) / 64; ++w) {
         for (uint64_t x = starts[w]; x; x &= x - 1) {
           const int s = w * 64 + __builtin_ctzll(x);
-          if (loss[s] < best) {
+          if (size_aware_) {
+            // Expected placements lost; MSCL's loss breaks ties.
+            double expected;
+            int critical;
+            cl->SizeAwareLoss(state, *c.path, c.band, s, c.width, &expected, &critical);
+            if (expected < best_expected - 1e-9 || (expected < best_expected + 1e-9 && loss[s] < best)) {
+              best_expected = expected;
+              best = loss[s];
+              d = Accept(c, s);
+            }
+          } else if (loss[s] < best) {
             best = loss[s];
             d = Accept(c, s);
           }
@@ -175,14 +191,17 @@ class CapacityLossRule : public Rule {
     if (model_ != state.model_ptr()) {
       // Holding the model keeps the route pointers of the loss tables valid.
       model_ = state.model_ptr();
-      loss_ = std::make_shared<const CapacityLoss>(*model_,
-                                                   CapacityLoss::MaxRequestWidth(*model_, max_bit_rate_gbps_));
+      loss_ = std::make_shared<const CapacityLoss>(
+          *model_, CapacityLoss::MaxRequestWidth(*model_, max_bit_rate_gbps_),
+          size_aware_ ? bit_rates_ : std::vector<std::pair<double, double>>{});
     }
     return loss_;
   }
 
   double max_bit_rate_gbps_;
+  std::vector<std::pair<double, double>> bit_rates_;
   bool over_all_paths_;
+  bool size_aware_;
   mutable std::mutex mu_;
   mutable std::shared_ptr<const NetworkModel> model_;
   mutable std::shared_ptr<const CapacityLoss> loss_;
@@ -226,7 +245,7 @@ std::unique_ptr<Heuristic> MakeBestOf(std::string name, int k, FitPolicy fit, Sc
 
 std::vector<std::string> HeuristicNames() {
   return {"sp-ff",    "ksp-ff",   "ksp-bf",    "ksp-lf",        "ksp-ef",      "ff-ksp",
-          "ksp-mscl", "mscl-ksp", "qot-aware", "latency-aware", "energy-aware"};
+          "ksp-mscl", "mscl-ksp", "wmscl-ksp", "qot-aware", "latency-aware", "energy-aware"};
 }
 
 bool IsHeuristicName(const std::string& name) {
@@ -243,8 +262,9 @@ std::unique_ptr<Heuristic> MakeHeuristic(const std::string& name, const Heuristi
   if (name == "ksp-lf") return std::make_unique<KspFit>(name, o.k, FitPolicy::kLastFit);
   if (name == "ksp-ef") return std::make_unique<KspFit>(name, o.k, FitPolicy::kExactFit);
   if (name == "ff-ksp") return std::make_unique<FfKsp>(name, o.k);
-  if (name == "ksp-mscl") return std::make_unique<CapacityLossRule>(name, o.k, o.max_bit_rate_gbps, false);
-  if (name == "mscl-ksp") return std::make_unique<CapacityLossRule>(name, o.k, o.max_bit_rate_gbps, true);
+  if (name == "ksp-mscl") return std::make_unique<CapacityLossRule>(name, o.k, o, false, false);
+  if (name == "mscl-ksp") return std::make_unique<CapacityLossRule>(name, o.k, o, true, false);
+  if (name == "wmscl-ksp") return std::make_unique<CapacityLossRule>(name, o.k, o, true, true);
   if (name == "qot-aware") {
     // The most spectrally efficient modulation the GSNR allows: fewest slots, then highest
     // GSNR margin above the format's threshold.

@@ -19,6 +19,9 @@
 //   ksp-mscl       the KSP-FF (path, band); there the start slot of least capacity loss
 //   mscl-ksp       the (path, band, start slot) of least capacity loss over all; ties to the
 //                  earlier path, then band, then lowest slot
+//   wmscl-ksp      as mscl-ksp, but the loss counts each route's placements weighted by that
+//                  route's own request-size distribution (CapacityLoss::ExpectedLoss): ours,
+//                  not from the literature
 //   qot-aware      fewest slots, then highest GSNR margin
 //   latency-aware  lowest latency
 //   energy-aware   least incremental power
@@ -28,6 +31,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "twin/network.h"
@@ -76,6 +80,10 @@ struct HeuristicOptions {
   // The largest request the traffic can bring: sets W, the widest request the capacity-loss
   // rules account for (CapacityLoss::MaxRequestWidth).
   double max_bit_rate_gbps = 100.0;
+  // The bit rates the traffic brings, with their probabilities (TrafficConfig::
+  // BitRateDistribution): what wmscl-ksp weighs each route's request sizes by. Empty: every
+  // request at max_bit_rate_gbps.
+  std::vector<std::pair<double, double>> bit_rates;
 };
 
 // Names: sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, qot-aware,

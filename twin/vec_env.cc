@@ -61,6 +61,11 @@ void VecEnv::Reset() {
   }
 }
 
+void VecEnv::Reset(uint64_t seed) {
+  seed_ = seed;
+  Reset();
+}
+
 void VecEnv::StepRange(int begin, int end) {
   const EnvSpec& spec = Spec();
   const uint64_t n = envs_.size();

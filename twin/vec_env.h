@@ -36,6 +36,9 @@ class VecEnv {
   int NumEnvs() const { return static_cast<int>(envs_.size()); }
 
   void Reset();
+  // Reset() from a new base seed: environment i is then seeded `seed + i` (Python's
+  // VecEnv.reset(seed=...) reseeds a batch without rebuilding it).
+  void Reset(uint64_t seed);
   // Steps every environment with its action; an environment whose episode ended is reset
   // and its slot holds the first observation of the new episode (Dones() says which). An
   // exception from any environment, on any thread, is rethrown here once the step is over.

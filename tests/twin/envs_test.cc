@@ -165,6 +165,41 @@ TEST(EnvsTest, RuleBlocksAreTheRulesChoicesDistinctAndCommittable) {
   }
 }
 
+TEST(EnvsTest, TopCandidatesAreRankedByLossAndStartWithMsclKsp) {
+  nlohmann::json j = RulesConfig("deeprmsa", {"C"}, "reach").ToJson();
+  j["network"]["k_paths"] = 20;
+  j["network"]["path_order"] = "hops";
+  j["env"]["top_candidates"] = 8;
+  const EnvConfig cfg = EnvConfig::FromJson(j, "test");
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  const ObservationLayout& l = env->layout();
+  ASSERT_EQ(env->Spec().num_actions, 9);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(3, obs.data(), mask.data());
+  HeuristicOptions ho;
+  const auto mscl = MakeHeuristic("mscl-ksp", ho);
+  int checked = 0;
+  for (int t = 0; t < 100; ++t) {
+    if (!mask[l.RejectAction()]) {
+      EXPECT_EQ(env->ExpertAction(*mscl), 0) << "step " << t;
+      float previous = 1.0f;
+      for (int a = 0; a + 1 < l.num_actions && mask[a]; ++a) {
+        const float gap =
+            obs[l.ActionFeaturesOffset() + static_cast<size_t>(a) * l.action_features_size + ObservationLayout::kActionLossGap];
+        EXPECT_LE(gap, previous);  // best first
+        previous = gap;
+      }
+      ++checked;
+    }
+    int a = 0;
+    while (!mask[a]) ++a;
+    env->Step(a, obs.data(), mask.data());
+  }
+  EXPECT_GT(checked, 90);
+}
+
 TEST(EnvsTest, EpisodesEndAsTruncations) {
   EnvConfig cfg = Config("deeprmsa", {"C"}, "reach");
   auto model = std::make_shared<const NetworkModel>(cfg.network);
