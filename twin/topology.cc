@@ -1,9 +1,12 @@
 #include "twin/topology.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include "twin/json_util.h"
 
@@ -112,10 +115,19 @@ std::string ConfigDir() {
     std::error_code ec;
     return fs::is_regular_file(d / "bands.json", ec);
   };
+  // Where this code was loaded from: the eonops executable, or the module that links the twin
+  // into another program (the Python extension); then the running executable.
+  std::vector<fs::path> from;
+  Dl_info info{};
   std::error_code ec;
+  if (dladdr(reinterpret_cast<void*>(&ConfigDir), &info) != 0 && info.dli_fname != nullptr &&
+      info.dli_fname[0] == '/') {
+    from.push_back(fs::canonical(info.dli_fname, ec).parent_path());
+  }
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (fs::path d = exe.parent_path(); !d.empty(); d = d.parent_path()) {
+  if (!ec) from.push_back(exe.parent_path());
+  for (const fs::path& start : from) {
+    for (fs::path d = start; !d.empty(); d = d.parent_path()) {
       if (is_configs(d / "share/eonops/configs")) return (d / "share/eonops/configs").string();
       if (is_configs(d / "configs")) return (d / "configs").string();
       if (d == d.root_path()) break;
