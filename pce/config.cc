@@ -40,12 +40,11 @@ bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
 }
 
 PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
-  RejectUnknownKeys(
-      j,
-      {"default_use_case", "fallback", "fallback_by_use_case", "policies", "validation",
-       "registry_poll_ms", "max_computed_paths", "durability", "decision_log",
-       "default_bit_rate_gbps", "bidirectional_spectrum"},
-      where);
+  RejectUnknownKeys(j,
+                    {"default_use_case", "fallback", "fallback_by_use_case", "policies",
+                     "validation", "registry_poll_ms", "max_computed_paths", "durability",
+                     "decision_log", "default_bit_rate_gbps", "bidirectional_spectrum"},
+                    where);
   PceOptions o;
   if (j.contains("default_use_case")) o.default_use_case = UseCaseAt(j, "default_use_case", where);
   if (j.contains("fallback")) o.fallback = HeuristicAt(j, "fallback", where);
@@ -211,7 +210,7 @@ nlohmann::json PceConfig::ToJson() const {
               {"default_bit_rate_gbps", pce.default_bit_rate_gbps},
               {"bidirectional_spectrum",
                pce.bidirectional_spectrum == BidirectionalSpectrum::kSymmetric ? "symmetric"
-                                                                              : "per-direction"},
+                                                                               : "per-direction"},
               {"decision_log",
                {{"enabled", pce.decision_log.enabled},
                 {"experiment", pce.decision_log.experiment},

@@ -57,8 +57,8 @@ std::optional<twin::Path> ReverseOf(const twin::Topology& t, const twin::Path& p
 // pce/validation.h's checks. A spectrum request chose no format: its channel must carry the
 // most robust one (the table's first) under the actual occupancy, whatever denser one the path
 // allows in the worst case (which the reply names as the supported format).
-Check ValidateLightpath(const twin::NetworkState& state, const twin::Request& r,
-                        twin::Candidate c, int slot, const ValidationOptions& o) {
+Check ValidateLightpath(const twin::NetworkState& state, const twin::Request& r, twin::Candidate c,
+                        int slot, const ValidationOptions& o) {
   if (r.media_channel_slots > 0 && c.modulation > 0) c.modulation = 0;
   return Validate(state, r, c, slot, o);
 }
@@ -163,8 +163,8 @@ Pce::Job Pce::Admit(const PathRequest& request) {
   job.forward = leg_of(r);
   if (job.invalid.empty() && r.bidirectional) {
     // An explicit media channel is the same both ways, whatever the config says.
-    job.symmetric = r.spectrum ||
-                    config_.pce.bidirectional_spectrum == BidirectionalSpectrum::kSymmetric;
+    job.symmetric =
+        r.spectrum || config_.pce.bidirectional_spectrum == BidirectionalSpectrum::kSymmetric;
     job.reverse = leg_of(r.Reversed(m.topology()));
   }
   return job;
@@ -234,10 +234,9 @@ void Pce::AskPolicy(Job& job) const {
     }
     mask[reject] = any ? 0 : 1;
     if (!any) {
-      leg.fallback_reason =
-          leg.Constrained() || job.symmetric || !avoid_fibres.empty()
-              ? "no action of the policy satisfies the constraints"
-              : "the policy has no feasible action (it can only reject)";
+      leg.fallback_reason = leg.Constrained() || job.symmetric || !avoid_fibres.empty()
+                                ? "no action of the policy satisfies the constraints"
+                                : "the policy has no feasible action (it can only reject)";
       return;
     }
     agents::Decision pd = sp.policy->Act(obs.data(), mask.data());
@@ -400,10 +399,10 @@ void Pce::PlaceExplicitSpectrum(Leg& leg) const {
     last_reason = k.reason;
   }
   leg.cause = twin::AggregateCause(any_usable, any_latency_ok, any_candidate);
-  leg.reason = "requested spectrum: " + (last_reason.empty()
-                                             ? BlockReason(m, leg.request, leg.cause,
-                                                           leg.request.HasTopologyConstraints())
-                                             : last_reason);
+  leg.reason = "requested spectrum: " +
+               (last_reason.empty()
+                    ? BlockReason(m, leg.request, leg.cause, leg.request.HasTopologyConstraints())
+                    : last_reason);
 }
 
 // The configured heuristic, over the leg's candidates (the twin's, unless constrained), and the
@@ -433,9 +432,8 @@ void Pce::FallBack(Leg& leg) const {
 // whole request when either direction is refused).
 void Pce::Describe(Job& job) const {
   const twin::NetworkModel& m = *model_;
-  const double compute_us = std::chrono::duration<double, std::micro>(
-                                std::chrono::steady_clock::now() - job.t0)
-                                .count();
+  const double compute_us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - job.t0).count();
   auto base = [&](const Leg& leg) {
     PathDecision d;
     d.use_case = job.request.use_case.value_or(config_.pce.default_use_case);
@@ -527,7 +525,8 @@ void Pce::Commit(Job& job, const ServiceSpec& spec, Service* created) {
   s.seq = next_seq_++;
   std::vector<std::pair<Leg*, Proposal*>> parts = {{&job.forward, &*job.forward.accepted}};
   if (job.reverse) {
-    parts.push_back({&*job.reverse, job.symmetric ? &*job.forward.paired : &*job.reverse->accepted});
+    parts.push_back(
+        {&*job.reverse, job.symmetric ? &*job.forward.paired : &*job.reverse->accepted});
   }
   if (store_) store_->PutService(s);  // throws before anything changes
   auto live = std::make_unique<LiveService>();

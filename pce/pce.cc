@@ -164,8 +164,7 @@ void Pce::Log(const std::string& operation, const std::string& uuid, const PathR
               const Outcome& o) {
   auto one = [&](const PathRequest& request, const PathDecision& d) {
     const std::string uc = twin::ToString(d.use_case);
-    const std::string by =
-        d.decided_by.rfind("heuristic:", 0) == 0 ? "heuristic" : d.decided_by;
+    const std::string by = d.decided_by.rfind("heuristic:", 0) == 0 ? "heuristic" : d.decided_by;
     metrics_.ObserveDecision(uc, by, d.feasible, twin::ToString(d.cause));
     if (d.fell_back) {
       std::string key = d.fallback_reason.empty() ? "unknown" : d.fallback_reason;
@@ -453,8 +452,8 @@ std::string Pce::CheckInvariants() const {
   for (const auto& [uuid, live] : services_) {
     const std::vector<const PathDecision*> directions = live->service.Directions();
     if (directions.size() != live->lit.size())
-      return "service " + uuid + " has " + std::to_string(live->lit.size()) + " lightpaths lit for " +
-             std::to_string(directions.size()) + " directions";
+      return "service " + uuid + " has " + std::to_string(live->lit.size()) +
+             " lightpaths lit for " + std::to_string(directions.size()) + " directions";
     lit += live->lit.size();
     for (size_t i = 0; i < directions.size(); ++i) {
       const PathDecision& d = *directions[i];

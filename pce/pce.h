@@ -200,15 +200,15 @@ class Pce {
   // Decides `request` by the steps below; with `spec`, provisions it as that service.
   Outcome Decide(const PathRequest& request, const ServiceSpec* spec);
   // The steps (pce/decide.cc), in order; each records in the job why it gave up.
-  Job Admit(const PathRequest& request);                    // 1. defaults, checks, twin requests
-  void Constrain(Job& job) const;                           // 2. candidate paths: constraints, pairing
-  void AskPolicy(Job& job) const;                           // 3. the served policy, on a snapshot
-  void Place(Job& job) const;                               // 4-5. validate it, else fall back
-  void PlaceLeg(Job& job, Leg& leg) const;                  //      one direction
-  void PlacePair(Job& job) const;                           //      both, on the same slots
-  void PlaceExplicitSpectrum(Leg& leg) const;               //      the media channel the client named
-  void FallBack(Leg& leg) const;                            //      the configured heuristic
-  void Describe(Job& job) const;                            //    the decisions, in the client's terms
+  Job Admit(const PathRequest& request);       // 1. defaults, checks, twin requests
+  void Constrain(Job& job) const;              // 2. candidate paths: constraints, pairing
+  void AskPolicy(Job& job) const;              // 3. the served policy, on a snapshot
+  void Place(Job& job) const;                  // 4-5. validate it, else fall back
+  void PlaceLeg(Job& job, Leg& leg) const;     //      one direction
+  void PlacePair(Job& job) const;              //      both, on the same slots
+  void PlaceExplicitSpectrum(Leg& leg) const;  //      the media channel the client named
+  void FallBack(Leg& leg) const;               //      the configured heuristic
+  void Describe(Job& job) const;               //    the decisions, in the client's terms
   void Commit(Job& job, const ServiceSpec& spec, Service* created);  // 6. provision
   std::optional<Proposal> PairedWith(const Job& job, const twin::Candidate& forward, int slot,
                                      Check* failed) const;
@@ -242,10 +242,10 @@ class Pce {
   std::atomic<int64_t> next_request_id_{1};
 
   mutable std::mutex paths_mutex_;
-  std::unordered_map<std::string, ComputedPath> paths_;           // by path uuid
+  std::unordered_map<std::string, ComputedPath> paths_;  // by path uuid
   std::unordered_map<std::string, std::string>
-      path_by_service_;  // path-comp-service and Z->A path uuids -> path
-  std::map<int64_t, std::string> path_by_seq_;                    // oldest first, for eviction
+      path_by_service_;                         // path-comp-service and Z->A path uuids -> path
+  std::map<int64_t, std::string> path_by_seq_;  // oldest first, for eviction
 
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<DecisionLog> decision_log_;

@@ -42,7 +42,8 @@ std::string PathRequest::Check(const twin::NetworkModel& m) const {
     if (!std::isfinite(spectrum_width_hz)) return "spectrum width must be a finite number";
     const twin::BandPlan& plan = m.plan();
     double widest_hz = 0;
-    for (const auto& b : plan.bands()) widest_hz = std::max(widest_hz, b.num_slots * plan.slot_width_hz());
+    for (const auto& b : plan.bands())
+      widest_hz = std::max(widest_hz, b.num_slots * plan.slot_width_hz());
     if (spectrum_width_hz > widest_hz + 1.0) {
       return "spectrum width " + std::to_string(spectrum_width_hz / 1e9) +
              " GHz is wider than any band (" + std::to_string(widest_hz / 1e9) + " GHz)";

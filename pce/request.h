@@ -85,9 +85,9 @@ struct PathDecision {
   double length_km = 0.0;
   int band = -1, slot = -1, width = 0, modulation = -1;
   std::string band_name, modulation_name;
-  twin::FlexGridChannel channel;  // G.694.1 n, m and frequencies in Hz
-  double bit_rate_gbps = 0.0;      // 0 for a spectrum request
-  double spectrum_width_hz = 0.0;  // > 0 for a spectrum request (what was asked for)
+  twin::FlexGridChannel channel;    // G.694.1 n, m and frequencies in Hz
+  double bit_rate_gbps = 0.0;       // 0 for a spectrum request
+  double spectrum_width_hz = 0.0;   // > 0 for a spectrum request (what was asked for)
   bool capacity_defaulted = false;  // the client gave no capacity: the config's default
   double gsnr_db = std::numeric_limits<double>::quiet_NaN();  // actual occupancy
   double worst_case_gsnr_db =

@@ -47,7 +47,8 @@ std::vector<twin::Path> ConstrainedPaths(const twin::NetworkModel& model, const 
     const bool exhausted = static_cast<int>(found.size()) < n || n >= max_enumerated;
     std::vector<twin::Path> allowed;
     for (twin::Path& p : found) {
-      if (static_cast<int>(allowed.size()) < k && PathAllowed(p, r)) allowed.push_back(std::move(p));
+      if (static_cast<int>(allowed.size()) < k && PathAllowed(p, r))
+        allowed.push_back(std::move(p));
     }
     if (static_cast<int>(allowed.size()) >= k || exhausted) return allowed;
   }

@@ -67,8 +67,8 @@ StateLock::StateLock(const std::string& db_path) : path_(db_path + ".lock") {
     close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK) {
-      throw std::runtime_error("state database " + db_path +
-                               " is in use by another PCE (pid " + holder + ", lock " + path_ +
+      throw std::runtime_error("state database " + db_path + " is in use by another PCE (pid " +
+                               holder + ", lock " + path_ +
                                "); stop it or give this one another --state-db");
     }
     throw std::runtime_error("state database " + db_path + ": cannot lock " + path_ + ": " +
@@ -194,10 +194,10 @@ void StateStore::PutPath(const ComputedPath& p) {
         .Bind(5, p.name.dump())
         .Bind(6, p.request.ToJson().dump())
         .Bind(7, p.decision.ToJson().dump())
-        .Bind(8, p.reverse ? std::optional<std::string>(
-                                 nlohmann::json{{"uuid", p.reverse_uuid},
-                                                {"decision", p.reverse->ToJson()}}
-                                     .dump())
+        .Bind(8, p.reverse ? std::optional<std::string>(nlohmann::json{
+                                 {"uuid", p.reverse_uuid},
+                                 {"decision",
+                                  p.reverse->ToJson()}}.dump())
                            : std::nullopt)
         .Run();
   });

@@ -131,7 +131,8 @@ std::optional<Capacity> CapacityOf(const Json& cap, const std::string& path, Hin
   } else if (auto f = kHz.find(unit); f != kHz.end()) {
     c.spectrum_width_hz = x * f->second;
   } else if (unit == "TB" || unit == "GB" || unit == "MB" || unit == "KB") {
-    Invalid(tp + "/unit", "'" + unit + "' is an amount of data, not a rate: use GBPS (or GHz for spectrum)");
+    Invalid(tp + "/unit",
+            "'" + unit + "' is an amount of data, not a rate: use GBPS (or GHz for spectrum)");
   } else {
     Invalid(tp + "/unit", "unknown capacity unit '" + unit +
                               "' (a bit rate: TBPS, GBPS, MBPS, KBPS; spectrum: GHz, MHz)");
@@ -540,7 +541,8 @@ ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted,
   std::optional<Capacity> cap;
   for (const auto& e : parsed) MergeCapacity(e.capacity, ip + "/" + ep_name, &cap);
   if (const Json* rc = Member(input, "requested-capacity"))
-    MergeCapacity(CapacityOf(*rc, ip + "/requested-capacity", &h), ip + "/requested-capacity", &cap);
+    MergeCapacity(CapacityOf(*rc, ip + "/requested-capacity", &h), ip + "/requested-capacity",
+                  &cap);
   ApplyCapacity(cap, &out.request);
   for (const auto& e : parsed) {
     if (e.spectrum) out.request.spectrum = e.spectrum;
@@ -736,7 +738,8 @@ std::string Encoder::Direction(bool source) const {
 Json Encoder::Capacity(const pce::PathRequest& r) const {
   const bool v24 = dialect_ == Dialect::kV24;
   auto total = [&](double value, const char* unit21, const char* unit24) {
-    const Json v = std::abs(value - std::round(value)) < 1e-9 ? Json(std::llround(value)) : Json(value);
+    const Json v =
+        std::abs(value - std::round(value)) < 1e-9 ? Json(std::llround(value)) : Json(value);
     return Json{{"total-size", {{"value", v}, {"unit", v24 ? unit24 : unit21}}}};
   };
   if (r.IsSpectrumRequest())
@@ -937,7 +940,7 @@ Json Encoder::Lightpath(const pce::PathDecision& d) const {
             {"slots", d.width},
             {"spectrum-width-ghz", d.width * ted_.model().plan().slot_width_hz() / 1e9},
             {"capacity-gbps", d.bit_rate_gbps},
-            {"capacity-source", d.capacity_defaulted ? "default (pce.default_bit_rate_gbps)"
+            {"capacity-source", d.capacity_defaulted      ? "default (pce.default_bit_rate_gbps)"
                                 : d.spectrum_width_hz > 0 ? "requested spectrum"
                                                           : "requested bit rate"},
             {"gsnr-db", num(d.gsnr_db)},

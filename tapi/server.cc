@@ -490,7 +490,8 @@ struct TapiServer::Impl {
     if (get) {
       SetJson(c, 200,
               {{is_path ? "tapi-path-computation:path" : "tapi-path-computation:path-comp-service",
-                Json::array({is_path ? enc.Path(*p, true, reverse) : enc.PathCompService(*p, false)})}});
+                Json::array(
+                    {is_path ? enc.Path(*p, true, reverse) : enc.PathCompService(*p, false)})}});
       return;
     }
     if (req.method == "DELETE") {

@@ -15,8 +15,8 @@ int BindExclusive(httplib::Server& server, const std::string& host, int port) {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
   });
   errno = 0;
-  const int bound = port == 0 ? server.bind_to_any_port(host)
-                              : (server.bind_to_port(host, port) ? port : -1);
+  const int bound =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (bound >= 0) return bound;
   const int err = errno;
   const std::string where = host + ":" + std::to_string(port);

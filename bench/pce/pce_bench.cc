@@ -4,7 +4,8 @@
 //   BM_ComputeInProcess/ksp-ff, /drl   Pce::ComputePath back to back; counters p50_us, p99_us
 //   BM_RequestKinds/0..4               ComputePath, KSP-FF, per kind of request: bit rate, 50 GHz
 //                                      of spectrum, bidirectional (symmetric / per direction),
-//                                      with an exclude-link constraint (the twin's Yen + DecideAmong)
+//                                      with an exclude-link constraint (the twin's Yen +
+//                                      DecideAmong)
 //   BM_CreateDeleteInProcess/...       CreateService (SQLite write-ahead) + DeleteService
 //   BM_ComputeTapiInProcess/...        the same RPC through TapiServer::Handle (no socket)
 //   BM_ComputeOverHttp/ksp-ff, /drl    compute-p-2-p-path over loopback HTTP, paced at 500
@@ -287,7 +288,8 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
         {"tapi-path-computation:input",
          {{"end-point",
            {{{"local-id", "a"},
-             {"service-interface-point", {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
+             {"service-interface-point",
+              {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
              {"capacity", {{"total-size", {{"value", r.bit_rate_gbps}, {"unit", "GBPS"}}}}}},
             {{"local-id", "z"},
              {"service-interface-point",
@@ -298,8 +300,9 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const auto t = Clock::now();
-    auto reply = server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
-                               bodies[i++ % bodies.size()]);
+    auto reply =
+        server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
+                      bodies[i++ % bodies.size()]);
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
     benchmark::DoNotOptimize(reply);
     if (i % 1000 == 0) {
@@ -309,7 +312,8 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
     }
   }
   Percentiles(state, us);
-  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP" : "ksp-ff, TAPI layer without HTTP");
+  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP"
+                     : "ksp-ff, TAPI layer without HTTP");
 }
 BENCHMARK(BM_ComputeTapiInProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 

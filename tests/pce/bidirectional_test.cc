@@ -16,8 +16,7 @@ namespace {
 using testing::SmallConfig;
 using testing::TempDir;
 
-ServiceSpec Spec(int src, int dst, double gbps, bool bidirectional,
-                 const std::string& uuid = "") {
+ServiceSpec Spec(int src, int dst, double gbps, bool bidirectional, const std::string& uuid = "") {
   ServiceSpec s;
   s.uuid = uuid;
   s.request.src = src;
@@ -37,7 +36,8 @@ std::string Picture(const OccupancySnapshot& o) {
   std::string s;
   for (int f = 0; f < o.num_fibres; ++f)
     for (size_t b = 0; b < o.band_slots.size(); ++b)
-      for (int x = 0; x < o.band_slots[b]; ++x) s += o.Occupied(f, static_cast<int>(b), x) ? '#' : '.';
+      for (int x = 0; x < o.band_slots[b]; ++x)
+        s += o.Occupied(f, static_cast<int>(b), x) ? '#' : '.';
   return s;
 }
 

@@ -66,7 +66,8 @@ RawReply Exchange(int port, const std::string& head, const std::string& body = "
     const ssize_t n = recv(s, buf, sizeof buf, 0);
     if (n <= 0) break;
     in.append(buf, static_cast<size_t>(n));
-    if (header_end == std::string::npos && (header_end = in.find("\r\n\r\n")) != std::string::npos) {
+    if (header_end == std::string::npos &&
+        (header_end = in.find("\r\n\r\n")) != std::string::npos) {
       std::string lower = in.substr(0, header_end);
       std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
       const auto cl = lower.find("content-length:");
@@ -108,14 +109,16 @@ bool TfsOk(int status) { return status == 200 || status == 201 || status == 202 
 // Tools.py config_getter(RESOURCE_ENDPOINTS): the endpoint type string TFS builds per SIP.
 std::vector<std::pair<std::string, std::string>> TfsEndpoints(const Json& reply) {
   Json context = reply;
-  if (context.contains("tapi-common:context")) context = context["tapi-common:context"];
-  else if (context.contains("context")) context = context["context"];
+  if (context.contains("tapi-common:context"))
+    context = context["tapi-common:context"];
+  else if (context.contains("context"))
+    context = context["context"];
   std::vector<std::pair<std::string, std::string>> out;
   for (const Json& sip : context.at("service-interface-point")) {
-    Json spectrum = sip.value("tapi-photonic-media:media-channel-service-interface-point-spec",
-                              Json::object())
-                        .value("mc-pool", Json::object())
-                        .value("supportable-spectrum", Json::array());
+    Json spectrum =
+        sip.value("tapi-photonic-media:media-channel-service-interface-point-spec", Json::object())
+            .value("mc-pool", Json::object())
+            .value("supportable-spectrum", Json::array());
     spectrum = spectrum.size() == 1 ? spectrum[0] : Json::object();
     const Json fc = spectrum.value("frequency-constraint", Json::object());
     std::string type = sip.value("layer-protocol-name", "?");
@@ -136,8 +139,8 @@ std::vector<Json> TfsServices(const Json& reply) {
   std::vector<Json> out;
   for (const Json& svc : context.at("connectivity-service")) {  // must be present, even empty
     const Json constraints = svc.value("connectivity-constraint", Json::object());
-    const Json total = constraints.value("requested-capacity", Json::object())
-                           .value("total-size", Json::object());
+    const Json total =
+        constraints.value("requested-capacity", Json::object()).value("total-size", Json::object());
     Json data = {{"uuid", svc.at("uuid")},
                  {"direction", constraints.value("connectivity-direction", "UNIDIRECTIONAL")},
                  {"capacity_unit", total.value("unit", Json("<UNDEFINED>"))},
@@ -165,8 +168,7 @@ std::string TfsCreateBody(const std::string& uuid, const std::string& in, const 
          in +
          "\"}, \"layer-protocol-name\": \"PHOTONIC_MEDIA\", \"layer-protocol-qualifier\": "
          "\"tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_NMC\", \"local-id\": \"" +
-         in +
-         "\"}, {\"service-interface-point\": {\"service-interface-point-uuid\": \"" + out +
+         in + "\"}, {\"service-interface-point\": {\"service-interface-point-uuid\": \"" + out +
          "\"}, \"layer-protocol-name\": \"PHOTONIC_MEDIA\", \"layer-protocol-qualifier\": "
          "\"tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_NMC\", \"local-id\": \"" +
          out + "\"}]}]}";
@@ -191,7 +193,8 @@ TEST_F(ClientsTest, TeraFlowSdnTapiDriverUnchanged) {
   ASSERT_TRUE(endpoints.json.is_object()) << endpoints.body;
   const auto eps = TfsEndpoints(endpoints.json);
   ASSERT_EQ(eps.size(), 14u);
-  for (const auto& [uuid, type] : eps) EXPECT_EQ(type, "PHOTONIC_MEDIA:FLEX:G_6_25GHZ:BIDIRECTIONAL");
+  for (const auto& [uuid, type] : eps)
+    EXPECT_EQ(type, "PHOTONIC_MEDIA:FLEX:G_6_25GHZ:BIDIRECTIONAL");
 
   // GetConfig(services): the list is there, empty.
   EXPECT_TRUE(TfsServices(Exchange(port(), RequestsHead("GET", context, port())).json).empty());
@@ -199,14 +202,15 @@ TEST_F(ClientsTest, TeraFlowSdnTapiDriverUnchanged) {
   // SetConfig(): create, 50 GHz of spectrum, UNIDIRECTIONAL.
   const std::string uuid = "0c5a3b42-8a3d-4a16-93ac-5d7f4b1d2e01";
   const std::string body = TfsCreateBody(uuid, eps[0].first, eps[13].first, "UNIDIRECTIONAL");
-  RawReply created = Exchange(
-      port(),
-      RequestsHead("POST", connectivity, port()) + "\r\nContent-Length: " +
-          std::to_string(body.size()) + "\r\ncontent-type: application/json",
-      body);
+  RawReply created = Exchange(port(),
+                              RequestsHead("POST", connectivity, port()) +
+                                  "\r\nContent-Length: " + std::to_string(body.size()) +
+                                  "\r\ncontent-type: application/json",
+                              body);
   ASSERT_TRUE(TfsOk(created.status)) << created.status << " " << created.body;
   // A spectrum request: 50 GHz is 4 slots of 12.5 GHz, routed and assigned, no format chosen.
-  const Json& lp = created.json["tapi-connectivity:connectivity-service"][0]["eonops-pce:lightpath"];
+  const Json& lp =
+      created.json["tapi-connectivity:connectivity-service"][0]["eonops-pce:lightpath"];
   EXPECT_EQ(lp["slots"], 4) << lp.dump();
   EXPECT_EQ(lp["spectrum-width-ghz"], 50.0);
   EXPECT_EQ(lp["spectrum"]["upper-frequency"].get<int64_t>() -
@@ -249,11 +253,11 @@ TEST_F(ClientsTest, TeraFlowSdnBidirectionalServiceIsOneServiceWithBothDirection
   const auto eps = TfsEndpoints(Exchange(port(), RequestsHead("GET", context, port())).json);
   const std::string uuid = "bidi-1";
   const std::string body = TfsCreateBody(uuid, eps[2].first, eps[9].first, "BIDIRECTIONAL");
-  RawReply created = Exchange(
-      port(),
-      RequestsHead("POST", connectivity, port()) + "\r\nContent-Length: " +
-          std::to_string(body.size()) + "\r\ncontent-type: application/json",
-      body);
+  RawReply created = Exchange(port(),
+                              RequestsHead("POST", connectivity, port()) +
+                                  "\r\nContent-Length: " + std::to_string(body.size()) +
+                                  "\r\ncontent-type: application/json",
+                              body);
   ASSERT_TRUE(TfsOk(created.status)) << created.body;
   auto services = TfsServices(Exchange(port(), RequestsHead("GET", context, port())).json);
   ASSERT_EQ(services.size(), 1u);
@@ -298,11 +302,11 @@ TEST_F(ClientsTest, NextworksPceClientUnchanged) {
            {"capacity", Json::object()}}}},
         {"routing-constraint", Json::object()}}}};
   const std::string body = request.dump();  // json.dumps(data)
-  RawReply computed = Exchange(
-      port(),
-      NextworksHead("POST", "/operations/tapi-path-computation:compute-p-2-p-path/", port(),
-                    body.size(), true),
-      body);
+  RawReply computed =
+      Exchange(port(),
+               NextworksHead("POST", "/operations/tapi-path-computation:compute-p-2-p-path/",
+                             port(), body.size(), true),
+               body);
   ASSERT_EQ(computed.status, 200) << computed.body;
   // response["output"]["service"]["path"][0]["path-uuid"]
   ASSERT_TRUE(computed.json.contains("output")) << computed.body;
@@ -315,22 +319,22 @@ TEST_F(ClientsTest, NextworksPceClientUnchanged) {
             100);
 
   RawReply ero = Exchange(
-      port(),
-      NextworksHead("GET",
-                    "/data/tapi-common:context/tapi-path-computation:path-computation-context/path=" +
-                        path_uuid + "/",
-                    port(), 0, false));
+      port(), NextworksHead(
+                  "GET",
+                  "/data/tapi-common:context/tapi-path-computation:path-computation-context/path=" +
+                      path_uuid + "/",
+                  port(), 0, false));
   ASSERT_EQ(ero.status, 200) << ero.body;
   const Json& path = ero.json["tapi-path-computation:path"][0];
   EXPECT_EQ(path["uuid"], path_uuid);
   EXPECT_FALSE(path["link"].empty());
 
   const std::string del = Json{{"input", {{"uuid", path_uuid}}}}.dump();
-  RawReply deleted = Exchange(
-      port(),
-      NextworksHead("POST", "/operations/tapi-path-computation:delete-p-2-p-path/", port(),
-                    del.size(), true),
-      del);
+  RawReply deleted =
+      Exchange(port(),
+               NextworksHead("POST", "/operations/tapi-path-computation:delete-p-2-p-path/", port(),
+                             del.size(), true),
+               del);
   EXPECT_EQ(deleted.status, 200) << deleted.body;
   EXPECT_TRUE(deleted.json.contains("output")) << deleted.body;
   EXPECT_TRUE(s_.pce().ListComputedPaths().empty());

@@ -205,16 +205,18 @@ TEST(CodecTest, CapacityInGhzIsSpectrumAndEmptyContainersAreNoCapacity) {
     EXPECT_EQ(r.spectrum_width_hz, 0) << empty.dump();
   }
   // Empty constraint containers are no constraints.
-  ParsedRequest p = ParseComputeInput({{"end-point", {ep(0, Json::object()), ep(3, Json::object())}},
-                                       {"routing-constraint", Json::object()},
-                                       {"topology-constraint", Json::object()},
-                                       {"objective-function", Json::object()}},
-                                      ted, "/c");
+  ParsedRequest p =
+      ParseComputeInput({{"end-point", {ep(0, Json::object()), ep(3, Json::object())}},
+                         {"routing-constraint", Json::object()},
+                         {"topology-constraint", Json::object()},
+                         {"objective-function", Json::object()}},
+                        ted, "/c");
   EXPECT_FALSE(p.request.HasTopologyConstraints());
   EXPECT_FALSE(std::isfinite(p.request.latency_bound_us));
-  ParsedRequest l = ParseComputeInput({{"end-point", {ep(0, Json::object()), ep(3, Json::object())}},
-                                       {"topology-constraint", Json::array()}},
-                                      ted, "/c");
+  ParsedRequest l =
+      ParseComputeInput({{"end-point", {ep(0, Json::object()), ep(3, Json::object())}},
+                         {"topology-constraint", Json::array()}},
+                        ted, "/c");
   EXPECT_FALSE(l.request.HasTopologyConstraints());
   // A bidirectional service is one request with both directions.
   ParsedService svc = ParseConnectivityService(
@@ -231,9 +233,9 @@ TEST(CodecTest, CapacityInGhzIsSpectrumAndEmptyContainersAreNoCapacity) {
       ted, "/s");
   EXPECT_EQ(empty.spec.request.bit_rate_gbps, 0);
   EXPECT_FALSE(empty.spec.request.HasTopologyConstraints());
-  EXPECT_NO_THROW(ParseConnectivityService(
-      {{"end-point", {ep(0, nullptr), ep(3, nullptr)}}, {"connectivity-constraint", Json::object()}},
-      ted, "/s"));
+  EXPECT_NO_THROW(ParseConnectivityService({{"end-point", {ep(0, nullptr), ep(3, nullptr)}},
+                                            {"connectivity-constraint", Json::object()}},
+                                           ted, "/s"));
 }
 
 TEST(CodecTest, RpcInputAndIdsInEitherSpelling) {

@@ -155,7 +155,8 @@ inline std::string CheckOccupancyAgainstServices(const Json& context) {
       const std::pair<int64_t, int64_t> ch = {
           lp.at("spectrum").at("lower-frequency").get<int64_t>(),
           lp.at("spectrum").at("upper-frequency").get<int64_t>()};
-      for (const auto& l : lp.at("route")) expected[l.at("link-uuid").get<std::string>()].insert(ch);
+      for (const auto& l : lp.at("route"))
+        expected[l.at("link-uuid").get<std::string>()].insert(ch);
     }
   }
   const Json& topo = ctx.at("tapi-topology:topology-context").at("topology").at(0);

@@ -60,7 +60,8 @@ std::function<void(const std::string& dir)> ReaderOf(const std::string& rel) {
       tapi::TapiServerOptions::FromConfig(pce::PceConfig::Load(d + "/" + rel));
     };
   }
-  if (rel == "bands.json") return [rel](const std::string& d) { twin::BandPlan::Load(d + "/" + rel); };
+  if (rel == "bands.json")
+    return [rel](const std::string& d) { twin::BandPlan::Load(d + "/" + rel); };
   if (rel == "latency.json")
     return [rel](const std::string& d) { twin::LatencyModel::Load(d + "/" + rel); };
   if (rel == "energy.json")
@@ -123,8 +124,7 @@ class ConfigCopy {
 std::vector<std::string> ShippedConfigs() {
   std::vector<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(kConfigs)) {
-    if (e.path().extension() == ".json")
-      out.push_back(fs::relative(e.path(), kConfigs).string());
+    if (e.path().extension() == ".json") out.push_back(fs::relative(e.path(), kConfigs).string());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -142,10 +142,9 @@ TEST(ConfigFuzzTest, EveryShippedConfigHasAReaderAndLoads) {
 
 // Runs `mutate` over every key of every shipped config and expects each result to fail at
 // load, naming the file and `expected_in_message(pointer)` (one of the strings given).
-void ExpectEveryMutationFails(
-    const std::string& what,
-    const std::function<json(const json&, const json::json_pointer&, std::vector<std::string>*)>&
-        mutate) {
+void ExpectEveryMutationFails(const std::string& what,
+                              const std::function<json(const json&, const json::json_pointer&,
+                                                       std::vector<std::string>*)>& mutate) {
   ConfigCopy copy;
   int mutations = 0;
   for (const std::string& rel : ShippedConfigs()) {
@@ -193,8 +192,7 @@ TEST(ConfigFuzzTest, EveryMisspelledKeyFailsNamingFileAndKey) {
 }
 
 TEST(ConfigFuzzTest, EveryWrongTypeFailsNamingFileAndKey) {
-  ExpectEveryMutationFails("wrong type for", [](const json& original,
-                                                const json::json_pointer& key,
+  ExpectEveryMutationFails("wrong type for", [](const json& original, const json::json_pointer& key,
                                                 std::vector<std::string>* names) {
     json changed = original;
     changed.at(key) = WrongType(original.at(key));

@@ -31,8 +31,7 @@ const std::string kSource = EONOPS_SOURCE_DIR;
 // A child process with its stdout and stderr captured.
 class Process {
  public:
-  Process(std::vector<std::string> argv, const std::string& cwd = "",
-          bool drop_config_env = true) {
+  Process(std::vector<std::string> argv, const std::string& cwd = "", bool drop_config_env = true) {
     int out[2], err[2];
     if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
     pid_ = fork();
@@ -131,8 +130,16 @@ int FreePort() {
 }
 
 std::vector<std::string> PceServe(int port, const std::string& state_db) {
-  return {kEonops, "pce",        "serve",      "--config", kSource + "/configs/pce.json",
-          "--port", std::to_string(port), "--state-db", state_db, "--no-decision-log"};
+  return {kEonops,
+          "pce",
+          "serve",
+          "--config",
+          kSource + "/configs/pce.json",
+          "--port",
+          std::to_string(port),
+          "--state-db",
+          state_db,
+          "--no-decision-log"};
 }
 
 TEST(OneOwnerTest, ASecondPceOnTheSamePortExitsNamingThePort) {
@@ -169,9 +176,9 @@ TEST(OneOwnerTest, ASecondTrackingServerOnTheSamePortExitsNamingThePort) {
   TempDir dir;
   const int port = FreePort();
   auto serve = [&](const std::string& db) {
-    return std::vector<std::string>{kEonops,    "tracking", "serve", "--db", dir / db,
-                                    "--artifacts", dir / "artifacts", "--port",
-                                    std::to_string(port)};
+    return std::vector<std::string>{
+        kEonops,  "tracking",          "serve", "--db", dir / db, "--artifacts", dir / "artifacts",
+        "--port", std::to_string(port)};
   };
   Process first(serve("a.db"));
   ASSERT_TRUE(first.WaitFor("serving http://")) << first.out() << first.err();
@@ -200,8 +207,8 @@ TEST(OneOwnerTest, AnInstalledPceFindsItsDefaultConfigBesideTheExecutable) {
   fs::copy_file(kEonops, prefix / "bin/eonops");
   fs::permissions(prefix / "bin/eonops", fs::perms::owner_exec, fs::perm_options::add);
   fs::copy(kSource + "/configs", prefix / "share/eonops/configs", fs::copy_options::recursive);
-  Process p({prefix / "bin/eonops", "pce", "serve", "--port", "0", "--state-db", ":memory:",
-             "--no-decision-log"},
+  Process p({prefix / "bin/eonops", "pce", "serve", "--port", "0", "--state-db",
+             ":memory:", "--no-decision-log"},
             elsewhere.path());
   ASSERT_TRUE(p.WaitFor("serving TAPI on")) << p.out() << p.err();
   EXPECT_NE(p.out().find("NSFNET"), std::string::npos) << p.out();
