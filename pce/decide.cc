@@ -30,6 +30,8 @@ std::string BlockReason(const twin::NetworkModel& m, const PathRequest& r, twin:
       return "no free block of contiguous slots on any " + paths + " and band" + where;
     case twin::BlockCause::kQot:
       return "no modulation format meets the QoT on any " + paths + where;
+    case twin::BlockCause::kQotImpact:
+      return "every usable lightpath" + where + " would push a lit one below its GSNR threshold";
     case twin::BlockCause::kLatency: {
       std::ostringstream s;
       s << "every " << paths << where << " exceeds the latency bound of " << r.latency_bound_us

@@ -39,6 +39,9 @@ Pce::Pce(PceConfig config, PceSetup setup)
       model_(std::make_shared<const twin::NetworkModel>(config_.network)),
       ted_(model_),
       state_(model_) {
+  // Validation refuses a lightpath that would push a lit one below its threshold: that needs the
+  // lit lightpaths' GSNR kept up to date (twin/qot_impact.h).
+  if (config_.pce.validation.qot) state_.EnableQotTracking();
   for (twin::UseCase u : kUseCases) {
     twin::HeuristicOptions ho;  // the widest request the capacity-loss rules plan for
     ho.max_bit_rate_gbps =

@@ -25,7 +25,8 @@ std::vector<int> Ints(const nlohmann::json& j, const char* key) {
 
 twin::BlockCause ParseBlockCause(const std::string& s) {
   for (auto c : {twin::BlockCause::kNone, twin::BlockCause::kNoSpectrum, twin::BlockCause::kQot,
-                 twin::BlockCause::kLatency, twin::BlockCause::kNoPath}) {
+                 twin::BlockCause::kLatency, twin::BlockCause::kNoPath,
+                 twin::BlockCause::kQotImpact}) {
     if (s == twin::ToString(c)) return c;
   }
   throw std::invalid_argument("unknown block cause '" + s + "'");

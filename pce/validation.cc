@@ -94,12 +94,28 @@ Check Validate(const twin::NetworkState& state, const twin::Request& r, const tw
   }
   k.threshold_db = m.modulations().format(c.modulation).gsnr_threshold_db;
   if (o.qot) {
-    k.gsnr_db = ActualGsnrDb(state, c.path->fibres, c.band, slot, c.width);
+    // From the tracked fibres when the state keeps them (O(lightpaths on the path)), else a
+    // Raman solution per fibre.
+    k.gsnr_db = state.CandidateGsnrDb(c, slot);
+    if (std::isnan(k.gsnr_db)) k.gsnr_db = ActualGsnrDb(state, c.path->fibres, c.band, slot, c.width);
     const double required = k.threshold_db + o.gsnr_margin_db;
     if (!(k.gsnr_db >= required)) {
       k.cause = twin::BlockCause::kQot;
       k.reason = "GSNR " + Db(k.gsnr_db) + " under the actual occupancy is below " +
                  m.modulations().format(c.modulation).name + "'s threshold " + Db(k.threshold_db) +
+                 " + margin " + Db(o.gsnr_margin_db);
+      return k;
+    }
+    const twin::QotImpact impact = state.QotImpactOf(c, slot, o.gsnr_margin_db);
+    k.impact_margin_db = impact.min_margin_db;
+    if (impact.min_margin_db < 0) {
+      const twin::Lightpath* lit = state.Find(impact.worst_lightpath);
+      k.cause = twin::BlockCause::kQotImpact;
+      k.reason = "it would push lit lightpath " + std::to_string(impact.worst_lightpath) +
+                 " to GSNR " + Db(impact.worst_gsnr_after_db) + ", below " +
+                 (lit ? m.modulations().format(lit->modulation).name : std::string("its format")) +
+                 "'s threshold " +
+                 Db(lit ? m.modulations().format(lit->modulation).gsnr_threshold_db : 0.0) +
                  " + margin " + Db(o.gsnr_margin_db);
       return k;
     }

@@ -69,7 +69,7 @@ nlohmann::json DescribeLightpath(const twin::NetworkModel& m, const twin::Path& 
 int RunQot(int argc, char** argv) {
   if (argc > 0 && std::strcmp(argv[0], "line") == 0) return RunQotLine(argc - 1, argv + 1);
   ArgParser p("eonops qot",
-              "GSNR (fully loaded worst case and alone), modulation, latency and energy of a lightpath.\n"
+              "GSNR (worst case over every occupancy, and alone), modulation, latency and energy of a lightpath.\n"
               "  eonops qot --topology nsfnet --path 0,2,5 --band C --slot 100 --width 4 --json\n"
               "  eonops qot --topology nsfnet --all-pairs      (shortest path of every pair)\n"
               "  eonops qot line --help                        (a plain point-to-point line)");
@@ -147,7 +147,7 @@ int RunQot(int argc, char** argv) {
     return 0;
   }
   std::cout << "topology " << model->topology().name() << ", band " << p.Get("band") << ", slot " << slot << ", width "
-            << width << " (fully loaded C+L+S worst case unless noted)\n";
+            << width << " (C+L+S worst case over every occupancy unless noted)\n";
   std::cout << std::left << std::setw(22) << "path" << std::right << std::setw(10) << "length_km" << std::setw(10)
             << "gsnr_db" << std::setw(12) << "alone_db" << std::setw(10) << "format" << std::setw(11) << "margin_db"
             << std::setw(12) << "latency_us" << std::setw(12) << "trx_w" << std::setw(12) << "incr_w" << "\n";

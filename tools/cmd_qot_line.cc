@@ -46,9 +46,10 @@ int RunQotLine(int argc, char** argv) {
       "eonops qot line",
       "Per-channel SNR_ASE, SNR_NLI and GSNR of a line of equal spans, an amplifier of gain\n"
       "= span loss after each (P_ASE = NF h f R_s G, GNPy's convention). NLI from the\n"
-      "closed-form GN model (Poggiolini 2012, GNPy's gn_model_analytic); with --raman-slope\n"
-      "> 0 the closed-form ISRS GN model (Semrau et al., JLT 2019), whose Raman tilt moves\n"
-      "power from high to low frequencies span after span.");
+      "closed-form GN model (Poggiolini 2012, GNPy's gn_model_analytic); with a Raman gain the\n"
+      "closed-form ISRS GN model (Semrau et al., JLT 2019), whose Raman transfer moves power from\n"
+      "high to low frequencies: --raman-spectrum FILE (configs/raman.json: the measured SSMF gain,\n"
+      "solved numerically per span) or --raman-slope CR (Semrau's linear fit, closed form).");
   p.Add("spans", "N", "number of spans (one amplifier after each)", "10")
       .Add("span-km", "KM", "span length", "80")
       .Add("loss-db-per-km", "DB", "fibre attenuation", "0.2")
@@ -65,6 +66,10 @@ int RunQotLine(int argc, char** argv) {
       .Add("roll-off", "R", "raised-cosine roll-off (channels must not overlap)", "0.15")
       .Add("raman-slope", "CR",
            "Raman gain slope C_r in 1/(W km THz); > 0 uses the ISRS GN model (SSMF: 0.028)", "0")
+      .Add("raman-spectrum", "FILE",
+           "Raman gain spectrum (configs/raman.json); uses the ISRS GN model", "")
+      .Add("effective-area-um2", "A", "effective area, for the Raman gain of --raman-spectrum",
+           "83")
       .AddSwitch("coherent", "add SPM coherently over spans (n^(1+eps)) instead of incoherently")
       .AddSwitch("equalise", "amplifiers restore every channel's launch power (tilt control)")
       .AddSwitch("json", "print JSON");
@@ -108,9 +113,18 @@ int RunQotLine(int argc, char** argv) {
                      Cell(baud * (1 + roll_off) / 1e9, 2) + " GHz");
   }
   const double raman_slope = non_negative("raman-slope");
+  const std::string spectrum_file = p.Get("raman-spectrum");
+  if (!spectrum_file.empty() && raman_slope > 0) {
+    throw UsageError("give --raman-spectrum or --raman-slope, not both");
+  }
 
   twin::FibreParams fibre =
       twin::FibreParams::Uniform(loss_db_per_km, dispersion, slope, gamma, raman_slope);
+  if (!spectrum_file.empty()) {
+    fibre.raman_spectrum = std::make_shared<const twin::RamanGainSpectrum>(
+        twin::RamanGainSpectrum::Load(spectrum_file));
+    fibre.bands[0].effective_area_m2 = positive("effective-area-um2") * 1e-12;
+  }
   std::vector<twin::Channel> channels;
   for (long long i = 0; i < num_channels; ++i) {
     channels.push_back({f_first_hz + i * spacing_hz, baud, twin::DbmToW(power_dbm)});
@@ -123,7 +137,7 @@ int RunQotLine(int argc, char** argv) {
     }
   }
   twin::PropagationOptions options;
-  options.nli_model = raman_slope > 0 ? twin::NliModel::kIsrsGn : twin::NliModel::kGn;
+  options.nli_model = fibre.HasRaman() ? twin::NliModel::kIsrsGn : twin::NliModel::kGn;
   options.coherent_nli = p.Switch("coherent");
   options.amplifier_gain =
       p.Switch("equalise") ? twin::AmplifierGain::kEqualise : twin::AmplifierGain::kSpanLoss;
@@ -144,6 +158,7 @@ int RunQotLine(int argc, char** argv) {
                    {"power_dbm", power_dbm},
                    {"roll_off", roll_off},
                    {"raman_slope_per_w_km_thz", raman_slope},
+                   {"raman_spectrum", spectrum_file.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(spectrum_file)},
                    {"nli_model", twin::ToString(options.nli_model)},
                    {"coherent_nli", options.coherent_nli},
                    {"amplifier_gain", twin::ToString(options.amplifier_gain)}};

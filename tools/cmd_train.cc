@@ -93,6 +93,7 @@ int RunTrain(int argc, char** argv) {
   p.Add("eval-requests", "N",
         "counted requests of each periodic evaluation (after the experiment's warm-up); 0 = none",
         "20000");
+  p.Add("eval-baseline", "NAME", "heuristic the periodic evaluations compare with, on the same seed", "ksp-ff");
   p.Add("eval-seed", "N", "seed of the periodic evaluations (the same for policy and KSP-FF)",
         "1000");
   p.Add("tracking", "URL", "log the run to a tracking server (eonops tracking serve)");
@@ -183,6 +184,8 @@ int RunTrain(int argc, char** argv) {
   // Periodic evaluation: the greedy policy and KSP-FF on the same requests (same seed),
   // through the simulator. KSP-FF's figure is computed once.
   const int64_t eval_requests = p.GetInt("eval-requests");
+  const std::string eval_baseline = p.Get("eval-baseline");
+  if (!twin::IsHeuristicName(eval_baseline)) throw UsageError("--eval-baseline: unknown heuristic '" + eval_baseline + "'");
   twin::SimulationOptions eval;
   eval.requests = eval_requests;
   eval.warmup = scenario.measurement.warmup;
@@ -211,16 +214,19 @@ int RunTrain(int argc, char** argv) {
       agents::PolicyHeuristic drl(policy, model, env);
       twin::SimulationResult r = twin::Simulate(model, env.traffic, drl, eval);
       if (!kspff_blocking) {
+        twin::HeuristicOptions ho;
+        ho.max_bit_rate_gbps = env.traffic.MaxBitRateGbps();
+        ho.bit_rates = env.traffic.BitRateDistribution();
         kspff_blocking =
-            twin::Simulate(model, env.traffic, *twin::MakeHeuristic("ksp-ff"), eval).blocking.mean;
+            twin::Simulate(model, env.traffic, *twin::MakeHeuristic(eval_baseline, ho), eval).blocking.mean;
       }
       std::cerr << (isatty(fileno(stderr)) ? "\n" : "") << "eval @ " << Compact(step)
                 << " steps: blocking " << Percent(r.blocking.mean) << " +- "
-                << Percent(r.blocking.ci95) << " (KSP-FF " << Percent(*kspff_blocking)
-                << "), power " << r.power_mean_w << " W" << std::endl;
+                << Percent(r.blocking.ci95) << " (" << eval_baseline << " " << Percent(*kspff_blocking)
+                << ", same seed), power " << r.power_mean_w << " W" << std::endl;
       return std::map<std::string, double>{{"blocking", r.blocking.mean},
                                            {"blocking_ci95", r.blocking.ci95},
-                                           {"blocking_ksp-ff", *kspff_blocking},
+                                           {"blocking_" + eval_baseline, *kspff_blocking},
                                            {"power_w", r.power_mean_w}};
     };
   }

@@ -10,7 +10,7 @@ eonops="${EONOPS_BUILD_DIR:-build}/tools/eonops"
 out="${EONOPS_OUT:-out/demo}"
 mkdir -p "$out"
 
-echo "== 1. Lightpaths on NSFNET (C band, slot 100, 4 slots; fully loaded C+L+S worst case)"
+echo "== 1. Lightpaths on NSFNET (C band, slot 100, 4 slots; C+L+S worst case over every occupancy)"
 "$eonops" qot --topology nsfnet --all-pairs > "$out/lightpaths.txt"
 head -25 "$out/lightpaths.txt"
 echo "   ... $(($(wc -l < "$out/lightpaths.txt") - 2)) lightpaths in $out/lightpaths.txt"

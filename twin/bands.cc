@@ -61,8 +61,11 @@ BandPlan BandPlan::FromJson(const nlohmann::json& j, const std::string& origin) 
     } else {
       b.num_slots = static_cast<int>(std::floor(slots + 1e-6));
     }
-    b.amplifier = arr[i].contains("amplifier") ? RequireString(arr[i], "amplifier", where) : "EDFA";
-    b.noise_figure_db = NumberOr(arr[i], "noise_figure_db", 5.0, where);
+    for (const char* moved : {"amplifier", "noise_figure_db"}) {
+      if (arr[i].contains(moved)) {
+        ConfigError(where + "." + moved, "the band's amplifier is described in amplifiers.json");
+      }
+    }
     for (const auto& other : bands) {
       if (other.name == b.name) ConfigError(where + ".name", "duplicate band " + b.name);
       if (b.f_min_hz < other.f_max_hz && other.f_min_hz < b.f_max_hz) {

@@ -23,8 +23,6 @@ struct Band {
   double f_min_hz = 0.0;
   double f_max_hz = 0.0;
   int num_slots = 0;
-  std::string amplifier;  // "EDFA", "TDFA", ...
-  double noise_figure_db = 5.0;
 };
 
 // A media channel on the G.694.1 flex grid: centre 193.1 THz + n * 6.25 GHz, width m * 12.5 GHz.

@@ -1,14 +1,18 @@
 #include "twin/energy.h"
 
+#include <stdexcept>
+
 #include "twin/json_util.h"
 
 namespace eonops::twin {
 
-EnergyModel EnergyModel::Load(const std::string& path, const BandPlan& plan) {
-  return FromJson(ReadJsonFile(path), path, plan);
+EnergyModel EnergyModel::Load(const std::string& path, const BandPlan& plan,
+                              const BandAmplifiers& amplifiers) {
+  return FromJson(ReadJsonFile(path), path, plan, amplifiers);
 }
 
-EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& origin, const BandPlan& plan) {
+EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& origin, const BandPlan& plan,
+                                  const BandAmplifiers& amplifiers) {
   RejectUnknownKeys(j, {"transponder", "roadm", "amplifier_w_per_span"}, origin);
   EnergyModel m;
   const auto& trx = Require(j, "transponder", origin);
@@ -24,15 +28,16 @@ EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& or
   m.roadm_per_degree_w = RequireNumber(roadm, "per_degree_w", origin + ".roadm");
   m.roadm_per_port_w = RequireNumber(roadm, "per_add_drop_port_w", origin + ".roadm");
   m.roadm_base_w = RequireNumber(roadm, "base_w", origin + ".roadm");
-  const auto& amps = Require(j, "amplifier_w_per_span", origin);
-  RejectUnknownKeys(amps, plan.CatalogueNames(), origin + ".amplifier_w_per_span");
-  for (auto it = amps.begin(); it != amps.end(); ++it) {
-    if (it.key().rfind('_', 0) != 0) RequireNumber(amps, it.key(), origin + ".amplifier_w_per_span");
+  if (j.contains("amplifier_w_per_span")) {
+    ConfigError(origin + ".amplifier_w_per_span",
+                "the amplifiers' electrical power is in amplifiers.json (electrical_power_w)");
   }
-  for (const auto& b : plan.bands()) {
-    double w = RequireNumber(amps, b.name, origin + ".amplifier_w_per_span");
-    if (w < 0) ConfigError(origin + ".amplifier_w_per_span." + b.name, "must not be negative");
-    m.amplifier_w_per_span.push_back(w);
+  if (amplifiers.NumBands() != plan.NumBands()) {
+    throw std::invalid_argument("EnergyModel: " + std::to_string(amplifiers.NumBands()) +
+                                " amplifiers for " + std::to_string(plan.NumBands()) + " bands");
+  }
+  for (int b = 0; b < plan.NumBands(); ++b) {
+    m.amplifier_w_per_span.push_back(amplifiers.band(b).electrical_power_w);
   }
   return m;
 }

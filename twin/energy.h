@@ -1,11 +1,13 @@
-// Power of the network and of a candidate lightpath (configs/energy.json).
+// Power of the network and of a candidate lightpath (configs/energy.json, and the amplifiers'
+// electrical power from configs/amplifiers.json).
 //
-// Transponders: P = watts_per_gbps * line capacity + base, at each end; line capacity of a
-// block = (slots - guard) * slot width (GHz) * bits per symbol (Gb/s). ROADMs: base + per degree
-// (always on) + per add/drop port in use. In-line amplifiers: one per span, per band, lit only
-// while the band carries at least one lightpath on that fibre.
+// Transponders: P = watts_per_gbps * line capacity + base, at each end; the line capacity of a
+// block is the bit rate the slot rule puts in it (NetworkModel::LineCapacityGbps). ROADMs: base +
+// per degree (always on) + per add/drop port in use. In-line amplifiers: one per span, per band,
+// lit only while the band carries at least one lightpath on that fibre, each drawing its band's
+// amplifier's electrical power (an S-band TDFA draws more than a C-band EDFA).
 //
-//   EnergyModel e = EnergyModel::Load("configs/energy.json", plan);
+//   EnergyModel e = EnergyModel::Load("configs/energy.json", plan, amplifiers);
 //   double dp_w = e.IncrementalPowerW(topology, spectrum, path, band, capacity_gbps);
 //   double total_w = e.NetworkPowerW(topology, spectrum, active_transponder_w, active_ports);
 #pragma once
@@ -15,6 +17,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "twin/amplifiers.h"
 #include "twin/bands.h"
 #include "twin/paths.h"
 #include "twin/spectrum.h"
@@ -31,8 +34,10 @@ struct EnergyModel {
   double roadm_base_w = 0.0;
   std::vector<double> amplifier_w_per_span;  // indexed like the BandPlan's bands
 
-  static EnergyModel Load(const std::string& path, const BandPlan& plan);
-  static EnergyModel FromJson(const nlohmann::json& j, const std::string& origin, const BandPlan& plan);
+  static EnergyModel Load(const std::string& path, const BandPlan& plan,
+                          const BandAmplifiers& amplifiers);
+  static EnergyModel FromJson(const nlohmann::json& j, const std::string& origin, const BandPlan& plan,
+                              const BandAmplifiers& amplifiers);
 
   // Both ends' transponders of one lightpath.
   double TransponderPowerW(double line_capacity_gbps) const {

@@ -33,6 +33,8 @@ class Engine {
   int32_t Commit(const Candidate& candidate, int slot);
 
   const NetworkState& state() const { return state_; }
+  // Keeps the lit lightpaths' actual GSNR (NetworkState::EnableQotTracking).
+  void EnableQotTracking() { state_.EnableQotTracking(); }
   const NetworkModel& model() const { return state_.model(); }
   const TrafficConfig& traffic() const { return traffic_; }
   double now() const { return current_.arrival_time; }

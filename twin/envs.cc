@@ -35,7 +35,8 @@ namespace {
 const std::set<std::string> kEnvKeys = {"use_case",         "j_blocks",        "episode_length", "warmup",
                                         "warmup_policy",    "latency_weight",  "qot_weight",     "margin_cap_db",
                                         "energy_weight",    "energy_reference_w", "block_rules", "action_features",
-                                        "link_features",    "top_candidates",  "_comment",       "_source"};
+                                        "link_features",    "top_candidates",  "mask_qot_impact", "_comment",
+                                        "_source"};
 const std::set<std::string> kBlockRules = {"first-fit", "last-fit", "best-fit", "exact-fit", "mscl"};
 }  // namespace
 
@@ -86,6 +87,10 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
   o.margin_cap_db = NumberOr(j, "margin_cap_db", o.margin_cap_db, origin);
   o.energy_weight = NumberOr(j, "energy_weight", o.energy_weight, origin);
   o.energy_reference_w = NumberOr(j, "energy_reference_w", o.energy_reference_w, origin);
+  if (j.contains("mask_qot_impact")) {
+    if (!j["mask_qot_impact"].is_boolean()) ConfigError(origin + ".mask_qot_impact", "expected true or false");
+    o.mask_qot_impact = j["mask_qot_impact"].get<bool>();
+  }
   if (o.j_blocks < 1 || o.j_blocks > 64) ConfigError(origin + ".j_blocks", "must be in 1..64");
   if (o.episode_length < 1) ConfigError(origin + ".episode_length", "must be positive");
   if (o.warmup < 0) ConfigError(origin + ".warmup", "must not be negative");
@@ -105,6 +110,8 @@ nlohmann::json EnvOptions::ToJson() const {
   if (top_candidates > 0) j["top_candidates"] = top_candidates;
   if (action_features) j["action_features"] = true;
   if (link_features) j["link_features"] = true;
+  // Only when on, so that the config hash of every existing experiment stays what it was.
+  if (mask_qot_impact) j["mask_qot_impact"] = true;
   return j;
 }
 
@@ -171,7 +178,7 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
     s.observation_layout.push_back(
         {"action_features", off, (num_actions - 1) * action_features_size,
          "per action (reject excluded), " + std::to_string(action_features_size) +
-             " each: feasible, -(capacity loss - least loss) / W (>= -20), capacity loss / (100 W), block start / S, "
+             " each: feasible, -(capacity loss - least loss) / least loss (>= -1), capacity loss / (100 W), block start / S, "
              "free run / S, (run - width) / S, slots needed / S, hops / 10, km / 5000, modulation bits / 6, "
              "path / K, band / (B-1), free slots / S, free runs / (S/2), busiest fibre used / S, " + extra + ", " +
              std::to_string(j) + "-way one-hot (multi-hot in top-candidate mode) of the block rule(s)"});
@@ -196,7 +203,7 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
     case UseCase::kDeepRmsa: s.reward_description = "+1 accepted, -1 blocked"; break;
     case UseCase::kLatencyRsa: s.reward_description = "accepted: 1 + w (1 - latency / bound); blocked: -1"; break;
     case UseCase::kQotRmbsa: s.reward_description = "accepted: 1 + w min(margin, cap) / cap; blocked: -1"; break;
-    case UseCase::kEnergyRmsa: s.reward_description = "accepted: 1 - w dP / P_ref; blocked: -1"; break;
+    case UseCase::kEnergyRmsa: s.reward_description = "accepted: 1 - p / (1 + p/2), p = w dP / P_ref; blocked: -1"; break;
   }
   return s;
 }
@@ -352,6 +359,11 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
         o.loss = with_loss ? loss[slot] : -1;
         group[2 * j] = slot * inv_s;
         group[2 * j + 1] = o.run * inv_s;
+        // QoT-impact hook (twin/qot_impact.h): no action that pushes a lit lightpath below its threshold.
+        if (options.mask_qot_impact &&
+            state.QotImpactOf(c, slot, m.options().gsnr_margin_db).min_margin_db < 0) {
+          continue;
+        }
         if (l.top > 0) {
           if (first < j) {
             for (Offer& p : pool) {
@@ -418,11 +430,13 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
     for (int64_t v : action_loss) {
       if (v >= 0) least = std::min(least, v);
     }
-    const double w = l.capacity_loss->max_width();
+    // Relative to the least loss, so the prior's sharpness does not depend on how loaded the
+    // network is: -0.1 is "10 % more capacity lost than the best choice"; at most -1.
+    const double scale = std::max<double>(least, l.capacity_loss->max_width());
     for (int a = 0; a + 1 < l.num_actions; ++a) {
       if (action_loss[a] < 0) continue;
       action_feat[static_cast<size_t>(a) * l.action_features_size + ObservationLayout::kActionLossGap] =
-          static_cast<float>(std::max(-20.0, -(action_loss[a] - least) / w));
+          static_cast<float>(std::max(-1.0, -(action_loss[a] - least) / scale));
     }
   }
   if (!any) mask[l.RejectAction()] = 1;
@@ -438,6 +452,7 @@ RsaEnv::RsaEnv(std::shared_ptr<const NetworkModel> model, const TrafficConfig& t
     if (model->plan().band(b).num_slots > 1024) throw std::invalid_argument("bands of more than 1024 slots are not supported");
   }
   const double max_rate = traffic.MaxBitRateGbps();
+  if (options.mask_qot_impact) engine_.EnableQotTracking();
   layout_ = ObservationLayout::Make(*model, options, max_rate);
   spec_ = layout_.MakeSpec(config_hash);
   HeuristicOptions warmup_options;
@@ -492,8 +507,12 @@ float RsaEnv::Reward(const ActionChoice& c, double dp_w) const {
           c.candidate.gsnr_db - engine_.model().modulations().format(c.candidate.modulation).gsnr_threshold_db;
       return static_cast<float>(1.0 + options_.qot_weight * std::min(margin, options_.margin_cap_db) / options_.margin_cap_db);
     }
-    case UseCase::kEnergyRmsa:
-      return static_cast<float>(1.0 - options_.energy_weight * dp_w / options_.energy_reference_w);
+    case UseCase::kEnergyRmsa: {
+      // Saturating, so that accepting never scores as low as blocking (-1) however much power
+      // the lightpath lights up; about 1 - p for small p.
+      const double p = options_.energy_weight * std::max(0.0, dp_w) / options_.energy_reference_w;
+      return static_cast<float>(1.0 - p / (1.0 + 0.5 * p));
+    }
   }
   return 0.0f;
 }

@@ -10,8 +10,12 @@
 //                request's, else 2x the shortest candidate's latency); blocked: -1.
 //   qot-rmbsa    C, L and S; modulation from the worst-case GSNR; accepted:
 //                1 + qot_weight * min(margin_db, margin_cap_db) / margin_cap_db; blocked: -1.
-//   energy-rmsa  accepted: 1 - energy_weight * incremental_power_w / energy_reference_w;
-//                blocked: -1.
+//   energy-rmsa  accepted: 1 - p / (1 + p / 2), p = energy_weight * incremental_power_w /
+//                energy_reference_w (about 1 - p for small p, never down to -1); blocked: -1.
+//
+// Option mask_qot_impact (any use case; QoT tracking of the lit lightpaths, twin/qot_impact.h):
+// an action is also masked when lighting it would push a lit lightpath below its format's
+// GSNR threshold plus the network's gsnr_margin_db.
 //
 //   EnvOptions opt = EnvOptions::FromJson(experiment["env"], "exp.json.env");
 //   auto env = MakeEnv(model, traffic, opt);        // or MakeEnvFactory(...) for a VecEnv
@@ -81,6 +85,7 @@ struct EnvOptions {
   double margin_cap_db = 5.0;
   double energy_weight = 0.5;
   double energy_reference_w = 1000.0;
+  bool mask_qot_impact = false;  // see the header comment
 
   static EnvOptions FromJson(const nlohmann::json& j, const std::string& origin);
   nlohmann::json ToJson() const;

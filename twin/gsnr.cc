@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -19,19 +20,6 @@ constexpr double kSPerM2PerPsPerNmKm = 1e-6;    // 1 ps/(nm km) = 1e-12 s / (1e-
 constexpr double kSPerM3PerPsPerNm2Km = 1e3;    // 1 ps/(nm^2 km) = 1e-12 s / (1e-18 m^2 * 1e3 m)
 constexpr double kPerWMPerPerWKm = 1e-3;        // 1 /(W km)
 constexpr double kPerWMHzPerPerWKmThz = 1e-15;  // 1 /(W km THz)
-
-// Semrau's ISRS closed form with alpha_bar = alpha, as a function of T = (2 alpha - x)^2, for
-// the SPM (asinh) and XPM (atan) shapes: s(T) = (T - a^2)/a f(u/a) + (4a^2 - T)/(2a) f(u/(2a)).
-// Returned as s(T) / s(4 a^2), the factor by which ISRS changes the term.
-template <typename Shape>
-double IsrsRatio(double alpha, double t, double u, Shape shape) {
-  double f1 = shape(u / alpha);
-  // Small |u| (tiny dispersion or frequency offset): f(y) ~ y, so the ratio tends to T/(4a^2).
-  if (std::abs(u / alpha) < 1e-9) return t / (4.0 * alpha * alpha);
-  double f2 = shape(u / (2.0 * alpha));
-  double s = (t - alpha * alpha) / alpha * f1 + (4.0 * alpha * alpha - t) / (2.0 * alpha) * f2;
-  return s / (3.0 * alpha * f1);
-}
 
 }  // namespace
 
@@ -82,6 +70,14 @@ double FibreParams::Beta2At(double frequency_hz) const {
   return beta2_s2_per_m + 2.0 * kPi * beta3_s3_per_m * (frequency_hz - reference_frequency_hz);
 }
 
+double FibreParams::RamanCoefficient(double f_probe_hz, double f_pump_hz) const {
+  if (!raman_spectrum) return raman_gain_slope_per_w_m_hz * (f_pump_hz - f_probe_hz);
+  const double area = 0.5 * (bands[BandIndex(f_probe_hz)].effective_area_m2 +
+                             bands[BandIndex(f_pump_hz)].effective_area_m2);
+  return raman_spectrum->GainMPerW(f_pump_hz - f_probe_hz) *
+         (f_pump_hz / raman_spectrum->reference_frequency_hz()) / area;
+}
+
 FibreParams FibreParams::Uniform(double loss_db_per_km, double dispersion_ps_per_nm_km,
                                  double dispersion_slope_ps_per_nm2_km, double gamma_per_w_km,
                                  double raman_gain_slope_per_w_km_thz) {
@@ -110,7 +106,8 @@ FibreParams FibreParams::FromJson(const nlohmann::json& j, const std::string& or
   if (!j.is_object()) ConfigError(origin, "expected a JSON object");
   RejectUnknownKeys(j,
                     {"fibre_type", "reference_wavelength_nm", "dispersion_ps_per_nm_km",
-                     "dispersion_slope_ps_per_nm2_km", "raman_gain_slope_per_w_km_thz", "bands"},
+                     "dispersion_slope_ps_per_nm2_km", "raman_gain_slope_per_w_km_thz",
+                     "raman_gain_spectrum", "bands"},
                     origin);
   if (j.contains("fibre_type")) RequireString(j, "fibre_type", origin);  // documentation
   FibreParams p;
@@ -121,9 +118,25 @@ FibreParams FibreParams::FromJson(const nlohmann::json& j, const std::string& or
   double s = RequireNumber(j, "dispersion_slope_ps_per_nm2_km", origin) * kSPerM3PerPsPerNm2Km;
   p.beta2_s2_per_m = Beta2S2PerM(d, p.reference_frequency_hz);
   p.beta3_s3_per_m = Beta3S3PerM(d, s, p.reference_frequency_hz);
-  double cr = RequireNumber(j, "raman_gain_slope_per_w_km_thz", origin);
-  if (cr < 0) ConfigError(origin + ".raman_gain_slope_per_w_km_thz", "must not be negative");
-  p.raman_gain_slope_per_w_m_hz = cr * kPerWMHzPerPerWKmThz;
+  // The Raman gain: the measured spectrum (a file next to this one), or Semrau's linear slope.
+  const bool has_spectrum = j.contains("raman_gain_spectrum");
+  const bool has_slope = j.contains("raman_gain_slope_per_w_km_thz");
+  if (has_spectrum && has_slope) {
+    ConfigError(origin + ".raman_gain_slope_per_w_km_thz",
+                "give either raman_gain_spectrum or raman_gain_slope_per_w_km_thz, not both");
+  }
+  if (has_slope) {
+    double cr = RequireNumber(j, "raman_gain_slope_per_w_km_thz", origin);
+    if (cr < 0) ConfigError(origin + ".raman_gain_slope_per_w_km_thz", "must not be negative");
+    p.raman_gain_slope_per_w_m_hz = cr * kPerWMHzPerPerWKmThz;
+  }
+  if (has_spectrum) {
+    std::string file = RequireString(j, "raman_gain_spectrum", origin);
+    if (!std::filesystem::path(file).is_absolute()) {
+      file = (std::filesystem::path(origin).parent_path() / file).string();
+    }
+    p.raman_spectrum = std::make_shared<const RamanGainSpectrum>(RamanGainSpectrum::Load(file));
+  }
 
   const auto& bands = Require(j, "bands", origin);
   if (!bands.is_object()) ConfigError(origin + ".bands", "expected an object keyed by band name");
@@ -132,9 +145,10 @@ FibreParams FibreParams::FromJson(const nlohmann::json& j, const std::string& or
   for (auto it = bands.begin(); it != bands.end(); ++it) {
     if (it.key().rfind('_', 0) == 0) continue;
     const std::string bw = origin + ".bands." + it.key();
-    RejectUnknownKeys(it.value(), {"loss_db_per_km", "gamma_per_w_km"}, bw);
+    RejectUnknownKeys(it.value(), {"loss_db_per_km", "gamma_per_w_km", "effective_area_um2"}, bw);
     RequirePositive(it.value(), "loss_db_per_km", bw);
     RequireNumber(it.value(), "gamma_per_w_km", bw);
+    if (it.value().contains("effective_area_um2")) RequirePositive(it.value(), "effective_area_um2", bw);
   }
   for (const Band& band : plan.bands()) {
     const std::string where = origin + ".bands";
@@ -151,6 +165,11 @@ FibreParams FibreParams::FromJson(const nlohmann::json& j, const std::string& or
     double gamma = RequireNumber(b, "gamma_per_w_km", bw);
     if (gamma < 0) ConfigError(bw + ".gamma_per_w_km", "must not be negative");
     fb.gamma_per_w_m = gamma * kPerWMPerPerWKm;
+    if (has_spectrum) {
+      fb.effective_area_m2 = RequirePositive(b, "effective_area_um2", bw) * 1e-12;
+    } else if (b.contains("effective_area_um2")) {
+      ConfigError(bw + ".effective_area_um2", "only used with raman_gain_spectrum");
+    }
     p.bands.push_back(fb);
     // The closed forms need a dispersion-unmanaged fibre far from its zero-dispersion point.
     for (double f : {band.f_min_hz, band.f_max_hz}) {
@@ -188,76 +207,91 @@ const char* ToString(AmplifierGain g) {
 // SpanPhysics
 
 SpanPhysics::SpanPhysics(const FibreParams& fibre, const std::vector<Channel>& channels,
-                         NliModel model)
+                         NliModel model, double max_span_m)
     : channels_(channels),
       phys_(channels.size()),
-      isrs_(model == NliModel::kIsrsGn),
+      isrs_(model == NliModel::kIsrsGn && fibre.HasRaman()),
+      numerical_(isrs_ && fibre.raman_spectrum != nullptr),
       raman_slope_(fibre.raman_gain_slope_per_w_m_hz) {
   if (fibre.bands.empty()) throw std::invalid_argument("fibre parameters without bands");
   double weighted_f = 0.0;
   for (size_t k = 0; k < channels_.size(); ++k) {
     const Channel& c = channels_[k];
-    Phys& ph = phys_[k];
-    ph.band = fibre.BandIndex(c.frequency_hz);
-    ph.alpha_per_m = fibre.bands[ph.band].alpha_per_m;
-    ph.gamma_per_w_m = fibre.bands[ph.band].gamma_per_w_m;
-    ph.beta2_s2_per_m = fibre.Beta2At(c.frequency_hz);
+    phys_[k] = MakeNliChannel(fibre, c);
     total_power_w_ += c.launch_power_w;
     weighted_f += c.launch_power_w * c.frequency_hz;
   }
   if (total_power_w_ > 0.0) {
     centroid_hz_ = weighted_f / total_power_w_;
   }
+  if (!isrs_ || channels_.empty()) return;
+  if (numerical_) {
+    if (!(max_span_m > 0)) {
+      throw std::invalid_argument("SpanPhysics: a Raman spectrum needs the longest span length");
+    }
+    raman_ = SolveRaman(fibre, channels_, max_span_m);
+    for (size_t k = 0; k < channels_.size(); ++k) phys_[k].isrs = raman_.Fit(static_cast<int>(k));
+    return;
+  }
   // Semrau's f_i is the frequency relative to the centre of the WDM signal, where the
   // linearisation exp(-x f) ~ 1 - x f of the ISRS profile is made; for an arbitrary comb the
   // first-order expansion of the profile's normalisation puts that centre at the power centroid.
+  // His profile is then the two-exponential one with abar = alpha and x = C_r P_tot (f - f_c).
   for (size_t k = 0; k < channels_.size(); ++k) {
-    phys_[k].raman_x_per_m =
-        raman_slope_ * total_power_w_ * (channels_[k].frequency_hz - centroid_hz_);
+    const double a = phys_[k].alpha_per_m;
+    const double x = raman_slope_ * total_power_w_ * (channels_[k].frequency_hz - centroid_hz_);
+    phys_[k].isrs = {a, (2.0 * a - x) * (2.0 * a - x)};
   }
 }
 
-double SpanPhysics::IsrsSpmRatio(int i) const {
-  const Phys& p = phys_[i];
-  double r = channels_[i].symbol_rate_baud;
-  double t = 2.0 * p.alpha_per_m - p.raman_x_per_m;
-  // u = phi_i B_i^2 / pi with phi_i = 3/2 pi^2 beta2(f_i).
-  double u = 1.5 * kPi * p.beta2_s2_per_m * r * r;
-  return IsrsRatio(p.alpha_per_m, t * t, u, [](double y) { return std::asinh(y); });
+NliChannel MakeNliChannel(const FibreParams& fibre, const Channel& c) {
+  NliChannel n;
+  n.frequency_hz = c.frequency_hz;
+  n.symbol_rate_baud = c.symbol_rate_baud;
+  n.band = fibre.BandIndex(c.frequency_hz);
+  n.alpha_per_m = fibre.bands[n.band].alpha_per_m;
+  n.gamma_per_w_m = fibre.bands[n.band].gamma_per_w_m;
+  n.beta2_s2_per_m = fibre.Beta2At(c.frequency_hz);
+  n.isrs = IsrsParams::None(n.alpha_per_m);
+  return n;
 }
 
-double SpanPhysics::IsrsXpmRatio(int i, int k, double beta2_mid) const {
-  const Phys& pk = phys_[k];
-  double df = channels_[k].frequency_hz - channels_[i].frequency_hz;
-  double t = 2.0 * pk.alpha_per_m - pk.raman_x_per_m;
-  // v = phi_ik B_i with phi_ik = 2 pi^2 (f_k - f_i) (beta2 + pi beta3 (f_i + f_k)).
-  double v = 2.0 * kPi * kPi * df * beta2_mid * channels_[i].symbol_rate_baud;
-  return IsrsRatio(pk.alpha_per_m, t * t, v, [](double y) { return std::atan(y); });
-}
-
-double SpanPhysics::Xi(int i, int k) const {
-  const Phys& pi = phys_[i];
-  const Phys& pk = phys_[k];
-  const double ri = channels_[i].symbol_rate_baud;
-  const double gamma2 = pi.gamma_per_w_m * pi.gamma_per_w_m;
-  if (i == k) {
-    double b2 = std::abs(pi.beta2_s2_per_m);
-    double la = 1.0 / pi.alpha_per_m;
+double NliXi(const NliChannel& ci, const NliChannel& ck, bool same_channel, bool isrs) {
+  const double ri = ci.symbol_rate_baud;
+  const double gamma2 = ci.gamma_per_w_m * ci.gamma_per_w_m;
+  if (same_channel) {
+    double b2 = std::abs(ci.beta2_s2_per_m);
+    double la = 1.0 / ci.alpha_per_m;
     double xi = (16.0 / 27.0) * gamma2 * std::asinh(0.5 * kPi * kPi * la * b2 * ri * ri) /
                 (2.0 * kPi * b2 * la * ri * ri);
-    return isrs_ ? xi * IsrsSpmRatio(i) : xi;
+    if (!isrs) return xi;
+    // u = phi_i B_i^2 / pi with phi_i = 3/2 pi^2 beta2(f_i).
+    const double u = 1.5 * kPi * ci.beta2_s2_per_m * ri * ri;
+    return xi * IsrsSpmFactor(ci.alpha_per_m, ci.isrs, u);
   }
-  const double rk = channels_[k].symbol_rate_baud;
-  const double df = channels_[k].frequency_hz - channels_[i].frequency_hz;
+  const double rk = ck.symbol_rate_baud;
+  const double df = ck.frequency_hz - ci.frequency_hz;
   // beta2 at the pair's mid frequency, as GNPy (mean of the two) and Semrau (phi_ik) take it.
-  const double beta2_mid = 0.5 * (pi.beta2_s2_per_m + pk.beta2_s2_per_m);
+  const double beta2_mid = 0.5 * (ci.beta2_s2_per_m + ck.beta2_s2_per_m);
   const double b2 = std::abs(beta2_mid);
-  const double la = 1.0 / pk.alpha_per_m;
+  const double la = 1.0 / ck.alpha_per_m;
   const double a = kPi * kPi * la * b2 * ri;
   const double psi = 0.5 * (std::asinh(a * (df + 0.5 * rk)) - std::asinh(a * (df - 0.5 * rk)));
   double xi = (32.0 / 27.0) * gamma2 * psi / (2.0 * kPi * b2 * la * rk * rk);
-  return isrs_ ? xi * IsrsXpmRatio(i, k, beta2_mid) : xi;
+  if (!isrs) return xi;
+  // v = phi_ik B_i with phi_ik = 2 pi^2 (f_k - f_i) (beta2 + pi beta3 (f_i + f_k)).
+  const double v = 2.0 * kPi * kPi * df * beta2_mid * ri;
+  return xi * IsrsXpmFactor(ck.alpha_per_m, ck.isrs, v);
 }
+
+double CoherenceExponent(const NliChannel& c, double mean_span_length_m) {
+  const double r = c.symbol_rate_baud;
+  const double a =
+      std::asinh(0.5 * kPi * kPi * std::abs(c.beta2_s2_per_m) * r * r / c.alpha_per_m);
+  return 0.3 * std::log(1.0 + (6.0 / c.alpha_per_m) / (mean_span_length_m * a));
+}
+
+double SpanPhysics::Xi(int i, int k) const { return NliXi(phys_[i], phys_[k], i == k, isrs_); }
 
 double SpanPhysics::Eta(int cut, int k, double length_m) const {
   double leff = EffectiveLengthM(phys_[k].alpha_per_m, length_m);
@@ -266,8 +300,17 @@ double SpanPhysics::Eta(int cut, int k, double length_m) const {
 
 void SpanPhysics::RamanGains(double length_m, double* out) const {
   const int n = NumChannels();
-  if (!isrs_ || raman_slope_ == 0.0 || total_power_w_ <= 0.0) {
+  if (!isrs_ || total_power_w_ <= 0.0) {
     std::fill(out, out + n, 1.0);
+    return;
+  }
+  if (numerical_) {
+    if (length_m > raman_.LengthM() + 1e-6) {
+      throw std::invalid_argument("SpanPhysics: span of " + std::to_string(length_m) +
+                                  " m is longer than the " + std::to_string(raman_.LengthM()) +
+                                  " m the Raman profile was solved for");
+    }
+    for (int k = 0; k < n; ++k) out[k] = raman_.NetGain(k, length_m);
     return;
   }
   // ln P_k(z) = ln P_k - alpha_k z - f_k X(z) + Y(z) solves the Raman equations exactly, with
@@ -295,10 +338,7 @@ void SpanPhysics::RamanGains(double length_m, double* out) const {
 }
 
 double SpanPhysics::CoherenceExponent(int k, double mean_span_length_m) const {
-  const Phys& p = phys_[k];
-  double r = channels_[k].symbol_rate_baud;
-  double a = std::asinh(0.5 * kPi * kPi * std::abs(p.beta2_s2_per_m) * r * r / p.alpha_per_m);
-  return 0.3 * std::log(1.0 + (6.0 / p.alpha_per_m) / (mean_span_length_m * a));
+  return twin::CoherenceExponent(phys_[k], mean_span_length_m);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,13 +347,13 @@ double SpanPhysics::CoherenceExponent(int k, double mean_span_length_m) const {
 LinePropagation::LinePropagation(const FibreParams& fibre,
                                  std::vector<double> noise_figure_lin_per_band,
                                  std::vector<Channel> channels, const PropagationOptions& options,
-                                 std::vector<int> cuts)
+                                 std::vector<int> cuts, double max_span_m)
     : fibre_(fibre),
       nf_lin_(std::move(noise_figure_lin_per_band)),
       channels_(std::move(channels)),
       options_(options),
       cuts_(std::move(cuts)),
-      launch_(fibre_, channels_, options.nli_model) {
+      launch_(fibre_, channels_, options.nli_model, max_span_m) {
   const int nb = static_cast<int>(fibre_.bands.size());
   if (nf_lin_.size() == 1 && nb > 1) nf_lin_.assign(nb, nf_lin_[0]);
   if (static_cast<int>(nf_lin_.size()) != nb) {
@@ -431,7 +471,7 @@ void LinePropagation::RunEvolvingPowers(const std::vector<double>& spans_m, Chan
     out[ci] = ChannelQot{channels_[cuts_[ci]].frequency_hz, 0.0, 0.0, 0.0};
   }
   for (double length_m : spans_m) {
-    SpanPhysics span(fibre_, span_in, options_.nli_model);
+    SpanPhysics span(fibre_, span_in, options_.nli_model, length_m);
     span.RamanGains(length_m, gains.data());
     for (int b = 0; b < nb; ++b) {
       double leff = EffectiveLengthM(fibre_.bands[b].alpha_per_m, length_m);
@@ -469,13 +509,15 @@ void LinePropagation::RunEvolvingPowers(const std::vector<double>& spans_m, Chan
 std::vector<ChannelQot> PropagateLine(const Line& line, const std::vector<Channel>& channels,
                                       const PropagationOptions& options) {
   if (channels.empty()) return {};
-  LinePropagation prop(line.fibre, line.noise_figure_lin, channels, options);
+  double longest_m = 0.0;
+  for (double l : line.span_lengths_m) longest_m = std::max(longest_m, l);
+  LinePropagation prop(line.fibre, line.noise_figure_lin, channels, options, {}, longest_m);
   return prop.Run(line.span_lengths_m);
 }
 
 std::vector<double> SpanNliEta(const FibreParams& fibre, double span_length_m,
                                const std::vector<Channel>& channels, int cut, NliModel model) {
-  SpanPhysics span(fibre, channels, model);
+  SpanPhysics span(fibre, channels, model, span_length_m);
   std::vector<double> eta(channels.size());
   for (int k = 0; k < span.NumChannels(); ++k) eta[k] = span.Eta(cut, k, span_length_m);
   return eta;
@@ -483,7 +525,7 @@ std::vector<double> SpanNliEta(const FibreParams& fibre, double span_length_m,
 
 std::vector<double> SpanOutputPowersW(const FibreParams& fibre, double span_length_m,
                                       const std::vector<Channel>& channels, NliModel model) {
-  SpanPhysics span(fibre, channels, model);
+  SpanPhysics span(fibre, channels, model, span_length_m);
   std::vector<double> out(channels.size());
   span.RamanGains(span_length_m, out.data());
   for (int k = 0; k < span.NumChannels(); ++k) {

@@ -19,11 +19,13 @@
 // Units are SI and linear throughout (W, Hz, m, 1/W/m); dB only in the *Db helpers.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "twin/bands.h"
+#include "twin/raman.h"
 
 namespace eonops::twin {
 
@@ -53,21 +55,29 @@ struct FibreBand {
   double f_max_hz = 0.0;
   double alpha_per_m = 0.0;    // power attenuation, Np/m
   double gamma_per_w_m = 0.0;  // Kerr nonlinear coefficient
+  double effective_area_m2 = 0.0;  // for the Raman gain coefficient (0: no Raman spectrum)
 };
 
 // One fibre type: per-band loss and nonlinearity, one dispersion law (beta2 linear in frequency
-// around the reference), and the linearised Raman gain slope C_r used by the ISRS model.
+// around the reference), and its Raman gain: either the measured spectrum (raman_spectrum, solved
+// numerically, twin/raman.h) or, without one, the linearised slope C_r of Semrau's closed form.
 struct FibreParams {
   std::vector<FibreBand> bands;
   double reference_frequency_hz = 0.0;
   double beta2_s2_per_m = 0.0;  // at reference_frequency_hz
   double beta3_s3_per_m = 0.0;
-  double raman_gain_slope_per_w_m_hz = 0.0;  // C_r
+  double raman_gain_slope_per_w_m_hz = 0.0;  // C_r, used only without raman_spectrum
+  std::shared_ptr<const RamanGainSpectrum> raman_spectrum;
 
   // The band holding `frequency_hz`, else the nearest one.
   int BandIndex(double frequency_hz) const;
   // beta2 at a frequency: beta2 + 2 pi beta3 (f - f_ref).
   double Beta2At(double frequency_hz) const;
+  bool HasRaman() const { return raman_spectrum != nullptr || raman_gain_slope_per_w_m_hz > 0.0; }
+  // Raman gain coefficient (1/(W m)) of a probe from a pump at f_pump > f_probe: g_R(f_pump -
+  // f_probe) (f_pump / f_ref) / A_eff, A_eff the mean of the two bands' effective areas (the
+  // overlap of GNPy's Fiber.cr); C_r (f_pump - f_probe) without a spectrum.
+  double RamanCoefficient(double f_probe_hz, double f_pump_hz) const;
 
   // The same loss and gamma at every frequency (the `eonops qot line` fibre). Units as named;
   // the dispersion and its slope are at 1550 nm, a slope of 0 meaning beta3 = 0 (GNPy's default).
@@ -146,16 +156,41 @@ struct ChannelQot {
 // the finite span length (Semrau's derivation drops exp(-alpha L)) and Poggiolini's XPM shape;
 // at C_r = 0 the ratio is exactly 1, so the ISRS model reduces to the GN one.
 //
-// ISRS power profile (Christodoulides & Jander, IEEE PTL 8(12) 1996, for a triangular Raman gain
-// of slope C_r; used in this form by Semrau et al., JLT 36(14) 2018): over a span of length L,
-//   P_k(L) = P_k e^(-alpha_k L) P_tot e^(-C_r P_tot L_eff f_k) / sum_j P_j e^(-C_r P_tot L_eff f_j)
-// exact when all channels share one attenuation. With per-band loss, P_tot L_eff becomes
-// sum_j P_j L_eff(alpha_j, L) and the weights of the normalisation P_j L_eff(alpha_j, L), which is
-// exact to first order in C_r (within about 0.02 dB of a numerical solution for C+L at 25 dBm;
-// see gsnr_test).
+// ISRS power profile, two models:
+// - Raman gain spectrum (fibre.raman_spectrum, the network's configs/fibre.json): the power
+//   equations solved numerically for this set of channels (twin/raman.h) up to the longest span;
+//   the ISRS factors above take each channel's profile as fitted by RamanSolution::Fit (its own
+//   abar and T instead of alpha and Semrau's first-order T), which keeps the NLI within 0.3 dB of
+//   a numerical generalized-GN integral over C+L and C+L+S (gsnr_test).
+// - Linear slope C_r only (Christodoulides & Jander, IEEE PTL 8(12) 1996, for a triangular Raman
+//   gain; used in this form by Semrau et al., JLT 36(14) 2018): over a span of length L,
+//     P_k(L) = P_k e^(-alpha_k L) P_tot e^(-C_r P_tot L_eff f_k) / sum_j P_j e^(-C_r P_tot L_eff f_j)
+//   exact when all channels share one attenuation. With per-band loss, P_tot L_eff becomes
+//   sum_j P_j L_eff(alpha_j, L) and the weights of the normalisation P_j L_eff(alpha_j, L), exact
+//   to first order in C_r. The triangle overstates the transfer beyond about 10 THz (the measured
+//   gain peaks at 13 THz and falls after 15), which costs up to 0.7 dB over C+L+S.
+// What the NLI closed forms need of one channel on a fibre.
+struct NliChannel {
+  double frequency_hz = 0.0;
+  double symbol_rate_baud = 0.0;
+  int band = 0;  // of the fibre
+  double alpha_per_m = 0.0;
+  double gamma_per_w_m = 0.0;
+  double beta2_s2_per_m = 0.0;
+  IsrsParams isrs;  // its Raman profile (IsrsParams::None without ISRS)
+};
+NliChannel MakeNliChannel(const FibreParams& fibre, const Channel& c);
+// Xi of interferer k on channel i (SpanPhysics::Xi below); same_channel: the SPM term.
+double NliXi(const NliChannel& i, const NliChannel& k, bool same_channel, bool isrs);
+// SPM coherence exponent eps of a channel over spans of the given mean length.
+double CoherenceExponent(const NliChannel& c, double mean_span_length_m);
+
 class SpanPhysics {
  public:
-  SpanPhysics(const FibreParams& fibre, const std::vector<Channel>& channels, NliModel model);
+  // `max_span_m`: the longest span the physics will serve (the numerical Raman profile is solved
+  // that far; unused without a Raman spectrum).
+  SpanPhysics(const FibreParams& fibre, const std::vector<Channel>& channels, NliModel model,
+              double max_span_m);
 
   int NumChannels() const { return static_cast<int>(channels_.size()); }
   const Channel& channel(int k) const { return channels_[k]; }
@@ -164,29 +199,26 @@ class SpanPhysics {
   double TotalPowerW() const { return total_power_w_; }
   double PowerCentroidHz() const { return centroid_hz_; }
   bool Isrs() const { return isrs_; }
+  // The ISRS profile parameters of channel k (IsrsParams::None without ISRS).
+  const IsrsParams& Profile(int k) const { return phys_[k].isrs; }
+  const NliChannel& Nli(int k) const { return phys_[k]; }
+  // The numerical Raman solution (with a Raman spectrum and ISRS only, else nullptr).
+  const RamanSolution* Raman() const { return numerical_ ? &raman_ : nullptr; }
 
   double Xi(int cut, int k) const;
   // P_NLI,cut = P_cut * sum_k P_k^2 * Eta(cut, k, L): NLI at the span end, referred to its input.
   double Eta(int cut, int k, double length_m) const;
-  // Net Raman factor exp(-x f_k) / mean-normalisation of every channel over a span of length L
-  // (all 1 without ISRS); out has NumChannels() entries. Power after the span: P_k e^{-a_k L} g_k.
+  // Net Raman factor of every channel over a span of length L (all 1 without ISRS); out has
+  // NumChannels() entries. Power after the span: P_k e^{-a_k L} g_k.
   void RamanGains(double length_m, double* out) const;
   double CoherenceExponent(int k, double mean_span_length_m) const;
 
  private:
-  struct Phys {
-    int band = 0;
-    double alpha_per_m = 0.0;
-    double gamma_per_w_m = 0.0;
-    double beta2_s2_per_m = 0.0;
-    double raman_x_per_m = 0.0;  // C_r P_tot (f_k - f_c)
-  };
-  double IsrsSpmRatio(int i) const;
-  double IsrsXpmRatio(int i, int k, double beta2_mid) const;
-
   std::vector<Channel> channels_;
-  std::vector<Phys> phys_;
+  std::vector<NliChannel> phys_;
   bool isrs_ = false;
+  bool numerical_ = false;  // profiles from raman_ (a Raman spectrum), else the linear slope
+  RamanSolution raman_;
   double raman_slope_ = 0.0;
   double total_power_w_ = 0.0;
   double centroid_hz_ = 0.0;
@@ -199,11 +231,14 @@ class SpanPhysics {
 // from the tilted powers.
 class LinePropagation {
  public:
+  // `max_span_m`: the longest span Run will see (needed with a Raman spectrum).
   LinePropagation(const FibreParams& fibre, std::vector<double> noise_figure_lin_per_band,
                   std::vector<Channel> channels, const PropagationOptions& options,
-                  std::vector<int> cuts = {});
+                  std::vector<int> cuts, double max_span_m);
 
   int NumCuts() const { return static_cast<int>(cuts_.size()); }
+  // The span physics at the launch powers (every span's, when the powers do not evolve).
+  const SpanPhysics& launch() const { return launch_; }
   std::vector<ChannelQot> Run(const std::vector<double>& span_lengths_m) const;
   // The same into out[0 .. NumCuts()).
   void Run(const std::vector<double>& span_lengths_m, ChannelQot* out) const;

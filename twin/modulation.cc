@@ -89,4 +89,11 @@ int ModulationTable::SlotsNeeded(double bit_rate_gbps, int format) const {
   return static_cast<int>(std::ceil(bandwidth_hz / slot_width_hz_ - 1e-9)) + rule_.guard_slots;
 }
 
+double ModulationTable::BlockCapacityGbps(int width, int format) const {
+  const int signal_slots = std::max(0, width - rule_.guard_slots);
+  const double symbol_rate_baud = signal_slots * slot_width_hz_ / (1.0 + rule_.roll_off);
+  return symbol_rate_baud * formats_.at(format).bits_per_symbol * rule_.polarisations /
+         (1.0 + rule_.fec_overhead) * 1e-9;
+}
+
 }  // namespace eonops::twin

@@ -51,6 +51,11 @@ class ModulationTable {
   int ByReach(double length_km) const;
   int ByGsnr(double gsnr_db, double margin_db = 0.0) const;
   int SlotsNeeded(double bit_rate_gbps, int format) const;
+  // The inverse: the highest bit rate a block of `width` slots carries with this format, i.e.
+  // (width - guard) x slot width / (1 + roll_off) baud x bits x polarisations / (1 + FEC).
+  // SlotsNeeded(BlockCapacityGbps(w, f), f) == w, and any bit rate that needs w slots is at most
+  // it (100G QPSK on 4 slots with configs/modulations.json: 113.4 Gb/s).
+  double BlockCapacityGbps(int width, int format) const;
   // Symbol rate in baud of a lightpath of this bit rate and format.
   double SymbolRateBaud(double bit_rate_gbps, int format) const;
 

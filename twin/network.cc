@@ -27,6 +27,7 @@ const char* ToString(BlockCause c) {
     case BlockCause::kQot: return "qot";
     case BlockCause::kLatency: return "latency";
     case BlockCause::kNoPath: return "no_path";
+    case BlockCause::kQotImpact: return "qot_impact";
   }
   return "?";
 }
@@ -119,7 +120,7 @@ NetworkModel::NetworkModel(const NetworkOptions& options)
       modulations_(ModulationTable::Load(ConfigFile(options.config_dir, options.modulations), plan_.slot_width_hz())),
       qot_(std::make_unique<QotModel>(QotModel::Load(topology_, plan_, options.config_dir))),
       latency_(LatencyModel::Load(ConfigFile(options.config_dir, "latency.json"))),
-      energy_(EnergyModel::Load(ConfigFile(options.config_dir, "energy.json"), plan_)) {
+      energy_(EnergyModel::Load(ConfigFile(options.config_dir, "energy.json"), plan_, qot_->amplifiers())) {
   if (options_.path_order == PathOrder::kHopsSe) {
     // Hops per bit per symbol: a path of 4 hops in 16QAM (4 bits) costs as much spectrum-hops
     // as one of 2 hops in QPSK. The format is the one the path would use in the first band of
@@ -218,8 +219,7 @@ Candidate NetworkModel::EvaluatePath(const Request& request, const Path& path, i
 }
 
 double NetworkModel::LineCapacityGbps(int width, int modulation) const {
-  const int data_slots = std::max(0, width - modulations_.slot_rule().guard_slots);
-  return data_slots * plan_.slot_width_hz() * 1e-9 * modulations_.format(modulation).bits_per_symbol;
+  return modulations_.BlockCapacityGbps(width, modulation);
 }
 
 NetworkState::NetworkState(std::shared_ptr<const NetworkModel> model)
@@ -263,6 +263,7 @@ int32_t NetworkState::Provision(const Request& request, const Candidate& c, int 
   ports_w_ += 2 * model_->energy().roadm_per_port_w;
   amplifier_w_ += new_amplifier_w;
   carried_gbps_ += lp.bit_rate_gbps;
+  if (qot_tracking_) qot_tracking_->OnLit(*this, lp);
   return id;
 }
 
@@ -282,6 +283,7 @@ bool NetworkState::Release(int32_t id) {
   ports_w_ -= 2 * model_->energy().roadm_per_port_w;
   carried_gbps_ -= lp.bit_rate_gbps;
   if (active_ == 0) transponder_w_ = ports_w_ = amplifier_w_ = carried_gbps_ = 0.0;  // no drift
+  if (qot_tracking_) qot_tracking_->OnDark(*this, lp);
   lp.id = -1;
   free_ids_.push_back(id);
   return true;
@@ -293,6 +295,30 @@ void NetworkState::Clear() {
   free_ids_.clear();
   active_ = 0;
   transponder_w_ = ports_w_ = amplifier_w_ = carried_gbps_ = 0.0;
+  if (qot_tracking_) qot_tracking_->Clear();
+}
+
+void NetworkState::EnableQotTracking() {
+  if (qot_tracking_) return;
+  qot_tracking_.emplace(*model_);
+  for (const Lightpath& lp : lightpaths_) {
+    if (lp.id >= 0) qot_tracking_->OnLit(*this, lp);
+  }
+}
+
+double NetworkState::LightpathGsnrDb(int32_t id) const {
+  if (!qot_tracking_ || Find(id) == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  return qot_tracking_->GsnrDb(id);
+}
+
+double NetworkState::CandidateGsnrDb(const Candidate& candidate, int slot) const {
+  if (!qot_tracking_) return std::numeric_limits<double>::quiet_NaN();
+  return qot_tracking_->CandidateGsnrDb(candidate, slot);
+}
+
+QotImpact NetworkState::QotImpactOf(const Candidate& candidate, int slot, double margin_db) const {
+  if (!qot_tracking_) return QotImpact{};
+  return qot_tracking_->Impact(*this, candidate, slot, margin_db);
 }
 
 const Lightpath* NetworkState::Find(int32_t id) const {

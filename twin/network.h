@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "twin/modulation.h"
 #include "twin/paths.h"
 #include "twin/qot.h"
+#include "twin/qot_impact.h"
 #include "twin/spectrum.h"
 #include "twin/topology.h"
 #include "twin/traffic.h"
@@ -36,8 +38,9 @@ enum class ModulationMode { kReach, kGsnr };
 ModulationMode ParseModulationMode(const std::string& s);  // "reach" | "gsnr"
 const char* ToString(ModulationMode m);
 
-// Why a request was not served. kNone means served.
-enum class BlockCause { kNone, kNoSpectrum, kQot, kLatency, kNoPath };
+// Why a request was not served. kNone means served. kQotImpact: the lightpath itself would meet
+// its GSNR threshold but would push a lit one below its own (NetworkState::QotImpactOf).
+enum class BlockCause { kNone, kNoSpectrum, kQot, kLatency, kNoPath, kQotImpact };
 const char* ToString(BlockCause c);
 
 struct NetworkOptions {
@@ -90,7 +93,8 @@ class NetworkModel {
   Candidate Evaluate(const Request& request, int k, int band) const;
   // Same for an explicit path (PCE constraints); computes what the caches hold.
   Candidate EvaluatePath(const Request& request, const Path& path, int band) const;
-  // Line capacity (Gb/s) of a block, for the transponder power model.
+  // Line capacity (Gb/s) of a block, for the transponder power model: the bit rate the slot
+  // rule puts in it (ModulationTable::BlockCapacityGbps: polarisations, FEC overhead, roll-off).
   double LineCapacityGbps(int width, int modulation) const;
 
  private:
@@ -101,7 +105,7 @@ class NetworkModel {
     std::vector<int> gsnr_modulation;  // per band
   };
   PathCache MakeCache(const Path& path) const;
-  // The fully loaded GSNR of `path` at the worst slot of `band`.
+  // The worst-case GSNR (a bound over every occupancy) of `path` at the worst slot of `band`.
   double WorstGsnrDb(const Path& path, int band) const;
 
   NetworkOptions options_;
@@ -162,6 +166,20 @@ class NetworkState {
   // "" when the spectrum and the lightpath table agree, else what is wrong.
   std::string CheckInvariants() const;
 
+  // Keeps the actual GSNR of every lit lightpath (twin/qot_impact.h). Off by default: it
+  // recomputes the QoT of a lightpath's fibres, O(channels^2) each, on every Provision and Release.
+  void EnableQotTracking();
+  bool QotTracking() const { return qot_tracking_.has_value(); }
+  // Actual GSNR (dB) of a lit lightpath; NaN when tracking is off or `id` is not lit.
+  double LightpathGsnrDb(int32_t id) const;
+  // What lighting `candidate` at `slot` would do to the lit lightpaths sharing a fibre with it:
+  // the lowest of their (GSNR - format threshold - margin_db). Tracking off: no lightpath is
+  // touched (min_margin_db +inf). O(lightpaths on its fibres).
+  QotImpact QotImpactOf(const Candidate& candidate, int slot, double margin_db) const;
+  // The candidate's own GSNR under the actual occupancy, from the tracked fibres (tracking on and
+  // a Raman spectrum; LightpathQot::CandidateGsnrDb), else NaN.
+  double CandidateGsnrDb(const Candidate& candidate, int slot) const;
+
  private:
   std::shared_ptr<const NetworkModel> model_;
   SpectrumState spectrum_;
@@ -170,6 +188,7 @@ class NetworkState {
   int active_ = 0;
   double roadm_base_w_ = 0.0, transponder_w_ = 0.0, ports_w_ = 0.0, amplifier_w_ = 0.0;
   double carried_gbps_ = 0.0;
+  std::optional<LightpathQot> qot_tracking_;
 };
 
 }  // namespace eonops::twin

@@ -1,14 +1,20 @@
 // QoT model costs on NSFNET with the shipped C+L+S band plan and configs:
 //   BM_WorstCaseGsnrLookup   every first-fit candidate block of K=5 paths, three bands
 //   BM_PathQotLookup         the same through a per-path cached profile
-//   BM_QotModelBuild         the worst-case table (ISRS GN, 312 reference channels)
+//   BM_QotModelBuild         the worst-case table (a bound: NLI fill, three Raman states)
 //   BM_ActualGsnr/40, /95    GSNR under the actual occupancy, 40 (95) active channels per fibre
+//   BM_QotImpact             the impact of a candidate on the lit lightpaths it touches, NSFNET
+//                            C+L+S with 500 lit lightpaths (target <= 20 us per candidate)
+//   BM_ProvisionTracked      Provision + Release with the lightpaths' GSNR tracked (the cost of
+//                            keeping QotImpact's inputs up to date)
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
 #include "twin/bands.h"
+#include "twin/heuristics.h"
+#include "twin/network.h"
 #include "twin/paths.h"
 #include "twin/qot.h"
 #include "twin/topology.h"
@@ -84,16 +90,10 @@ BENCHMARK(BM_PathQotLookup);
 void BM_QotModelBuild(benchmark::State& state) {
   const Fixture& f = Get();
   for (auto _ : state) {
-    QotModel m(f.topology, f.plan, f.model.fibre_params(), f.model.config());
+    QotModel m(f.topology, f.plan, f.model.fibre_params(), f.model.config(), f.model.amplifiers());
     benchmark::DoNotOptimize(m.NumFibres());
   }
-  state.counters["reference_channels"] = 0;
-  int n = 0;
-  for (const Band& b : f.plan.bands()) {
-    n += static_cast<int>(b.num_slots * f.plan.slot_width_hz() /
-                          f.model.config().reference_spacing_hz);
-  }
-  state.counters["reference_channels"] = n;
+  state.counters["distinct_span_lists"] = f.model.NumDistinctSpanLists();
 }
 BENCHMARK(BM_QotModelBuild)->Unit(benchmark::kMillisecond);
 
@@ -121,6 +121,80 @@ void BM_ActualGsnr(benchmark::State& state) {
   state.counters["hops"] = path->hops;
 }
 BENCHMARK(BM_ActualGsnr)->Arg(40)->Arg(95);  // 95: the C band full
+
+// NSFNET C+L+S in GSNR mode with 500 lightpaths of 100-400 Gb/s lit by KSP-FF, tracked.
+struct LoadedNetwork {
+  std::shared_ptr<const NetworkModel> model;
+  std::unique_ptr<NetworkState> state;
+  std::vector<Decision> candidates;  // KSP-FF's answers to 200 further requests
+  std::vector<Request> requests;
+};
+
+const LoadedNetwork& Loaded500() {
+  static const LoadedNetwork* net = [] {
+    auto* n = new LoadedNetwork;
+    NetworkOptions o;
+    o.topology = "nsfnet";
+    o.bands = {"C", "L", "S"};
+    o.modulation_mode = ModulationMode::kGsnr;
+    n->model = std::make_shared<const NetworkModel>(o);
+    n->state = std::make_unique<NetworkState>(n->model);
+    n->state->EnableQotTracking();
+    const auto ksp = MakeHeuristic("ksp-ff");
+    uint64_t x = 12345;
+    auto next = [&x] {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      return x >> 33;
+    };
+    for (int r = 0; n->state->ActiveLightpaths() < 500 || n->candidates.size() < 200; ++r) {
+      Request q;
+      q.id = r;
+      q.src = static_cast<int>(next() % 14);
+      q.dst = static_cast<int>(next() % 14);
+      q.bit_rate_gbps = 100.0 * (1 + next() % 4);
+      if (q.src == q.dst) continue;
+      const Decision d = ksp->Decide(q, *n->state);
+      if (!d.accepted) continue;
+      if (n->state->ActiveLightpaths() < 500) {
+        n->state->Provision(q, d.candidate, d.slot, 1e9);
+      } else {
+        n->candidates.push_back(d);
+        n->requests.push_back(q);
+      }
+    }
+    return n;
+  }();
+  return *net;
+}
+
+void BM_QotImpact(benchmark::State& state) {
+  const LoadedNetwork& n = Loaded500();
+  size_t i = 0;
+  double touched = 0;
+  for (auto _ : state) {
+    const Decision& d = n.candidates[i++ % n.candidates.size()];
+    const QotImpact impact = n.state->QotImpactOf(d.candidate, d.slot, 1.0);
+    touched += impact.touched;
+    benchmark::DoNotOptimize(impact.min_margin_db);
+  }
+  state.counters["lit_lightpaths"] = n.state->ActiveLightpaths();
+  state.counters["touched_per_candidate"] = touched / state.iterations();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_QotImpact);
+
+void BM_ProvisionTracked(benchmark::State& state) {
+  const LoadedNetwork& n = Loaded500();
+  NetworkState s = *n.state;
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % n.candidates.size();
+    const int32_t id = s.Provision(n.requests[k], n.candidates[k].candidate, n.candidates[k].slot, 1e9);
+    if (id >= 0) s.Release(id);
+  }
+  state.counters["lit_lightpaths"] = s.ActiveLightpaths();
+}
+BENCHMARK(BM_ProvisionTracked)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace eonops::twin

@@ -184,6 +184,49 @@ TEST(PceTest, ValidateChecksSpectrumLatencyAndActualGsnr) {
   EXPECT_EQ(late.cause, twin::BlockCause::kLatency);
 }
 
+// A lightpath that meets its own threshold is still refused when it would push a lit one below
+// its format's threshold plus the margin (cause qot_impact); with a margin the lit one keeps, the
+// same lightpath passes.
+TEST(PceTest, ValidateRefusesALightpathThatWouldPushALitOneBelowItsThreshold) {
+  auto model = std::make_shared<const twin::NetworkModel>(SmallConfig().network);
+  twin::NetworkState state(model);
+  state.EnableQotTracking();
+  twin::Request r;
+  r.src = 0;
+  r.dst = 13;
+  r.bit_rate_gbps = 100;
+  const twin::Candidate lit = model->Evaluate(r, 0, 0);
+  ASSERT_TRUE(lit.usable());
+  const int32_t id = state.Provision(r, lit, 10, 1e18);
+  ASSERT_GE(id, 0);
+  const double lit_margin =
+      state.LightpathGsnrDb(id) - model->modulations().format(lit.modulation).gsnr_threshold_db;
+  // A one-hop lightpath on the lit one's first fibre, right next to it, in BPSK: a large margin
+  // of its own.
+  const twin::Fibre& f0 = model->topology().fibre(lit.path->fibres[0]);
+  twin::Request s;
+  s.src = f0.src;
+  s.dst = f0.dst;
+  s.bit_rate_gbps = 100;
+  twin::Candidate next = model->Evaluate(s, 0, 0);
+  ASSERT_EQ(next.path->fibres, std::vector<int>{f0.id});
+  next.modulation = 0;
+  next.width = model->modulations().SlotsNeeded(100, 0);
+  ValidationOptions o;
+  o.gsnr_margin_db = lit_margin - 0.005;
+  Check refused = Validate(state, s, next, 10 + lit.width, o);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.cause, twin::BlockCause::kQotImpact);
+  EXPECT_NE(refused.reason.find("lit lightpath " + std::to_string(id)), std::string::npos)
+      << refused.reason;
+  EXPECT_LT(refused.impact_margin_db, 0.0);
+  EXPECT_STREQ(twin::ToString(twin::BlockCause::kQotImpact), "qot_impact");
+  o.gsnr_margin_db = lit_margin - 0.5;
+  Check passed = Validate(state, s, next, 10 + lit.width, o);
+  EXPECT_TRUE(passed.ok) << passed.reason;
+  EXPECT_GE(passed.impact_margin_db, 0.0);
+}
+
 TEST(PceTest, TopologyConstraintsAreHonoured) {
   Pce pce(SmallConfig());
   PathDecision free = pce.ComputePath(Req(0, 13, 100));

@@ -15,6 +15,7 @@
 #include "pce/config.h"
 #include "tapi/server.h"
 #include "tests/pce/pce_test_util.h"
+#include "twin/amplifiers.h"
 #include "twin/bands.h"
 #include "twin/energy.h"
 #include "twin/gsnr.h"
@@ -65,8 +66,11 @@ std::function<void(const std::string& dir)> ReaderOf(const std::string& rel) {
   if (rel == "latency.json")
     return [rel](const std::string& d) { twin::LatencyModel::Load(d + "/" + rel); };
   if (rel == "energy.json")
-    return [rel](const std::string& d) { twin::EnergyModel::Load(d + "/" + rel, CBand()); };
-  if (rel == "fibre.json" || rel == "qot.json") {
+    return [rel](const std::string& d) {
+      twin::EnergyModel::Load(d + "/" + rel, CBand(),
+                              twin::BandAmplifiers::Load(kConfigs + "/amplifiers.json", CBand()));
+    };
+  if (rel == "fibre.json" || rel == "qot.json" || rel == "amplifiers.json" || rel == "raman.json") {
     // Read together, as the twin reads them, on the smallest topology and every band.
     return [](const std::string& d) {
       twin::QotModel::Load(twin::Topology::Load(kConfigs + "/topologies/ring4.json"), CBand(), d);

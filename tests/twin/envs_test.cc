@@ -373,3 +373,81 @@ TEST(VecEnvTest, AnEnvironmentErrorOnAWorkerThreadReachesTheCaller) {
 
 }  // namespace
 }  // namespace eonops::twin
+
+namespace eonops::twin {
+namespace {
+
+// The energy-aware reward saturates: accepting scores above blocking (-1) however much power
+// the lightpath lights up, and falls as the power rises.
+TEST(EnvsTest, EnergyRewardNeverFallsToBlocking) {
+  EnvConfig cfg = Config("energy-rmsa", {"C", "L"}, "reach");
+  cfg.env.energy_reference_w = 1.0;  // every lightpath costs hundreds of references
+  cfg.env.energy_weight = 10.0;
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(2, obs.data(), mask.data());
+  int accepted = 0;
+  for (int t = 0; t < 100; ++t) {
+    int a = 0;
+    while (!mask[a]) ++a;
+    const StepResult r = env->Step(a, obs.data(), mask.data());
+    if (!r.accepted) continue;
+    ++accepted;
+    EXPECT_GT(r.reward, -1.0f);
+    EXPECT_LT(r.reward, -0.99f);  // p in the thousands: close to, never at, blocking's score
+  }
+  EXPECT_GT(accepted, 50);
+  // Small increments: about 1 - p, as before the bound.
+  cfg.env.energy_reference_w = 1e9;
+  cfg.env.energy_weight = 1.0;
+  auto cheap = MakeEnv(model, cfg);
+  cheap->Reset(2, obs.data(), mask.data());
+  int a = 0;
+  while (!mask[a]) ++a;
+  const StepResult r = cheap->Step(a, obs.data(), mask.data());
+  ASSERT_TRUE(r.accepted);
+  EXPECT_NEAR(r.reward, 1.0 - cheap->last_incremental_power_w() / 1e9, 1e-6);
+}
+
+// mask_qot_impact: no unmasked action pushes a lit lightpath below its threshold + margin, and
+// the environment still plays.
+TEST(EnvsTest, QotImpactMaskKeepsLitLightpathsAboveThreshold) {
+  EnvConfig cfg = Config("qot-rmbsa", {"C", "L", "S"}, "gsnr");
+  cfg.env.mask_qot_impact = true;
+  cfg.env.warmup = 150;
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  ASSERT_TRUE(env->engine().state().QotTracking());
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(4, obs.data(), mask.data());
+  Rng rng(9);
+  const auto& layout = env->layout();
+  for (int t = 0; t < 40; ++t) {
+    std::vector<int> valid;
+    for (int a = 0; a < env->Spec().num_actions; ++a) {
+      if (mask[a]) valid.push_back(a);
+    }
+    for (int a : valid) {
+      if (a == layout.RejectAction()) continue;
+      const int k = a / (layout.bands * layout.j), b = (a / layout.j) % layout.bands;
+      const Candidate c = model->Evaluate(env->engine().current(), k, b);
+      std::vector<uint64_t> occ(16);
+      env->engine().state().spectrum().PathOccupancy(c.path->fibres, b, occ.data());
+      int starts[64];
+      FreeBlocks(occ.data(), model->plan().band(b).num_slots, c.width, layout.j, starts);
+      EXPECT_GE(env->engine().state().QotImpactOf(c, starts[a % layout.j], 0.0).min_margin_db, 0.0);
+    }
+    const StepResult r = env->Step(valid[rng.UniformInt(0, valid.size() - 1)], obs.data(), mask.data());
+    (void)r;
+  }
+  EXPECT_GT(env->engine().state().ActiveLightpaths(), 100);
+  // The option is part of the config (and its hash) only when on.
+  EXPECT_EQ(cfg.ToJson()["env"]["mask_qot_impact"], true);
+  EXPECT_FALSE(Config("qot-rmbsa", {"C"}, "gsnr").ToJson()["env"].contains("mask_qot_impact"));
+}
+
+}  // namespace
+}  // namespace eonops::twin

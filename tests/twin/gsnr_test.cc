@@ -396,7 +396,13 @@ TEST(GsnrTest, LoadsTheShippedFibreConfig) {
   }
   // 16.7 ps/nm/km at 1550 nm is beta2 = -21.3 ps^2/km.
   EXPECT_NEAR(f.beta2_s2_per_m * 1e27, -21.30, 0.01);
-  EXPECT_NEAR(f.raman_gain_slope_per_w_m_hz, 0.028e-15, 1e-20);
+  // The measured Raman gain, not the linear fit: about 0.3 /(W km) at 10 THz in C (the fit's
+  // 0.028 x 10), but falling past the 13 THz peak where the fit keeps rising.
+  ASSERT_NE(f.raman_spectrum, nullptr);
+  EXPECT_EQ(f.raman_gain_slope_per_w_m_hz, 0.0);
+  EXPECT_NEAR(f.RamanCoefficient(186e12, 196e12) * 1e3, 0.29, 0.03);
+  EXPECT_LT(f.RamanCoefficient(186e12, 202.5e12), 0.5 * f.RamanCoefficient(186e12, 199.2e12));
+  for (const FibreBand& b : f.bands) EXPECT_GT(b.effective_area_m2, 70e-12);
 }
 
 std::string ErrorOf(const nlohmann::json& j, const BandPlan& plan) {
@@ -434,6 +440,17 @@ TEST(GsnrTest, FibreConfigErrorsNameTheFileAndField) {
   zero_dispersion_in_band["dispersion_slope_ps_per_nm2_km"] = 0.3;  // D = 0 near 1494 nm
   EXPECT_NE(ErrorOf(zero_dispersion_in_band, plan).find("dispersion_slope_ps_per_nm2_km"),
             std::string::npos);
+  auto both = good;
+  both["raman_gain_spectrum"] = std::string(EONOPS_SOURCE_DIR) + "/configs/raman.json";
+  EXPECT_NE(ErrorOf(both, plan).find("not both"), std::string::npos) << ErrorOf(both, plan);
+  auto spectrum = good;
+  spectrum.erase("raman_gain_slope_per_w_km_thz");
+  spectrum["raman_gain_spectrum"] = std::string(EONOPS_SOURCE_DIR) + "/configs/raman.json";
+  EXPECT_NE(ErrorOf(spectrum, plan).find("fibre.json.bands.C.effective_area_um2: missing"),
+            std::string::npos)
+      << ErrorOf(spectrum, plan);
+  for (const char* b : {"C", "L", "S"}) spectrum["bands"][b]["effective_area_um2"] = 80;
+  EXPECT_EQ(ErrorOf(spectrum, plan), "");
   try {
     FibreParams::Load("/nonexistent/fibre.json", plan);
     FAIL() << "expected an error";

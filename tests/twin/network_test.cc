@@ -179,14 +179,17 @@ TEST(NetworkModelTest, RefusesABandWiderThanTheSpectrumSearchSupports) {
   {
     std::ofstream bands(dir + "/bands.json");
     bands
-        << R"({"slot_width_ghz": 12.5, "bands": [{"name": "C", "f_min_thz": 186.0, "f_max_thz": 199.0,
-               "amplifier": "EDFA", "noise_figure_db": 5.0}]})";
+        << R"({"slot_width_ghz": 12.5, "bands": [{"name": "C", "f_min_thz": 186.0, "f_max_thz": 199.0}]})";
+    // An amplifier that can power 13 THz of spectrum, so the slot limit is what refuses it.
+    std::ofstream amps(dir + "/amplifiers.json");
+    amps << R"({"bands": {"C": {"type": "EDFA", "noise_figure_db": 5, "max_gain_db": 26,
+               "max_output_power_dbm": 30, "electrical_power_w": 100}}})";
   }
   // The per-band tables of the other files name only the bands this bands.json has (a config
   // set is checked as a whole: an entry for a band it lacks is an error).
   for (const auto& [file, table] : {std::pair{"fibre.json", "/bands"},
                                     {"qot.json", "/launch_power_offset_db"},
-                                    {"energy.json", "/amplifier_w_per_span"}}) {
+                                    {"amplifiers.json", "/bands"}}) {
     nlohmann::json j = ReadJsonFile(dir + "/" + file);
     nlohmann::json& t = j[nlohmann::json::json_pointer(table)];
     t = nlohmann::json{{"C", t["C"]}};
@@ -403,6 +406,76 @@ TEST(NetworkStateTest, AmplifiersOfABandLightWithTheFirstLightpathAndGoDarkWithT
   ASSERT_TRUE(s.Release(two_hop));
   EXPECT_NEAR(s.PowerW(), base + s.Find(one_hop)->transponder_w + 200 + amps, 1e-9);
   ExpectPowerRecomputes(s);
+}
+
+}  // namespace
+}  // namespace eonops::twin
+
+namespace eonops::twin {
+namespace {
+
+// The line capacity the transponder model charges is what the slot rule puts in the block: with
+// configs/modulations.json (2 polarisations, 15% FEC, roll-off 0.15, one guard slot) a 100G QPSK
+// lightpath needs 4 slots, and those carry (4 - 1) x 12.5 / 1.15 GBd x 2 bits x 2 / 1.15 = 113.4
+// Gb/s (not the 75 Gb/s of slots x 12.5 GHz x bits).
+TEST(NetworkModelTest, LineCapacityIsWhatTheSlotRulePutsInTheBlock) {
+  NetworkOptions o = fixtures::NsfnetClsGsnrOptions();
+  o.bands = {"C"};
+  const auto m = fixtures::MakeModel(o);
+  const ModulationTable& t = m->modulations();
+  const int qpsk = t.IndexOf("QPSK");
+  ASSERT_GE(qpsk, 0);
+  EXPECT_EQ(t.SlotsNeeded(100, qpsk), 4);
+  EXPECT_NEAR(m->LineCapacityGbps(4, qpsk), 3 * 12.5 / 1.15 * 2 * 2 / 1.15, 1e-9);
+  EXPECT_NEAR(m->LineCapacityGbps(4, qpsk), 113.42, 0.01);
+  for (int f = 0; f < t.NumFormats(); ++f) {
+    for (double rate = 10; rate <= 1000; rate += 10) {
+      const int w = t.SlotsNeeded(rate, f);
+      EXPECT_GE(m->LineCapacityGbps(w, f), rate - 1e-9);
+      if (w - 1 > t.slot_rule().guard_slots) EXPECT_LT(m->LineCapacityGbps(w - 1, f), rate);
+      EXPECT_EQ(t.SlotsNeeded(m->LineCapacityGbps(w, f), f), w);
+    }
+  }
+  // The transponders of a provisioned lightpath are charged for it.
+  NetworkState s(m);
+  Request r = fixtures::MakeRequest(0, 1, 100);
+  Candidate c = m->Evaluate(r, 0, 0);
+  c.modulation = qpsk;
+  c.width = 4;
+  const int32_t id = s.Provision(r, c, 0, 1e9);
+  ASSERT_GE(id, 0);
+  EXPECT_NEAR(s.Find(id)->transponder_w, 2 * (1.683 * 113.4224 + 91.333), 0.01);
+  // DeepRMSA's rule (one polarisation, no FEC, no roll-off): (slots - 1) x 12.5 x bits, as before.
+  const auto ring = fixtures::MakeModel(fixtures::RingOptions({"C"}, 100));
+  const int bits2 = ring->modulations().IndexOf("QPSK");
+  ASSERT_GE(bits2, 0);
+  EXPECT_NEAR(ring->LineCapacityGbps(5, bits2), 4 * 12.5 * 2, 1e-9);
+}
+
+// Each band's amplifiers draw their own electrical power (configs/amplifiers.json): lighting the
+// S band of a fibre adds its spans x the TDFA's 120 W, the C band its spans x 100 W.
+TEST(NetworkStateTest, EachBandsAmplifiersDrawTheirOwnPower) {
+  const auto m = fixtures::NsfnetClsGsnrModel();
+  NetworkState s(m);
+  const int c = m->plan().IndexOf("C"), sb = m->plan().IndexOf("S");
+  EXPECT_EQ(m->energy().amplifier_w_per_span[c], 100.0);
+  EXPECT_EQ(m->energy().amplifier_w_per_span[sb], 120.0);
+  Request r = fixtures::MakeRequest(0, 1, 100);
+  for (int band : {c, sb}) {
+    Candidate cand = m->Evaluate(r, 0, band);
+    ASSERT_TRUE(cand.usable());
+    const double spans = m->topology().fibre(cand.path->fibres[0]).spans_km.size();
+    const double before = s.PowerW();
+    const double dp = s.IncrementalPowerW(cand);
+    ASSERT_GE(s.Provision(r, cand, 0, 1e9), 0);
+    EXPECT_NEAR(s.PowerW() - before, dp, 1e-9);
+    double amps = 0;
+    for (int f : cand.path->fibres) amps += m->energy().amplifier_w_per_span[band] * m->topology().fibre(f).spans_km.size();
+    EXPECT_NEAR(dp - s.model().energy().TransponderPowerW(m->LineCapacityGbps(cand.width, cand.modulation)) -
+                    2 * m->energy().roadm_per_port_w,
+                amps, 1e-9);
+    EXPECT_GT(spans, 0);
+  }
 }
 
 }  // namespace

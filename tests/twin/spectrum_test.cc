@@ -154,8 +154,8 @@ TEST_F(SpectrumStateTest, RefusesToReleaseWhatIsNotHeld) {
 }
 
 TEST(SpectrumStateMultiBand, BandsAreIndependent) {
-  BandPlan plan({{"C", 191.3e12, 196.1e12, 384, "EDFA", 5}, {"L", 186.0e12, 190.8e12, 384, "EDFA", 5.5},
-                 {"S", 196.5e12, 202.5e12, 480, "TDFA", 6.5}},
+  BandPlan plan({{"C", 191.3e12, 196.1e12, 384}, {"L", 186.0e12, 190.8e12, 384},
+                 {"S", 196.5e12, 202.5e12, 480}},
                 12.5e9);
   SpectrumState s(2, plan);
   EXPECT_TRUE(s.Allocate({0}, 0, 380, 4, 1));
