@@ -114,7 +114,9 @@ Manifest ManifestFromJson(const json& j, const std::string& source) {
   }
   m.eonops_version = v.String(j, "eonops_version", "");
   m.algorithm = v.String(j, "algorithm", "");
-  if (m.algorithm != "ppo" && m.algorithm != "dqn") v.Fail("algorithm", "must be ppo or dqn");
+  if (m.algorithm != "ppo" && m.algorithm != "dqn" && m.algorithm != "es") {
+    v.Fail("algorithm", "must be ppo, dqn or es");
+  }
   std::string network = v.String(j, "network", "");
   if (network == "actor-critic") {
     m.network = NetworkKind::kActorCritic;
@@ -123,7 +125,7 @@ Manifest ManifestFromJson(const json& j, const std::string& source) {
   } else {
     v.Fail("network", "must be actor-critic or q-network, got '" + network + "'");
   }
-  if ((m.algorithm == "ppo") != (m.network == NetworkKind::kActorCritic)) {
+  if ((m.algorithm == "dqn") == (m.network == NetworkKind::kActorCritic)) {
     v.Fail("network", "'" + network + "' does not fit algorithm '" + m.algorithm + "'");
   }
   m.architecture = ParseModelOptions(v.Get(j, "architecture", ""), source);

@@ -132,10 +132,14 @@ ActorCriticImpl::ActorCriticImpl(int observation_size, int num_actions, const Mo
                                   " actions");
     }
     if (options.prior_feature >= f) throw std::invalid_argument("candidate scorer: prior_feature out of range");
-    context_ = register_module("context", Mlp(off, options.context_hidden_sizes, options.activation,
-                                              options.orthogonal_init));
-    actor_ = register_module("actor", Mlp(f + context_->out_features(), options.scorer_hidden_sizes,
-                                          options.activation, options.orthogonal_init));
+    int context_width = 0;
+    if (!options.context_hidden_sizes.empty()) {
+      context_ = register_module("context", Mlp(off, options.context_hidden_sizes, options.activation,
+                                                options.orthogonal_init));
+      context_width = context_->out_features();
+    }
+    actor_ = register_module("actor", Mlp(f + context_width, options.scorer_hidden_sizes, options.activation,
+                                          options.orthogonal_init));
     critic_ = register_module("critic", Mlp(observation_size, options.hidden_sizes, options.activation,
                                             options.orthogonal_init));
     policy_head_ = register_module("policy_head", torch::nn::Linear(actor_->out_features(), 1));
@@ -169,9 +173,12 @@ torch::Tensor ActorCriticImpl::Logits(const torch::Tensor& observations) {
   }
   const int64_t batch = observations.size(0), actions = num_actions_ - 1;
   const int64_t f = options_.action_features_size, off = options_.action_features_offset;
-  torch::Tensor context = context_->forward(observations.narrow(1, 0, off));           // [B, C]
   torch::Tensor features = observations.narrow(1, off, actions * f).reshape({batch, actions, f});
-  torch::Tensor x = torch::cat({features, context.unsqueeze(1).expand({batch, actions, context.size(1)})}, 2);
+  torch::Tensor x = features;
+  if (context_) {
+    torch::Tensor context = context_->forward(observations.narrow(1, 0, off));  // [B, C]
+    x = torch::cat({features, context.unsqueeze(1).expand({batch, actions, context.size(1)})}, 2);
+  }
   torch::Tensor scores = policy_head_->forward(actor_->forward(x)).squeeze(-1);      // [B, A-1]
   if (options_.prior_scale != 0.0f) {
     scores = scores + options_.prior_scale * features.select(2, options_.prior_feature);

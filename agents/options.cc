@@ -35,7 +35,14 @@ std::string ToString(Activation activation) {
   return "?";
 }
 
-std::string ToString(Algorithm algorithm) { return algorithm == Algorithm::kPpo ? "ppo" : "dqn"; }
+std::string ToString(Algorithm algorithm) {
+  switch (algorithm) {
+    case Algorithm::kPpo: return "ppo";
+    case Algorithm::kDqn: return "dqn";
+    case Algorithm::kEs: return "es";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -205,7 +212,6 @@ void ReadModel(ObjectReader& r, ModelOptions* m) {
   Check(!m->hidden_sizes.empty(), r.source(), r.Path("hidden_sizes"), "needs at least one layer");
   if (m->policy == PolicyArchitecture::kCandidateScorer) {
     Check(!m->scorer_hidden_sizes.empty(), r.source(), r.Path("scorer_hidden_sizes"), "needs at least one layer");
-    Check(!m->context_hidden_sizes.empty(), r.source(), r.Path("context_hidden_sizes"), "needs at least one layer");
     Check(!m->shared_trunk, r.source(), r.Path("shared_trunk"), "a candidate scorer has no shared trunk");
     Check(m->prior_feature >= 0, r.source(), r.Path("prior_feature"), "must be >= 0");
     Check(m->action_features_offset >= 0 && m->action_features_size >= 0, r.source(),
@@ -282,6 +288,32 @@ void ReadDqn(ObjectReader& r, DqnOptions* d) {
         r.Path("exploration_fraction"), "must be in [0, 1]");
 }
 
+void ReadEs(ObjectReader& r, EsOptions* e) {
+  r.Read("generations", &e->generations);
+  r.Read("pairs", &e->pairs);
+  r.Read("sigma", &e->sigma);
+  r.Read("learning_rate", &e->learning_rate);
+  r.Read("weight_decay", &e->weight_decay);
+  r.Read("requests", &e->requests);
+  r.Read("warmup", &e->warmup);
+  r.Read("fitness", &e->fitness);
+  r.Read("power_weight", &e->power_weight);
+  r.Read("eval_interval", &e->eval_interval);
+  r.Finish();
+  const std::string& s = r.source();
+  Check(e->generations > 0, s, r.Path("generations"), "must be positive");
+  Check(e->pairs > 0, s, r.Path("pairs"), "must be positive");
+  Check(e->sigma > 0, s, r.Path("sigma"), "must be positive");
+  Check(e->learning_rate > 0, s, r.Path("learning_rate"), "must be positive");
+  Check(e->weight_decay >= 0, s, r.Path("weight_decay"), "must be >= 0");
+  Check(e->requests > 0, s, r.Path("requests"), "must be positive");
+  Check(e->warmup >= 0, s, r.Path("warmup"), "must be >= 0");
+  Check(e->fitness == "blocking" || e->fitness == "bit-rate-blocking" || e->fitness == "blocking+power", s,
+        r.Path("fitness"), "must be blocking, bit-rate-blocking or blocking+power");
+  Check(e->power_weight >= 0, s, r.Path("power_weight"), "must be >= 0");
+  Check(e->eval_interval > 0, s, r.Path("eval_interval"), "must be positive");
+}
+
 void ReadTrain(ObjectReader& r, TrainOptions* t) {
   std::string algorithm = ToString(t->algorithm);
   r.Read("algorithm", &algorithm);
@@ -289,8 +321,10 @@ void ReadTrain(ObjectReader& r, TrainOptions* t) {
     t->algorithm = Algorithm::kPpo;
   } else if (algorithm == "dqn") {
     t->algorithm = Algorithm::kDqn;
+  } else if (algorithm == "es") {
+    t->algorithm = Algorithm::kEs;
   } else {
-    r.Fail(r.Path("algorithm"), "unknown algorithm '" + algorithm + "' (expected ppo or dqn)");
+    r.Fail(r.Path("algorithm"), "unknown algorithm '" + algorithm + "' (expected ppo, dqn or es)");
   }
   r.Read("total_steps", &t->total_steps);
   r.Read("schedule_steps", &t->schedule_steps);
@@ -375,6 +409,10 @@ ExperimentConfig ParseExperimentConfig(const json& j, const std::string& source)
   if (const json* v = top.Section("dqn")) {
     ObjectReader r(*v, source, "dqn");
     ReadDqn(r, &c.dqn);
+  }
+  if (const json* v = top.Section("es")) {
+    ObjectReader r(*v, source, "es");
+    ReadEs(r, &c.es);
   }
   top.Finish();
   return c;
@@ -465,6 +503,17 @@ json ToJson(const ExperimentConfig& c) {
               {"epsilon_end", Short(d.epsilon_end)},
               {"exploration_fraction", Short(d.exploration_fraction)},
               {"max_grad_norm", Short(d.max_grad_norm)}};
+  const EsOptions& e = c.es;
+  j["es"] = {{"generations", e.generations},
+             {"pairs", e.pairs},
+             {"sigma", Short(e.sigma)},
+             {"learning_rate", Short(e.learning_rate)},
+             {"weight_decay", Short(e.weight_decay)},
+             {"requests", e.requests},
+             {"warmup", e.warmup},
+             {"fitness", e.fitness},
+             {"power_weight", Short(e.power_weight)},
+             {"eval_interval", e.eval_interval}};
   return j;
 }
 
@@ -473,8 +522,10 @@ std::map<std::string, std::string> FlattenParams(const ExperimentConfig& c) {
   json j = ToJson(c);
   // Only the learner's own sections and the env as one canonical string: the algorithm not in
   // use is left out so that a PPO run does not list DQN knobs it never read.
-  for (const char* section :
-       {"train", "model", c.train.algorithm == Algorithm::kPpo ? "ppo" : "dqn"}) {
+  for (const char* section : {"train", "model",
+                              c.train.algorithm == Algorithm::kPpo   ? "ppo"
+                              : c.train.algorithm == Algorithm::kDqn ? "dqn"
+                                                                     : "es"}) {
     for (auto it = j[section].begin(); it != j[section].end(); ++it) {
       out[std::string(section) + "." + it.key()] =
           it->is_string() ? it->get<std::string>() : it->dump();

@@ -32,7 +32,7 @@ class ConfigError : public std::runtime_error {
 };
 
 enum class Activation { kTanh, kRelu, kElu, kLeakyRelu };
-enum class Algorithm { kPpo, kDqn };
+enum class Algorithm { kPpo, kDqn, kEs };
 
 std::string ToString(Activation activation);
 std::string ToString(Algorithm algorithm);
@@ -44,7 +44,7 @@ std::string ToString(Algorithm algorithm);
 // The actor can instead be a candidate scorer (policy "candidate-scorer", PPO only): one MLP
 // (`scorer_hidden_sizes`) shared by every action scores that action from its own features
 // (twin's EnvOptions::action_features) and a context vector (an MLP, `context_hidden_sizes`,
-// over the rest of the observation); the reject action's logit is 0. A fixed prior is added to
+// over the rest of the observation; none when empty); the reject action's logit is 0. A fixed prior is added to
 // each logit: prior_scale x the action's feature `prior_feature` (by default the capacity-loss
 // gap, so with prior_scale > 0 the untrained policy already ranks actions as MSCL-KSP does; the
 // scorer's output layer starts at zero). The critic is the usual MLP over the whole
@@ -120,6 +120,28 @@ struct DqnOptions {
   float max_grad_norm = 10.0f;        // <= 0 disables clipping
 };
 
+// Evolution strategies (Salimans et al., "Evolution Strategies as a Scalable Alternative to
+// Reinforcement Learning", 2017) over the candidate scorer's actor parameters: each generation
+// perturbs them in `pairs` antithetic directions, measures every perturbed greedy policy in the
+// twin's simulator on the same traffic (common random numbers: one seed per generation), and
+// steps along the rank-weighted directions with Adam. The fitness is the use case's objective
+// measured over whole runs, so a decision is judged by the blocking it causes later, not by a
+// critic's guess: the delayed, rare signal PPO struggles with on these benchmarks.
+struct EsOptions {
+  int generations = 100;
+  int pairs = 8;                 // antithetic pairs per generation (2 x pairs simulations)
+  float sigma = 0.05f;           // perturbation scale
+  float learning_rate = 0.02f;   // Adam, on the rank-shaped gradient estimate
+  float weight_decay = 0.0f;     // L2 pull towards 0 (towards the prior)
+  int64_t requests = 20000;      // counted requests per simulation
+  int64_t warmup = 3000;         // warm-up requests per simulation
+  // The fitness (higher is better): "blocking" (-service blocking), "bit-rate-blocking", or
+  // "blocking+power" (-blocking - power_weight x mean power / 1 kW).
+  std::string fitness = "blocking";
+  float power_weight = 0.0f;
+  int eval_interval = 10;        // generations between evaluations of the centre policy
+};
+
 struct TrainOptions {
   Algorithm algorithm = Algorithm::kPpo;
   int64_t total_steps = 1000000;  // environment steps, all environments together
@@ -151,6 +173,7 @@ struct ExperimentConfig {
   ModelOptions model;
   PpoOptions ppo;
   DqnOptions dqn;
+  EsOptions es;
 };
 
 // Reads and validates a file; errors name the file and the key.

@@ -204,13 +204,14 @@ class TorchPolicy final : public Policy {
         ac && manifest_.architecture.policy == PolicyArchitecture::kCandidateScorer) {
       actor_critic_ = true;
       scorer_ = true;
-      context_.Build(ac->context());
+      const bool with_context = !manifest_.architecture.context_hidden_sizes.empty();
+      if (with_context) context_.Build(ac->context());
       trunk_.Build(ac->actor());
       critic_.Build(ac->critic());
       first_head_ = DenseLayer::From(ac->policy_head());
       second_head_ = DenseLayer::From(ac->value_head());
       const int f = manifest_.architecture.action_features_size;
-      candidate_input_.resize(f + ac->context()->out_features());
+      candidate_input_.resize(f + (with_context ? ac->context()->out_features() : 0));
     } else if (auto ac = std::dynamic_pointer_cast<ActorCriticImpl>(network_)) {
       actor_critic_ = true;
       trunk_.Build(ac->actor());
@@ -316,8 +317,10 @@ class TorchPolicy final : public Policy {
   const float* ForwardScorer(const float* in, const uint8_t* mask) const {
     const ModelOptions& arch = manifest_.architecture;
     const int n = manifest_.num_actions, f = arch.action_features_size;
-    const float* context = context_.Run(in);
-    std::copy_n(context, candidate_input_.size() - f, candidate_input_.data() + f);
+    if (candidate_input_.size() > static_cast<size_t>(f)) {
+      const float* context = context_.Run(in);
+      std::copy_n(context, candidate_input_.size() - f, candidate_input_.data() + f);
+    }
     float* out = scores_.data();
     for (int a = 0; a + 1 < n; ++a) {
       if (!mask[a]) {

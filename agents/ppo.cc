@@ -66,10 +66,6 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
         clipped += ((ratio - 1).abs() > options_.clip).sum().item<double>();
         samples += ratio.numel();
       }
-      if (options_.target_kl > 0 && approx_kl > 1.5 * options_.target_kl) {
-        stats.early_stopped = true;
-        break;
-      }
 
       torch::Tensor advantages = mb.advantages;
       if (options_.normalize_advantages && advantages.numel() > 1) {
@@ -97,6 +93,12 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
 
       optimizer_.zero_grad();
       loss.backward();
+      if (after_backward_) after_backward_(&approx_kl);
+      // The early stop looks at the KL before this minibatch's step (its gradient is dropped).
+      if (options_.target_kl > 0 && approx_kl > 1.5 * options_.target_kl) {
+        stats.early_stopped = true;
+        break;
+      }
       double grad_norm;
       if (options_.max_grad_norm > 0) {
         grad_norm = torch::nn::utils::clip_grad_norm_(params, options_.max_grad_norm);

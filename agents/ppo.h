@@ -13,6 +13,7 @@
 #include <torch/optim/adam.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -55,6 +56,13 @@ class Ppo {
   Rng& rng() { return rng_; }
   int64_t updates_done() const { return updates_done_; }
   void set_updates_done(int64_t n) { updates_done_ = n; }
+  // Called after each minibatch's backward pass, before gradient clipping, the early-stop test
+  // and the optimiser step, with the minibatch's approximate KL: a data-parallel learner
+  // averages the gradients and the KL across ranks there (agents/distributed.h), so that every
+  // rank clips, steps and stops early alike.
+  void set_after_backward(std::function<void(double* approx_kl)> hook) {
+    after_backward_ = std::move(hook);
+  }
 
  private:
   ActorCritic model_;
@@ -64,6 +72,7 @@ class Ppo {
   double lr_scale_ = -1;  // < 0: decay over total_updates_
   torch::optim::Adam optimizer_;
   Rng rng_;  // minibatch shuffling
+  std::function<void(double*)> after_backward_;
 };
 
 }  // namespace eonops::agents

@@ -49,11 +49,12 @@ struct Trainer::Impl {
   ExperimentConfig config;
   twin::VecEnv::Factory factory;
   TrainerSetup setup;
-  std::unique_ptr<twin::VecEnv> vec;
+  std::unique_ptr<twin::BatchedEnv> vec;
   twin::EnvSpec spec;
   int num_envs = 0, obs_size = 0, num_actions = 0;
 
   std::optional<RunningNormalizer> normalizer;
+  std::optional<RunningNormalizer> rank_statistics;  // data-parallel: this rollout's, unmerged
   Rng act_rng;  // action sampling (PPO) and exploration (DQN)
 
   // PPO
@@ -91,9 +92,14 @@ struct Trainer::Impl {
   Impl(const ExperimentConfig& c, const twin::VecEnv::Factory& f, TrainerSetup s)
       : config(c), factory(f), setup(std::move(s)) {
     const TrainOptions& t = config.train;
+    if (t.algorithm == Algorithm::kEs) {
+      throw ConfigError(config.source + ": train.algorithm: es runs through agents::EsTrainer, not Trainer");
+    }
     SetTorchThreads(t.torch_threads);
     torch::manual_seed(t.seed);
-    MakeVecEnv(t.seed);
+    if (dp() && t.algorithm != Algorithm::kPpo)
+      throw ConfigError(config.name + ": data-parallel training is implemented for PPO only");
+    MakeVecEnv(RankSeed(t.seed, rank()));
     spec = vec->Spec();
     num_envs = vec->NumEnvs();
     obs_size = spec.observation_size;
@@ -110,7 +116,7 @@ struct Trainer::Impl {
     epsilon_schedule = StepSchedule::Linear(
         config.dqn.epsilon_start, config.dqn.epsilon_end,
         static_cast<int64_t>(static_cast<double>(config.dqn.exploration_fraction) * horizon));
-    act_rng.seed(DeriveSeed(t.seed, 1));
+    act_rng.seed(RankSeed(DeriveSeed(t.seed, 1), rank()));
     obs_buf.resize(static_cast<size_t>(num_envs) * obs_size);
     raw_prev.resize(obs_buf.size());
     actions.resize(num_envs);
@@ -127,7 +133,13 @@ struct Trainer::Impl {
       }
       const int64_t total_updates = (t.total_steps + rollout - 1) / rollout;
       ppo = std::make_unique<Ppo>(ActorCritic(obs_size, num_actions, config.model), p,
-                                  total_updates, DeriveSeed(t.seed, 2));
+                                  total_updates, RankSeed(DeriveSeed(t.seed, 2), rank()));
+      if (dp()) {
+        BroadcastParameters(*dp(), *ppo->model());
+        ppo->set_after_backward(
+            [this](double* approx_kl) { AverageGradients(*dp(), *ppo->model(), approx_kl); });
+        if (normalizer) rank_statistics.emplace(obs_size, t.observation_clip);
+      }
       storage = std::make_unique<RolloutStorage>(p.rollout_steps, num_envs, obs_size, num_actions);
     } else {
       dqn = std::make_unique<Dqn>(QNetwork(obs_size, num_actions, config.model), config.dqn,
@@ -138,25 +150,31 @@ struct Trainer::Impl {
 
   // A candidate scorer reads each action's features where the env's layout puts them.
   void ConfigureScorer() {
-    const std::string where = config.source + ": model.policy: candidate-scorer ";
-    if (spec.name.empty()) throw ConfigError(where + "needs an environment");
-    if (config.train.algorithm != Algorithm::kPpo) throw ConfigError(where + "needs train.algorithm ppo");
-    if (config.train.normalize_observations) {
-      throw ConfigError(where + "needs train.normalize_observations false (its prior reads raw features)");
-    }
-    for (const twin::ObservationField& f : spec.observation_layout) {
-      if (f.name != "action_features") continue;
-      if (num_actions < 2 || f.size % (num_actions - 1) != 0) break;
-      config.model.action_features_offset = f.offset;
-      config.model.action_features_size = f.size / (num_actions - 1);
-      return;
-    }
-    throw ConfigError(where + "needs per-action features: set env.action_features true");
+    if (spec.name.empty()) throw ConfigError(config.source + ": model.policy: candidate-scorer needs an environment");
+    ConfigureCandidateScorer(spec, &config);
   }
 
+  // The data-parallel group when there is more than this rank, else null.
+  DataParallelGroup* dp() const {
+    return setup.data_parallel && setup.data_parallel->world_size() > 1 ? setup.data_parallel
+                                                                        : nullptr;
+  }
+  int rank() const { return dp() ? dp()->rank() : 0; }
+
   void MakeVecEnv(uint64_t seed) {
-    vec = std::make_unique<twin::VecEnv>(factory, config.train.num_envs, seed,
-                                         config.train.env_threads);
+    vec.reset();  // a remote batch is closed before its successor opens
+    if (setup.make_envs) {
+      vec = setup.make_envs(seed);
+      if (!vec || vec->NumEnvs() != config.train.num_envs) {
+        throw std::invalid_argument("Trainer: make_envs made " +
+                                    std::to_string(vec ? vec->NumEnvs() : 0) +
+                                    " environments, train.num_envs is " +
+                                    std::to_string(config.train.num_envs));
+      }
+    } else {
+      vec = std::make_unique<twin::VecEnv>(factory, config.train.num_envs, seed,
+                                           config.train.env_threads);
+    }
     envs_started = false;
   }
 
@@ -169,7 +187,9 @@ struct Trainer::Impl {
   torch::Tensor CurrentObservations(bool update_statistics) {
     const float* raw = vec->Observations();
     if (normalizer) {
-      if (update_statistics) normalizer->Update(raw, num_envs);
+      // Data-parallel: this rank's statistics wait for the end of the rollout, where all
+      // ranks' are merged (the same normaliser everywhere, so the same policy).
+      if (update_statistics) (rank_statistics ? *rank_statistics : *normalizer).Update(raw, num_envs);
       normalizer->Normalize(raw, obs_buf.data(), num_envs);
     } else {
       std::copy_n(raw, obs_buf.size(), obs_buf.data());
@@ -348,6 +368,7 @@ struct Trainer::Impl {
       storage->Insert(t, obs, masks, act, BootstrappedRewards(p.gamma), vec->Dones());
       AfterStep();
     }
+    if (rank_statistics) MergeAcrossRanks(*dp(), *rank_statistics, *normalizer);
     torch::Tensor last_value;
     // The rate of the schedule at the rollout's first step (as a decay per update would give).
     ppo->SetLearningRateScale(lr_schedule.At(env_steps - static_cast<int64_t>(p.rollout_steps) * num_envs));
@@ -661,7 +682,17 @@ void Trainer::LoadCheckpoint(const std::string& dir) {
   }
   // Episodes in flight cannot be restored through twin::Env: start fresh ones, seeded apart
   // from the ones already seen.
-  m.MakeVecEnv(DeriveSeed(m.config.train.seed, 1000 + static_cast<uint64_t>(m.env_steps)));
+  const uint64_t fresh = DeriveSeed(m.config.train.seed, 1000 + static_cast<uint64_t>(m.env_steps));
+  m.MakeVecEnv(RankSeed(fresh, m.rank()));
+  if (m.dp()) {
+    // Every rank loaded rank 0's checkpoint: the learner is the same everywhere; what each
+    // rank samples must not be.
+    if (m.rank() > 0) {
+      m.act_rng.seed(RankSeed(DeriveSeed(fresh, 1), m.rank()));
+      m.ppo->rng().seed(RankSeed(DeriveSeed(fresh, 2), m.rank()));
+    }
+    BroadcastParameters(*m.dp(), *m.ppo->model());
+  }
   std::fill(m.episode_reward.begin(), m.episode_reward.end(), 0.0);
   std::fill(m.episode_length.begin(), m.episode_length.end(), 0);
   std::fill(m.episode_accepted.begin(), m.episode_accepted.end(), 0);

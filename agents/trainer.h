@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agents/distributed.h"
 #include "agents/manifest.h"
 #include "agents/options.h"
 #include "agents/policy.h"
@@ -70,6 +71,14 @@ struct TrainerSetup {
   RunLogger* logger = nullptr;  // not owned; null logs nothing
   std::string run_id;           // for the manifest; empty: logger->RunId()
   TrainerHooks hooks;
+  // Makes the batch of train.num_envs environments to train on, for a seed (called again with
+  // a derived seed on resume). Empty: a local twin::VecEnv from the factory on
+  // train.env_threads threads. Remote twin workers: proto::ConnectTwins(workers, env, n, seed).
+  twin::BatchedEnvMaker make_envs;
+  // Data-parallel PPO (agents/distributed.h); not owned; null or a group of one: alone. Every
+  // rank runs a Trainer with the same config (train.total_steps is per rank) and its own
+  // environments; give only rank 0 a logger, a checkpoint directory and an evaluate hook.
+  DataParallelGroup* data_parallel = nullptr;
 };
 
 struct TrainResult {
@@ -81,6 +90,11 @@ struct TrainResult {
   double mean_episode_reward = 0;  // last episode window
   double blocking = 0;             // over this Train() call
 };
+
+// Fills config->model's action-feature offset and size from the environment's layout (field
+// "action_features") for a candidate scorer; ConfigError when the environment has none or the
+// run cannot train one (DQN; PPO with normalised observations).
+void ConfigureCandidateScorer(const twin::EnvSpec& spec, ExperimentConfig* config);
 
 class Trainer {
  public:

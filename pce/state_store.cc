@@ -90,7 +90,7 @@ StateStore::StateStore(const std::string& path, Durability durability,
                        const nlohmann::json& network)
     : path_(path), lock_(path) {
   try {
-    db_ = std::make_unique<tracking::Connection>(path, tracking::ConnectionOptions{});
+    db_ = std::make_unique<tracking::SqliteConnection>(path, tracking::ConnectionOptions{});
     if (durability == Durability::kFull) db_->Exec("PRAGMA synchronous=FULL");
     tracking::RunTransaction(*db_, tracking::TxMode::kWrite, [&] {
       db_->Exec(kSchema);
@@ -122,7 +122,7 @@ StateStore::StateStore(const std::string& path, Durability durability,
             .Run();
       }
     });
-  } catch (const tracking::SqliteError& e) {
+  } catch (const tracking::DbError& e) {
     throw std::runtime_error("state database " + path + ": " + e.what());
   }
 }

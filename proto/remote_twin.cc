@@ -90,10 +90,18 @@ void CheckSpec(const std::string& endpoint, const twin::EnvSpec& spec,
 void CheckState(const std::string& endpoint, const char* method, const v1::BatchState& s, int n,
                 const twin::EnvSpec& spec) {
   const size_t un = static_cast<size_t>(n);
+  size_t done = 0;
+  for (char d : s.dones()) done += d != 0;
+  // truncated and the final observations are absent from workers that predate them.
+  const bool finals = s.final_observations_size() != 0 || !s.final_masks().empty();
   if (s.batch_size() != n ||
       static_cast<size_t>(s.observations_size()) != un * spec.observation_size ||
       s.masks().size() != un * spec.num_actions || static_cast<size_t>(s.rewards_size()) != un ||
-      s.dones().size() != un || s.accepted().size() != un) {
+      s.dones().size() != un || s.accepted().size() != un ||
+      (!s.truncated().empty() && s.truncated().size() != un) ||
+      (finals && (static_cast<size_t>(s.final_observations_size()) !=
+                      done * spec.observation_size ||
+                  s.final_masks().size() != done * spec.num_actions))) {
     throw RpcError(
         kRole, endpoint, method, static_cast<int>(grpc::StatusCode::INTERNAL),
         "reply arrays do not match " + std::to_string(n) + " environments of " + spec.name);
@@ -125,8 +133,8 @@ struct RemoteVecEnv::Impl {
   int num_envs = 0;
   grpc::CompletionQueue cq;
 
-  std::vector<float> observations, rewards;
-  std::vector<uint8_t> masks, dones, accepted;
+  std::vector<float> observations, rewards, final_observations;
+  std::vector<uint8_t> masks, dones, accepted, truncated, final_masks;
 
   ~Impl() {
     cq.Shutdown();
@@ -206,6 +214,29 @@ struct RemoteVecEnv::Impl {
       std::memcpy(&rewards[b], p.state.rewards().data(), n * sizeof(float));
       std::memcpy(&dones[b], p.state.dones().data(), n);
       std::memcpy(&accepted[b], p.state.accepted().data(), n);
+      if (p.state.truncated().empty()) {
+        std::fill_n(&truncated[b], n, 0);
+      } else {
+        std::memcpy(&truncated[b], p.state.truncated().data(), n);
+      }
+      // The final observations come packed, one row per done environment, in order.
+      const size_t obs = spec.observation_size, acts = spec.num_actions;
+      size_t row = 0;
+      const bool finals = p.state.final_observations_size() != 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (!dones[b + i]) continue;
+        float* fo = &final_observations[(b + i) * obs];
+        uint8_t* fm = &final_masks[(b + i) * acts];
+        if (finals) {
+          std::memcpy(fo, p.state.final_observations().data() + row * obs, obs * sizeof(float));
+          std::memcpy(fm, p.state.final_masks().data() + row * acts, acts);
+        } else {
+          // A worker without them: the best left is the new episode's first observation.
+          std::memcpy(fo, &observations[(b + i) * obs], obs * sizeof(float));
+          std::memcpy(fm, &masks[(b + i) * acts], acts);
+        }
+        ++row;
+      }
     }
   }
 };
@@ -282,6 +313,9 @@ RemoteVecEnv::RemoteVecEnv(const std::vector<std::string>& endpoints, const twin
   m.rewards.assign(num_envs, 0.0f);
   m.dones.assign(num_envs, 0);
   m.accepted.assign(num_envs, 0);
+  m.truncated.assign(num_envs, 0);
+  m.final_observations.assign(m.observations.size(), 0.0f);
+  m.final_masks.assign(m.masks.size(), 0);
 }
 
 RemoteVecEnv::~RemoteVecEnv() { impl_->CloseAll(); }
@@ -316,6 +350,11 @@ const uint8_t* RemoteVecEnv::Masks() const { return impl_->masks.data(); }
 const float* RemoteVecEnv::Rewards() const { return impl_->rewards.data(); }
 const uint8_t* RemoteVecEnv::Dones() const { return impl_->dones.data(); }
 const uint8_t* RemoteVecEnv::Accepted() const { return impl_->accepted.data(); }
+const uint8_t* RemoteVecEnv::Truncated() const { return impl_->truncated.data(); }
+const float* RemoteVecEnv::FinalObservations() const {
+  return impl_->final_observations.data();
+}
+const uint8_t* RemoteVecEnv::FinalMasks() const { return impl_->final_masks.data(); }
 
 const std::string& RemoteVecEnv::EndpointOf(int env) const {
   for (const auto& p : impl_->parts) {
@@ -328,119 +367,6 @@ std::unique_ptr<RemoteVecEnv> ConnectTwins(const std::vector<std::string>& endpo
                                            const twin::EnvConfig& config, int num_envs,
                                            uint64_t seed, TwinClientOptions options) {
   return std::make_unique<RemoteVecEnv>(endpoints, config, num_envs, seed, std::move(options));
-}
-
-// ---------------------------------------------------------------------------------------------
-// RemoteEnvFactory
-
-namespace {
-
-// One environment on a worker, opened as a batch of one that never resets by itself: the
-// twin::VecEnv that holds it chooses every seed.
-class RemoteEnv : public twin::Env {
- public:
-  RemoteEnv(std::shared_ptr<Worker> worker, uint64_t handle, twin::EnvSpec spec, RpcOptions options)
-      : worker_(std::move(worker)), handle_(handle), spec_(std::move(spec)), options_(options) {
-    reset_.set_handle(handle_);
-    reset_.add_seeds(0);
-    step_.set_handle(handle_);
-    step_.add_actions(0);
-  }
-
-  ~RemoteEnv() override {
-    if (worker_->unresponsive) return;
-    grpc::ClientContext ctx;
-    internal::SetDeadline(&ctx, std::min(options_.deadline, std::chrono::milliseconds(1000)));
-    v1::CloseRequest request;
-    request.set_handle(handle_);
-    v1::CloseReply reply;
-    worker_->stub->Close(&ctx, request, &reply);  // best effort: an idle batch expires anyway
-  }
-
-  const twin::EnvSpec& Spec() const override { return spec_; }
-
-  void Reset(uint64_t seed, float* observation, uint8_t* mask) override {
-    reset_.set_seeds(0, seed);
-    grpc::ClientContext ctx;
-    internal::SetDeadline(&ctx, options_.deadline);
-    grpc::Status status = worker_->stub->Reset(&ctx, reset_, &state_);
-    if (!status.ok()) worker_->Fail("Reset", status);
-    Copy("Reset", observation, mask);
-  }
-
-  twin::StepResult Step(int action, float* observation, uint8_t* mask) override {
-    step_.set_actions(0, action);
-    grpc::ClientContext ctx;
-    internal::SetDeadline(&ctx, options_.deadline);
-    grpc::Status status = worker_->stub->Step(&ctx, step_, &state_);
-    if (!status.ok()) worker_->Fail("Step", status);
-    Copy("Step", observation, mask);
-    twin::StepResult r;
-    r.reward = state_.rewards(0);
-    r.done = state_.dones()[0] != 0;
-    r.accepted = state_.accepted()[0] != 0;
-    return r;
-  }
-
- private:
-  void Copy(const char* method, float* observation, uint8_t* mask) {
-    CheckState(worker_->endpoint, method, state_, 1, spec_);
-    std::memcpy(observation, state_.observations().data(), spec_.observation_size * sizeof(float));
-    std::memcpy(mask, state_.masks().data(), spec_.num_actions);
-  }
-
-  std::shared_ptr<Worker> worker_;
-  uint64_t handle_;
-  twin::EnvSpec spec_;
-  RpcOptions options_;
-  v1::ResetRequest reset_;
-  v1::StepRequest step_;
-  v1::BatchState state_;
-};
-
-struct FactoryState {
-  std::vector<std::shared_ptr<Worker>> workers;
-  std::string config_json, config_hash, client;
-  int num_envs = 0;
-  RpcOptions options;
-  std::atomic<int64_t> calls{0};
-};
-
-}  // namespace
-
-twin::VecEnv::Factory RemoteEnvFactory(const std::vector<std::string>& endpoints,
-                                       const twin::EnvConfig& config, int num_envs,
-                                       TwinClientOptions options) {
-  if (num_envs <= 0) throw std::invalid_argument("RemoteEnvFactory: num_envs must be positive");
-  auto state = std::make_shared<FactoryState>();
-  state->workers = ConnectWorkers(endpoints, options);
-  state->config_json = config.ToJson().dump();
-  state->config_hash = config.config_hash;
-  state->client = ClientName(options);
-  state->num_envs = num_envs;
-  state->options = options;
-  return [state]() -> std::unique_ptr<twin::Env> {
-    const int64_t c = state->calls.fetch_add(1) % state->num_envs;
-    const int64_t w = static_cast<int64_t>(state->workers.size());
-    // The worker whose slice [n*p/w, n*(p+1)/w) holds c.
-    int64_t p = 0;
-    while (state->num_envs * (p + 1) / w <= c) ++p;
-    const std::shared_ptr<Worker>& worker = state->workers[p];
-    v1::OpenBatchRequest request;
-    request.set_config_json(state->config_json);
-    request.set_batch_size(1);
-    request.set_manual_reset(true);
-    request.set_client(state->client + " env " + std::to_string(c));
-    v1::OpenBatchReply reply;
-    grpc::ClientContext ctx;
-    internal::SetDeadline(&ctx, state->options.open_deadline);
-    grpc::Status status = worker->stub->OpenBatch(&ctx, request, &reply);
-    if (!status.ok()) worker->Fail("OpenBatch", status);
-    twin::EnvSpec spec = ToSpec(reply.spec());
-    auto env = std::make_unique<RemoteEnv>(worker, reply.handle(), spec, state->options);
-    CheckSpec(worker->endpoint, spec, state->config_hash);
-    return env;
-  };
 }
 
 TwinWorkerHealth CheckTwinWorker(const std::string& endpoint, RpcOptions options) {

@@ -37,6 +37,9 @@ struct Batch {
   uint64_t first_index = 0, total_envs = 0;
   bool manual_reset = false;
   std::vector<uint64_t> resets;  // per env: automatic resets since the last Reset
+  // Scratch for the last observation and mask of environments that a Step resets.
+  std::vector<float> final_observations;
+  std::vector<uint8_t> final_masks;
   bool started = false;
   uint64_t steps = 0;
   std::string client;
@@ -68,6 +71,9 @@ void SizeState(const Batch& b, v1::BatchState* state) {
   state->mutable_rewards()->Resize(n, 0.0f);
   state->mutable_dones()->assign(n, '\0');
   state->mutable_accepted()->assign(n, '\0');
+  state->mutable_truncated()->assign(n, '\0');
+  state->clear_final_observations();
+  state->clear_final_masks();
 }
 
 }  // namespace
@@ -288,6 +294,9 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
     float* rewards = reply->mutable_rewards()->mutable_data();
     char* dones = &(*reply->mutable_dones())[0];
     char* accepted = &(*reply->mutable_accepted())[0];
+    char* truncated = &(*reply->mutable_truncated())[0];
+    b->final_observations.resize(static_cast<size_t>(n) * obs_size);
+    b->final_masks.resize(static_cast<size_t>(n) * num_actions);
     try {
       pool.ParallelFor(n, [&](int i) {
         float* o = obs + static_cast<size_t>(i) * obs_size;
@@ -296,12 +305,25 @@ struct TwinServer::Impl final : public v1::TwinService::Service {
         rewards[i] = r.reward;
         dones[i] = r.done;
         accepted[i] = r.accepted;
+        truncated[i] = r.done && r.truncated;
         if (r.done && !b->manual_reset) {
+          std::copy_n(o, obs_size, &b->final_observations[static_cast<size_t>(i) * obs_size]);
+          std::copy_n(m, num_actions, &b->final_masks[static_cast<size_t>(i) * num_actions]);
           // twin::VecEnv's reseeding, over the learner's whole vector of environments.
           ++b->resets[i];
           b->envs[i]->Reset(b->seed + (b->first_index + i) + b->total_envs * b->resets[i], o, m);
         }
       });
+      if (!b->manual_reset) {
+        for (int i = 0; i < n; ++i) {
+          if (!dones[i]) continue;
+          const float* fo = &b->final_observations[static_cast<size_t>(i) * obs_size];
+          reply->mutable_final_observations()->Add(fo, fo + obs_size);
+          reply->mutable_final_masks()->append(
+              reinterpret_cast<const char*>(&b->final_masks[static_cast<size_t>(i) * num_actions]),
+              num_actions);
+        }
+      }
     } catch (const std::exception& e) {
       // An environment is in an unknown state: the batch must be reset.
       b->started = false;

@@ -1,6 +1,8 @@
 // `eonops tracking`: the tracking server and a few store commands for operators.
 //
 //   eonops tracking serve --db eonops.db --artifacts ./artifacts --port 5000 [--token-file F]
+//   eonops tracking serve --db postgresql://eonops@db:5432/tracking --artifacts /shared/artifacts
+//   eonops tracking migrate --from eonops.db --to postgresql://eonops@db:5432/tracking
 //   eonops tracking check --db eonops.db
 //   eonops tracking runs --db eonops.db --experiment rmsa/nsfnet --filter "metrics.blocking < 0.1"
 //   eonops tracking models --db eonops.db [--model rmsa-nsfnet]
@@ -19,6 +21,8 @@
 
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tracking/copy.h"
+#include "tracking/db.h"
 #include "tracking/errors.h"
 #include "tracking/mlflow_json.h"
 #include "tracking/server.h"
@@ -30,7 +34,9 @@ namespace {
 using tracking::TrackingStore;
 
 void AddStoreFlags(ArgParser& p) {
-  p.Add("db", "FILE", "SQLite database of the tracking store", "eonops.db");
+  p.Add("db", "FILE|URL",
+        "the tracking store: a SQLite file, or postgresql://USER[:PASS]@HOST[:PORT]/DB",
+        "eonops.db");
   p.Add("artifacts", "DIR", "artifact root (content-addressed files)", "./artifacts");
 }
 
@@ -96,7 +102,7 @@ int Serve(int argc, char** argv) {
   tracking::TrackingServer server(store, so);
   int bound = server.Start();
   std::cout << "eonops tracking: serving http://" << so.host << ":" << bound << "/ (db "
-            << store.options().db_path << ", artifacts " << store.options().artifact_root
+            << tracking::RedactedLocation(store.options().db_path) << ", artifacts " << store.options().artifact_root
             << (so.token_file.empty() ? "" : ", writes need a bearer token") << ")" << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
@@ -108,7 +114,7 @@ int Serve(int argc, char** argv) {
 
 int Check(int argc, char** argv) {
   ArgParser p("eonops tracking check",
-              "Open the store (applying migrations) and run SQLite's integrity check.");
+              "Open the store (applying migrations) and run the database's integrity check.");
   AddStoreFlags(p);
   if (!p.Parse(argc, argv)) return 0;
   TrackingStore store(StoreFlags(p));
@@ -219,10 +225,43 @@ int Alias(int argc, char** argv) {
   return 0;
 }
 
+int Migrate(int argc, char** argv) {
+  ArgParser p("eonops tracking migrate",
+              "Copy a whole tracking store (runs, metrics, episodes, registry, audit trail) into a "
+              "new, empty database, e.g. from a SQLite file to PostgreSQL, and verify the counts.");
+  p.Add("from", "FILE|URL", "the store to copy (SQLite file or postgresql:// URL)");
+  p.Add("to", "FILE|URL", "the new store (must hold no data yet)");
+  p.Add("artifacts", "DIR",
+        "artifact root both stores use: also check that every artifact the runs list is there");
+  if (!p.Parse(argc, argv)) return 0;
+  if (!p.Has("from") || !p.Has("to")) throw UsageError("--from and --to are required");
+  if (p.Get("from") == p.Get("to")) throw UsageError("--from and --to name the same database");
+  auto from = tracking::OpenDatabase(p.Get("from"), {});
+  auto to = tracking::OpenDatabase(p.Get("to"), {});
+  std::cout << "copying " << from->name() << " -> " << to->name() << "\n";
+  tracking::CopyReport report = tracking::CopyDatabase(*from, *to);
+  std::cout << std::left << std::setw(24) << "table" << std::right << std::setw(12) << "source"
+            << std::setw(14) << "destination" << "\n";
+  for (const auto& t : report.tables)
+    std::cout << std::left << std::setw(24) << t.table << std::right << std::setw(12)
+              << t.source_rows << std::setw(14) << t.destination_rows
+              << (t.source_rows == t.destination_rows ? "" : "   MISMATCH") << "\n";
+  int rc = report.verified ? 0 : 1;
+  if (p.Has("artifacts")) {
+    const int64_t missing = tracking::CountMissingArtifactBlobs(*to, p.Get("artifacts"));
+    std::cout << "artifact files missing from " << p.Get("artifacts") << ": " << missing << "\n";
+    if (missing > 0) rc = 1;
+  }
+  std::cout << (report.verified ? "verified: every table has as many rows in both stores\n"
+                                : "NOT verified: row counts differ\n");
+  return rc;
+}
+
 const char kUsage[] =
-    "usage: eonops tracking <serve|check|runs|models|alias> [flags]\n"
+    "usage: eonops tracking <serve|check|runs|models|alias|migrate> [flags]\n"
     "  serve   the MLflow-compatible REST API, model registry and web UI\n"
     "  check   apply migrations and run the integrity check\n"
+    "  migrate copy a store into a new database (e.g. SQLite to PostgreSQL), verified\n"
     "  runs    list an experiment's runs\n"
     "  models  list registered models, or one model's versions and alias history\n"
     "  alias   move (or delete) a model alias\n";
@@ -232,10 +271,18 @@ const char kUsage[] =
 int RunTracking(int argc, char** argv) {
   try {
     return RunSubcommand(argc, argv, kUsage,
-                         {{"serve", Serve}, {"check", Check}, {"runs", Runs}, {"models", Models}, {"alias", Alias}});
+                         {{"serve", Serve},
+                          {"check", Check},
+                          {"runs", Runs},
+                          {"models", Models},
+                          {"alias", Alias},
+                          {"migrate", Migrate}});
   } catch (const tracking::TrackingError& e) {
-    std::cerr << "eonops tracking " << argv[0] << ": " << tracking::ErrorCodeName(e.code()) << ": " << e.what()
-              << "\n";
+    std::cerr << "eonops tracking " << argv[0] << ": " << tracking::ErrorCodeName(e.code())
+              << ": " << e.what() << "\n";
+    return 1;
+  } catch (const tracking::DbError& e) {
+    std::cerr << "eonops tracking " << argv[0] << ": " << e.what() << "\n";
     return 1;
   }
 }

@@ -3,6 +3,7 @@
 // seeds, resumable checkpoints and an exported policy artifact.
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -14,6 +15,8 @@
 #include <optional>
 #include <sstream>
 
+#include "agents/distributed.h"
+#include "agents/es.h"
 #include "agents/options.h"
 #include "agents/policy.h"
 #include "agents/policy_heuristic.h"
@@ -70,6 +73,67 @@ std::string Compact(double x) {
 
 }  // namespace
 
+// Evolution strategies (agents/es.h): generations of simulations instead of environment steps,
+// with the same outputs as the other algorithms (policy, checkpoint, log, registration).
+int TrainEs(const agents::ExperimentConfig& cfg, std::shared_ptr<const twin::NetworkModel> model,
+            const twin::EnvConfig& env, const agents::TrainerSetup& trainer_setup, agents::RunLogger& logger,
+            TrackingSink* sink, const ArgParser& p, const std::string& out, const std::string& run_id) {
+  const std::string checkpoint_dir = out + "/checkpoint";
+  fs::create_directories(checkpoint_dir);
+  agents::EsSetup setup;
+  setup.checkpoint_path = checkpoint_dir + "/es_state.json";
+  setup.logger = &logger;
+  setup.run_id = run_id;
+  setup.threads = cfg.train.env_threads;
+  ProgressBar bar("train es");
+  setup.on_progress = [&](const agents::EsProgress& pr) {
+    std::ostringstream detail;
+    detail << "generation " << pr.generation << "/" << pr.generations << ", mean blocking "
+           << Percent(pr.mean_blocking) << ", " << Compact(pr.simulated_requests_per_second)
+           << " simulated requests/s";
+    bar.Update(double(pr.generation) / pr.generations, detail.str());
+    if (!isatty(fileno(stderr))) std::cout << "train " << detail.str() << std::endl;
+  };
+  if (trainer_setup.hooks.evaluate) {
+    setup.evaluate = [&](const agents::Policy& policy, int generation) {
+      return trainer_setup.hooks.evaluate(policy, generation);
+    };
+  }
+  const auto start = std::chrono::steady_clock::now();
+  agents::EsTrainer es(cfg, model, env, setup);
+  if (p.Switch("resume")) {
+    es.LoadCheckpoint(setup.checkpoint_path);
+    std::cerr << "resumed from " << setup.checkpoint_path << " at generation " << es.generation() << "\n";
+  }
+  try {
+    es.Train();
+  } catch (...) {
+    logger.EndRun(agents::RunStatus::kFailed);
+    throw;
+  }
+  const std::string policy_dir = out + "/policy";
+  es.ExportPolicy(policy_dir);
+  logger.LogArtifact(policy_dir, "policy");
+  logger.EndRun(agents::RunStatus::kFinished);
+  std::string registered;
+  if (sink) {
+    const std::string model_name =
+        p.Has("register") ? p.Get("register") : std::string(twin::ToString(env.env.use_case)) + "-" + env.network.topology;
+    const int64_t version = sink->RegisterPolicy(model_name, run_id, "policy", p.Has("alias") ? p.Get("alias") : "");
+    registered = model_name + " version " + std::to_string(version) + (p.Has("alias") ? " (alias " + p.Get("alias") + ")" : "");
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "trained " << cfg.name << " (es, seed " << cfg.train.seed << ") to generation " << es.generation()
+            << " in " << std::fixed << std::setprecision(1) << seconds << " s ("
+            << es.MakeManifest().train_steps << " simulated requests, " << cfg.train.env_threads << " thread(s))\n"
+            << "policy:     " << policy_dir << "\n"
+            << "checkpoint: " << setup.checkpoint_path << "\n"
+            << "log:        " << out << "/log.jsonl (run " << run_id << ")\n"
+            << (registered.empty() ? "" : "registered: " + registered + "\n")
+            << "next:       eonops evaluate --policy " << policy_dir << " --seeds 5\n";
+  return 0;
+}
+
 int RunTrain(int argc, char** argv) {
   ArgParser p(
       "eonops train",
@@ -88,6 +152,14 @@ int RunTrain(int argc, char** argv) {
   p.Add("envs", "N", "parallel environments (train.num_envs)");
   p.Add("twins", "HOST:PORT,...",
         "step the environments on remote twin workers (eonops twin serve)");
+  p.Add("world-size", "N",
+        "data-parallel PPO over N learner processes (default $WORLD_SIZE, else 1); --steps is "
+        "the total over all of them");
+  p.Add("rank", "R", "this process's rank, 0..N-1 (default $RANK); rank 0 logs, checkpoints "
+        "and exports the policy");
+  p.Add("master", "HOST:PORT",
+        "rank 0's rendezvous address (default $MASTER_ADDR:$MASTER_PORT, else 127.0.0.1:29500)");
+  p.Add("dist-timeout", "S", "seconds a rank waits for the others before failing", "120");
   p.Add("out", "DIR", "output directory (default out/<experiment>-seed<N>)");
   p.AddSwitch("resume", "continue from OUT/checkpoint");
   p.Add("eval-requests", "N",
@@ -97,7 +169,8 @@ int RunTrain(int argc, char** argv) {
   p.Add("eval-seed", "N", "seed of the periodic evaluations (the same for policy and KSP-FF)",
         "1000");
   p.Add("tracking", "URL", "log the run to a tracking server (eonops tracking serve)");
-  p.Add("tracking-db", "FILE", "log the run to a tracking SQLite file, in-process");
+  p.Add("tracking-db", "FILE|URL",
+        "log the run to a tracking store in-process: a SQLite file or a postgresql:// URL");
   p.Add("artifacts", "DIR", "artifact root with --tracking-db", "./artifacts");
   p.Add("token-file", "FILE", "bearer token for a tracking server that requires one");
   p.Add("experiment", "NAME", "tracking experiment (default: the experiment file's name)");
@@ -123,32 +196,46 @@ int RunTrain(int argc, char** argv) {
   if (cfg.train.torch_threads < 1 || cfg.train.env_threads < 1 || cfg.train.num_envs < 1) {
     throw UsageError("--threads, --env-threads and --envs must be positive");
   }
+  agents::DistributedOptions dist;
+  try {
+    dist = agents::DistributedOptionsFromEnvironment();
+    if (p.Has("world-size")) dist.world_size = static_cast<int>(p.GetInt("world-size"));
+    if (p.Has("rank")) dist.rank = static_cast<int>(p.GetInt("rank"));
+    if (p.Has("master")) agents::ParseMaster(p.Get("master"), &dist);
+    dist.timeout = std::chrono::seconds(p.GetInt("dist-timeout"));
+    agents::ValidateDistributedOptions(dist);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const bool lead = dist.rank == 0;  // the rank that logs, checkpoints and exports
+  if (dist.world_size > 1) {
+    if (cfg.train.algorithm != agents::Algorithm::kPpo)
+      throw UsageError("--world-size > 1 needs a PPO experiment (data-parallel PPO)");
+    // --steps is the run's budget: each rank takes its share.
+    cfg.train.total_steps = (cfg.train.total_steps + dist.world_size - 1) / dist.world_size;
+  }
   const std::string out =
       p.Has("out") ? p.Get("out") : "out/" + cfg.name + "-seed" + std::to_string(cfg.train.seed);
   const std::string checkpoint_dir = out + "/checkpoint";
-  if (p.Switch("resume") && !fs::exists(checkpoint_dir + "/state.json")) {
+  if (p.Switch("resume") && !fs::exists(checkpoint_dir + "/state.json") &&
+      !fs::exists(checkpoint_dir + "/es_state.json")) {
     throw UsageError("--resume: no checkpoint in " + checkpoint_dir);
   }
-  fs::create_directories(out);
+  if (lead) fs::create_directories(out);
 
   const twin::EnvConfig env = twin::EnvConfig::FromJson(cfg.twin, path);
   const twin::Scenario scenario = twin::Scenario::FromJson(cfg.twin, path);
   auto model = std::make_shared<const twin::NetworkModel>(env.network);
   twin::VecEnv::Factory factory = twin::MakeEnvFactory(model, env);
-  // Same seeds, same trajectories: environment i lives on a worker but is seeded as locally.
-  if (p.Has("twins")) {
-    // A dead worker throws from Env::Step; VecEnv rethrows it from Step() on the training
-    // thread, so the run fails naming the worker whatever env_threads is.
-    factory =
-        proto::RemoteEnvFactory(proto::ParseEndpoints(p.Get("twins")), env, cfg.train.num_envs);
-  }
 
-  {
+  if (lead) {
     std::ofstream resolved(out + "/config.json");
     resolved << agents::ToJson(cfg).dump(2) << "\n";
   }
-  std::ofstream log_file(out + "/log.jsonl", std::ios::app);
-  if (!log_file) throw std::runtime_error("cannot write " + out + "/log.jsonl");
+  // Ranks other than 0 write nothing: their log goes nowhere.
+  std::ofstream log_file;
+  if (lead) log_file.open(out + "/log.jsonl", std::ios::app);
+  if (lead && !log_file) throw std::runtime_error("cannot write " + out + "/log.jsonl");
   // A resumed run keeps its id, so its log and tracking history continue.
   std::string run_id = RunId(cfg);
   if (p.Switch("resume")) {
@@ -162,7 +249,7 @@ int RunTrain(int argc, char** argv) {
   // With tracking, the store's run id names the run everywhere (log, manifest, registry).
   std::unique_ptr<TrackingSink> sink;
   std::unique_ptr<TrackingRunLogger> tracked_logger;
-  if (tracked) {
+  if (tracked && lead) {
     std::string token;
     if (p.Has("token-file")) {
       std::ifstream tf(p.Get("token-file"));
@@ -180,6 +267,10 @@ int RunTrain(int argc, char** argv) {
   if (tracked_logger) tee = std::make_unique<TeeRunLogger>(json_logger, *tracked_logger);
   agents::RunLogger& logger = tee ? static_cast<agents::RunLogger&>(*tee) : json_logger;
   logger.SetTag("experiment_file", path);
+  if (dist.world_size > 1) {
+    logger.SetTag("distributed.world_size", std::to_string(dist.world_size));
+    logger.SetTag("distributed.steps_are", "per rank (the run's total is world_size times them)");
+  }
 
   // Periodic evaluation: the greedy policy and KSP-FF on the same requests (same seed),
   // through the simulator. KSP-FF's figure is computed once.
@@ -196,8 +287,28 @@ int RunTrain(int argc, char** argv) {
 
   ProgressBar bar("train");
   agents::TrainerSetup setup;
-  setup.checkpoint_dir = checkpoint_dir;
-  setup.logger = &logger;
+  if (p.Has("twins")) {
+    // Same seeds, same trajectories: environment i lives on a worker but is seeded as locally.
+    // Each vector step is one call per worker for all of its environments; a dead worker fails
+    // the step naming it.
+    const std::vector<std::string> workers = proto::ParseEndpoints(p.Get("twins"));
+    const int num_envs = cfg.train.num_envs;
+    setup.make_envs = [workers, env, num_envs, run_id](uint64_t seed) {
+      proto::TwinClientOptions options;
+      options.client_name = "eonops train " + run_id;
+      return std::unique_ptr<twin::BatchedEnv>(
+          proto::ConnectTwins(workers, env, num_envs, seed, options));
+    };
+  }
+  std::unique_ptr<agents::DataParallelGroup> group;
+  if (dist.world_size > 1) {
+    std::cerr << "rank " << dist.rank << " of " << dist.world_size << ": joining at "
+              << dist.master_host << ":" << dist.master_port << std::endl;
+    group = agents::DataParallelGroup::Join(dist);
+    setup.data_parallel = group.get();
+  }
+  setup.checkpoint_dir = lead ? checkpoint_dir : "";
+  setup.logger = lead ? &logger : nullptr;
   setup.run_id = run_id;
   setup.hooks.on_progress = [&](const agents::Progress& pr) {
     std::ostringstream detail;
@@ -209,7 +320,7 @@ int RunTrain(int argc, char** argv) {
     bar.Update(std::min(1.0, double(pr.env_steps) / pr.total_steps), detail.str());
     if (!isatty(fileno(stderr))) std::cout << "train " << detail.str() << std::endl;
   };
-  if (eval_requests > 0) {
+  if (eval_requests > 0 && lead) {
     setup.hooks.evaluate = [&](const agents::Policy& policy, int64_t step) {
       agents::PolicyHeuristic drl(policy, model, env);
       twin::SimulationResult r = twin::Simulate(model, env.traffic, drl, eval);
@@ -231,6 +342,13 @@ int RunTrain(int argc, char** argv) {
     };
   }
 
+  if (cfg.train.algorithm == agents::Algorithm::kEs) {
+    if (dist.world_size > 1 || p.Has("twins")) {
+      throw UsageError("train.algorithm es runs its simulations in-process (--env-threads); not with --world-size or --twins");
+    }
+    return TrainEs(cfg, model, env, setup, logger, sink.get(), p, out, run_id);
+  }
+
   agents::Trainer trainer(cfg, factory, setup);
   if (p.Switch("resume")) {
     trainer.LoadCheckpoint(checkpoint_dir);
@@ -245,8 +363,14 @@ int RunTrain(int argc, char** argv) {
   try {
     r = trainer.Train();
   } catch (...) {
-    logger.EndRun(agents::RunStatus::kFailed);
+    if (lead) logger.EndRun(agents::RunStatus::kFailed);
     throw;
+  }
+  if (!lead) {
+    std::cout << "rank " << dist.rank << " trained " << r.env_steps << " steps in " << std::fixed
+              << std::setprecision(1) << r.elapsed_s << " s (" << Compact(r.steps_per_second)
+              << " steps/s); rank 0 holds the run\n";
+    return 0;
   }
   const std::string policy_dir = out + "/policy";
   trainer.ExportPolicy(policy_dir);
@@ -263,7 +387,13 @@ int RunTrain(int argc, char** argv) {
   std::cout << "trained " << cfg.name << " (" << agents::ToString(cfg.train.algorithm) << ", seed "
             << cfg.train.seed << ") to " << r.env_steps << " steps in " << std::fixed
             << std::setprecision(1) << r.elapsed_s << " s (" << Compact(r.steps_per_second)
-            << " steps/s, " << cfg.train.torch_threads << " torch thread(s)); training blocking "
+            << " steps/s, " << cfg.train.torch_threads << " torch thread(s)"
+            << (dist.world_size > 1 ? "; per rank, x " + std::to_string(dist.world_size) +
+                                          " ranks = " +
+                                          Compact(r.steps_per_second * dist.world_size) +
+                                          " steps/s in all"
+                                    : "")
+            << "); training blocking "
             << Percent(r.blocking) << "\n"
             << "policy:     " << policy_dir << "\n"
             << "checkpoint: " << checkpoint_dir << "\n"

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libtorch-dev
+  # Gloo's headers: c10d's ProcessGroupGloo (in libtorch) for data-parallel training.
+  libgloo-dev
   # Debian's libtorch calls the system BLAS (libblas.so.3); the reference BLAS makes training
   # ~8x slower than OpenBLAS, which registers itself as the higher-priority alternative.
   libopenblas0-pthread
@@ -14,6 +16,8 @@ packages=(
   libcpp-httplib-dev
   nlohmann-json3-dev
   libsqlite3-dev sqlite3
+  # The tracking store on PostgreSQL (libpq), and the server its tests start (initdb, pg_ctl).
+  libpq-dev postgresql
   libgtest-dev libgmock-dev
   libbenchmark-dev
   chromium  # headless browser for the tracking web UI test (tests/tracking)

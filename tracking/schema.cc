@@ -4,6 +4,7 @@
 
 #include "tracking/entities.h"
 #include "tracking/errors.h"
+#include "tracking/postgres_db.h"
 
 namespace eonops::tracking {
 namespace {
@@ -175,10 +176,16 @@ CREATE INDEX stage_history_by_model ON stage_history(name, changed_at);
 )sql"},
 };
 
+// DDL as written above for SQLite, or translated for PostgreSQL.
+std::string Ddl(const Connection& db, const std::string& sqlite_ddl) {
+  return db.dialect() == Dialect::kPostgres ? PostgresDdl(sqlite_ddl) : sqlite_ddl;
+}
+
 void EnsureVersionTable(Connection& db) {
-  db.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_version ("
-      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, description TEXT NOT NULL)");
+  db.Exec(Ddl(db,
+              "CREATE TABLE IF NOT EXISTS schema_version ("
+              " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, description TEXT NOT "
+              "NULL)"));
 }
 
 int ReadVersion(Connection& db) {
@@ -190,10 +197,18 @@ int ReadVersion(Connection& db) {
 }  // namespace
 
 int SchemaVersion(Connection& db) {
-  auto exists =
-      db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
-  if (!exists.Step()) return 0;
+  if (!db.TableExists("schema_version")) return 0;
   return ReadVersion(db);
+}
+
+const std::vector<std::string>& SchemaTables() {
+  static const std::vector<std::string> kTables = {
+      "schema_version",       "experiments",         "experiment_tags",    "runs",
+      "params",               "tags",                "latest_metrics",     "metrics",
+      "episodes",             "artifacts",           "registered_models",  "registered_model_tags",
+      "model_versions",       "model_version_tags",  "model_aliases",      "alias_history",
+      "stage_history"};
+  return kTables;
 }
 
 void Migrate(Connection& db, int target) {
@@ -201,6 +216,11 @@ void Migrate(Connection& db, int target) {
     throw TrackingError(ErrorCode::kInternalError, "no schema version " + std::to_string(target) +
                                                        " (latest is " +
                                                        std::to_string(kLatestSchemaVersion) + ")");
+  db.LockSchema();
+  struct Unlock {
+    Connection& db;
+    ~Unlock() { db.UnlockSchema(); }
+  } unlock{db};
   RunTransaction(db, TxMode::kWrite, [&] { EnsureVersionTable(db); });
   for (const Migration& m : kMigrations) {
     if (m.version > target) break;
@@ -210,11 +230,11 @@ void Migrate(Connection& db, int target) {
       int current = ReadVersion(db);
       if (current > kLatestSchemaVersion)
         throw TrackingError(ErrorCode::kInternalError,
-                            db.path() + " has schema version " + std::to_string(current) +
+                            db.name() + " has schema version " + std::to_string(current) +
                                 ", newer than this binary supports (" +
                                 std::to_string(kLatestSchemaVersion) + "); upgrade eonops");
       if (current >= m.version) return;
-      db.Exec(m.sql);
+      db.Exec(Ddl(db, m.sql));
       if (m.version == 1) {
         // MLflow clients fall back to experiment "0" when none is set.
         auto st = db.Prepare(
@@ -231,7 +251,7 @@ void Migrate(Connection& db, int target) {
   int current = SchemaVersion(db);
   if (current > kLatestSchemaVersion)
     throw TrackingError(ErrorCode::kInternalError,
-                        db.path() + " has schema version " + std::to_string(current) +
+                        db.name() + " has schema version " + std::to_string(current) +
                             ", newer than this binary supports (" +
                             std::to_string(kLatestSchemaVersion) + "); upgrade eonops");
 }

@@ -5,12 +5,18 @@
 // upgraded in place and a new binary never needs a separate migration step. A database written
 // by a newer binary (a version this one does not know) is refused rather than misread.
 //
-//   Connection db("eonops.db", {});
-//   Migrate(db);                       // to kLatestSchemaVersion
-//   int v = SchemaVersion(db);         // 4
+// The migrations are written once, for SQLite, and applied to PostgreSQL through PostgresDdl
+// (postgres_db.h): the same tables, keys, indexes and versions on both engines.
+//
+//   auto db = OpenDatabase("eonops.db", {});   // or "postgresql://..."
+//   Migrate(*db);                       // to kLatestSchemaVersion
+//   int v = SchemaVersion(*db);         // 4
 #pragma once
 
-#include "tracking/sqlite_db.h"
+#include <string>
+#include <vector>
+
+#include "tracking/db.h"
 
 namespace eonops::tracking {
 
@@ -26,5 +32,9 @@ int SchemaVersion(Connection& db);
 // Applies the migrations after the current version up to `target` (default: the latest).
 // Throws TrackingError(kInternalError) if the database is newer than this binary.
 void Migrate(Connection& db, int target = kLatestSchemaVersion);
+
+// Every table of the latest schema, parents before the tables whose foreign keys point at
+// them: the order in which `CopyDatabase` (copy.h) fills a new database.
+const std::vector<std::string>& SchemaTables();
 
 }  // namespace eonops::tracking

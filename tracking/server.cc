@@ -16,7 +16,7 @@
 #include "tracking/exclusive_listen.h"
 #include "tracking/mlflow_json.h"
 #include "tracking/server_internal.h"
-#include "tracking/sqlite_db.h"
+#include "tracking/db.h"
 #include "tracking/web_assets.h"
 
 namespace eonops::tracking {
@@ -682,8 +682,12 @@ struct TrackingServer::Impl {
       res.set_content("not found\n", "text/plain");
     } catch (const TrackingError& e) {
       WriteError(res, e.code(), e.what());
-    } catch (const SqliteError& e) {
-      WriteError(res, e.busy() ? ErrorCode::kTemporarilyUnavailable : ErrorCode::kInternalError,
+    } catch (const DbError& e) {
+      // Busy past the retry budget or the database unreachable: MLflow clients retry a 503.
+      WriteError(res,
+                 e.retryable()                                 ? ErrorCode::kTemporarilyUnavailable
+                 : e.kind() == DbError::Kind::kInvalidValue ? ErrorCode::kInvalidParameterValue
+                                                               : ErrorCode::kInternalError,
                  e.what());
     } catch (const nlohmann::json::type_error& e) {
       WriteError(res, ErrorCode::kInvalidParameterValue, e.what());

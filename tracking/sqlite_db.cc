@@ -2,85 +2,87 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <random>
 #include <thread>
 
-#include "tracking/errors.h"
-
 namespace eonops::tracking {
+namespace {
 
-Statement::~Statement() {
-  if (!stmt_) return;
-  if (in_use_) {
+DbError SqliteFailure(int code, const std::string& message) {
+  const int primary = code & 0xff;
+  DbError::Kind kind = DbError::Kind::kOther;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) kind = DbError::Kind::kBusy;
+  if (primary == SQLITE_CONSTRAINT) kind = DbError::Kind::kConstraint;
+  return DbError(kind, message, code);
+}
+
+class SqliteStatement : public StatementImpl {
+ public:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+
+  void BindInt64(int index, int64_t value) override {
+    Check(sqlite3_bind_int64(stmt_, index, value));
+  }
+  void BindDouble(int index, double value) override {
+    Check(sqlite3_bind_double(stmt_, index, value));
+  }
+  void BindText(int index, std::string_view value) override {
+    Check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                            SQLITE_TRANSIENT));
+  }
+  void BindNull(int index) override { Check(sqlite3_bind_null(stmt_, index)); }
+
+  bool Step() override {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    // sqlite3_step's own code is the primary one; the extended one is on the connection.
+    throw SqliteFailure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+  }
+  void Reset() override {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    *in_use_ = false;
-  } else {
-    sqlite3_finalize(stmt_);
   }
-}
 
-void Statement::Check(int rc) const {
-  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
-  throw SqliteError(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
-}
-
-Statement& Statement::Bind(int index, int64_t value) {
-  Check(sqlite3_bind_int64(stmt_, index, value));
-  return *this;
-}
-
-Statement& Statement::Bind(int index, double value) {
-  Check(std::isnan(value) ? sqlite3_bind_null(stmt_, index)
-                          : sqlite3_bind_double(stmt_, index, value));
-  return *this;
-}
-
-Statement& Statement::Bind(int index, std::string_view value) {
-  Check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                          SQLITE_TRANSIENT));
-  return *this;
-}
-
-Statement& Statement::BindNull(int index) {
-  Check(sqlite3_bind_null(stmt_, index));
-  return *this;
-}
-
-bool Statement::Step() {
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  // sqlite3_step's own code is the primary one; the extended one is on the connection.
-  throw SqliteError(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
-}
-
-void Statement::Run() {
-  while (Step()) {
+  int ColumnCount() const override { return sqlite3_column_count(stmt_); }
+  std::string ColumnName(int col) const override {
+    const char* n = sqlite3_column_name(stmt_, col);
+    return n ? n : "";
   }
-}
+  ColumnKind Kind(int col) const override {
+    switch (sqlite3_column_type(stmt_, col)) {
+      case SQLITE_NULL:
+        return ColumnKind::kNull;
+      case SQLITE_INTEGER:
+        return ColumnKind::kInteger;
+      case SQLITE_FLOAT:
+        return ColumnKind::kReal;
+      default:
+        return ColumnKind::kText;
+    }
+  }
+  int64_t Int64(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const override { return sqlite3_column_double(stmt_, col); }
+  std::string Text(int col) const override {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
 
-void Statement::Reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-}
+ private:
+  void Check(int rc) const {
+    if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+    throw SqliteFailure(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_));
+  }
 
-bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-int64_t Statement::Int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-double Statement::Double(int col) const {
-  return IsNull(col) ? std::nan("") : sqlite3_column_double(stmt_, col);
-}
-std::string Statement::Text(int col) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
-}
-std::optional<int64_t> Statement::OptionalInt64(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Int64(col);
-}
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
 
-Connection::Connection(const std::string& path, ConnectionOptions options) : path_(path) {
+}  // namespace
+
+SqliteConnection::SqliteConnection(const std::string& path, ConnectionOptions options)
+    : Connection(path) {
   // NOMUTEX: a connection is only ever used by one thread at a time (the store's pool hands
   // each out exclusively), so SQLite's per-connection mutex would be pure overhead.
   int flags =
@@ -91,7 +93,7 @@ Connection::Connection(const std::string& path, ConnectionOptions options) : pat
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw SqliteError(rc, "cannot open database " + path + ": " + message);
+    throw SqliteFailure(rc, "cannot open database " + path + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options.busy_timeout_ms);
@@ -109,10 +111,10 @@ Connection::Connection(const std::string& path, ConnectionOptions options) : pat
           Exec("PRAGMA synchronous=NORMAL");
         }
         Exec("PRAGMA foreign_keys=ON");
-        // MLflow's LIKE is case-sensitive; ILIKE is implemented with lower().
+        // MLflow's LIKE is case-sensitive (as PostgreSQL's); ILIKE is implemented with lower().
         Exec("PRAGMA case_sensitive_like=ON");
         break;
-      } catch (const SqliteError& e) {
+      } catch (const DbError& e) {
         if (!e.busy()) throw;
         RetryPolicy policy;
         policy.max_busy_wait_ms = std::max(options.busy_timeout_ms * 4, 20000);
@@ -126,93 +128,82 @@ Connection::Connection(const std::string& path, ConnectionOptions options) : pat
   }
 }
 
-Connection::~Connection() {
-  for (auto& [sql, cached] : cache_) sqlite3_finalize(cached.stmt);
+SqliteConnection::~SqliteConnection() {
+  ClearStatementCache();
   sqlite3_close(db_);
 }
 
-void Connection::Exec(const std::string& sql) {
+void SqliteConnection::Exec(const std::string& sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
     std::string message = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    throw SqliteError(sqlite3_extended_errcode(db_), message);
+    throw SqliteFailure(sqlite3_extended_errcode(db_), message);
   }
 }
 
-Statement Connection::Prepare(const std::string& sql, bool cache) {
-  auto it = cache ? cache_.find(sql) : cache_.end();
-  if (it != cache_.end() && !it->second.in_use) {
-    it->second.in_use = true;
-    return Statement(db_, it->second.stmt, &it->second.in_use);
-  }
+std::unique_ptr<StatementImpl> SqliteConnection::NewStatement(const std::string& sql,
+                                                              bool cached) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+                              cached ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
   if (rc != SQLITE_OK)
-    throw SqliteError(sqlite3_extended_errcode(db_),
-                      std::string(sqlite3_errmsg(db_)) + " in: " + sql);
-  // Uncached, or the cached one is busy (a nested use): an owned, one-off statement.
-  if (!cache || it != cache_.end()) return Statement(db_, stmt, nullptr);
-  auto& slot = cache_[sql];
-  slot.stmt = stmt;
-  slot.in_use = true;
-  return Statement(db_, stmt, &slot.in_use);
+    throw SqliteFailure(sqlite3_extended_errcode(db_),
+                        std::string(sqlite3_errmsg(db_)) + " in: " + sql);
+  return std::make_unique<SqliteStatement>(db_, stmt);
 }
 
-int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
-bool Connection::InTransaction() const { return !sqlite3_get_autocommit(db_); }
+int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
+bool SqliteConnection::InTransaction() const { return !sqlite3_get_autocommit(db_); }
 
-namespace internal {
-
-int64_t MonotonicMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+void SqliteConnection::Begin(TxMode mode) {
+  Exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-void Begin(Connection& db, TxMode mode) {
-  db.Exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
-}
-
-void Commit(Connection& db) {
+void SqliteConnection::Commit() {
   // In WAL mode COMMIT rarely reports BUSY (e.g. while another connection recovers the WAL);
   // the transaction is still open then, so retrying COMMIT itself is safe.
   for (int i = 0;; ++i) {
     try {
-      db.Exec("COMMIT");
+      Exec("COMMIT");
       return;
-    } catch (const SqliteError& e) {
+    } catch (const DbError& e) {
       if (!e.busy() || i >= 20) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(5 * (i + 1)));
     }
   }
 }
 
-void RollbackQuietly(Connection& db) noexcept {
-  if (!db.InTransaction()) return;
+void SqliteConnection::Rollback() noexcept {
+  if (!InTransaction()) return;
   try {
-    db.Exec("ROLLBACK");
+    Exec("ROLLBACK");
   } catch (...) {
     // Nothing more to do: SQLite rolls back an open transaction when the connection closes.
   }
 }
 
-void BackoffOrGiveUp(int attempt, int64_t start_ms, const RetryPolicy& policy,
-                     const std::string& what) {
-  int64_t waited = MonotonicMs() - start_ms;
-  if (waited >= policy.max_busy_wait_ms)
-    throw TrackingError(ErrorCode::kTemporarilyUnavailable, "the database stayed busy for " +
-                                                                std::to_string(waited) +
-                                                                " ms; retry later (" + what + ")");
-  // Jittered exponential backoff so that retrying writers do not stampede in lockstep.
-  thread_local std::mt19937 rng{std::random_device{}()};
-  int cap = std::min(200, 2 << std::min(attempt, 7));
-  std::uniform_int_distribution<int> jitter(1, cap);
-  std::this_thread::sleep_for(std::chrono::milliseconds(jitter(rng)));
+bool SqliteConnection::TableExists(const std::string& table) {
+  auto st = Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  st.Bind(1, table);
+  return st.Step();
 }
 
-}  // namespace internal
+std::vector<std::string> SqliteConnection::Tables() {
+  auto st = Prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
+      " ESCAPE '\\' ORDER BY name");
+  std::vector<std::string> out;
+  while (st.Step()) out.push_back(st.Text(0));
+  return out;
+}
+
+std::string SqliteConnection::IntegrityCheck() {
+  auto st = Prepare("PRAGMA integrity_check", false);
+  std::string result;
+  while (st.Step()) result += (result.empty() ? "" : "\n") + st.Text(0);
+  return result;
+}
+
 }  // namespace eonops::tracking

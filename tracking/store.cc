@@ -69,13 +69,23 @@ void ValidateKey(const char* what, const std::string& key) {
   }
 }
 
+namespace {
+// Text a PostgreSQL store could not keep is refused by both engines alike.
+void RejectNul(const char* what, const std::string& key, const std::string& value) {
+  if (value.find('\0') != std::string::npos)
+    Invalid(std::string(what) + " value for '" + key + "' contains a NUL character");
+}
+}  // namespace
+
 void ValidateParamValue(const std::string& key, const std::string& value) {
+  RejectNul("Param", key, value);
   if (value.size() > Limits::kMaxParamValueLength)
     Invalid("Param value for '" + key + "' had length " + std::to_string(value.size()) +
             ", which exceeded length limit of " + std::to_string(Limits::kMaxParamValueLength));
 }
 
 void ValidateTagValue(const std::string& key, const std::string& value) {
+  RejectNul("Tag", key, value);
   if (value.size() > Limits::kMaxTagValueLength)
     Invalid("Tag value for '" + key + "' had length " + std::to_string(value.size()) +
             ", which exceeded length limit of " + std::to_string(Limits::kMaxTagValueLength));
@@ -247,16 +257,20 @@ void CheckMaxResults(int64_t max_results, int64_t limit) {
             " and positive.");
 }
 
-std::string SqlStringComparison(const std::string& column, Comparator op, size_t list_size) {
+std::string SqlStringComparison(const std::string& column, Comparator op, size_t list_size,
+                                Dialect dialect) {
+  // SQLite's LIKE has no escape character unless told; PostgreSQL's is '\'. MLflow patterns
+  // mean the same on both engines only without one.
+  const char* escape = dialect == Dialect::kPostgres ? " ESCAPE ''" : "";
   switch (op) {
     case Comparator::kEq:
       return column + " = ?";
     case Comparator::kNe:
       return column + " != ?";
     case Comparator::kLike:
-      return column + " LIKE ?";
+      return column + " LIKE ?" + escape;
     case Comparator::kILike:
-      return "lower(" + column + ") LIKE lower(?)";
+      return "lower(" + column + ") LIKE lower(?)" + escape;
     case Comparator::kIn:
     case Comparator::kNotIn: {
       std::string marks;
@@ -307,6 +321,9 @@ std::string GenerateRunName() {
          kNouns[rng() % std::size(kNouns)] + "-" + std::to_string(100 + rng() % 900);
 }
 
+// A LIMIT that is no limit, spelled the same for both engines (SQLite's is -1).
+constexpr int64_t kNoLimit = INT64_MAX;
+
 // MLflow's ordering of metric values for "latest": step, then timestamp, then value.
 bool NewerThan(int64_t step, int64_t ts, double value, int64_t old_step, int64_t old_ts,
                double old_value) {
@@ -318,55 +335,78 @@ void TouchExperiment(Connection& db, int64_t experiment_id) {
   st.Bind(1, NowMs()).Bind(2, experiment_id).Run();
 }
 
+// Multi-row statements take up to this many rows: a whole MLflow batch (1000 metrics) is one
+// round trip on PostgreSQL, where round trips dominate, and one statement on SQLite (at most
+// 8000 bound values, within both engines' limits: 32766 and 65535).
+constexpr size_t kRowsPerStatement = 1000;
+
+// Statements of a full chunk or a few rows are kept prepared; other sizes are one-off, so the
+// per-connection cache stays small.
+bool CacheRows(size_t rows) { return rows == kRowsPerStatement || rows <= 8; }
+
+// "(?,?,?),(?,?,?)" for `rows` rows of `columns` values.
+std::string ValueRows(size_t columns, size_t rows) {
+  std::string one = "(";
+  for (size_t c = 0; c < columns; ++c) one += c ? ",?" : "?";
+  one += ")";
+  std::string out;
+  out.reserve(rows * (one.size() + 1));
+  for (size_t r = 0; r < rows; ++r) out += (r ? "," : "") + one;
+  return out;
+}
+
 // Writes metrics of one run inside the caller's transaction.
 void InsertMetrics(Connection& db, int64_t run_pk, const std::vector<Metric>& metrics) {
-  struct Latest {
-    int64_t series_id = -1;
-    const Metric* newest = nullptr;
-  };
-  std::map<std::string, Latest> by_key;
+  // The newest point of each key in this batch (MLflow's order: step, timestamp, value).
+  std::map<std::string, const Metric*> newest;
   for (const Metric& m : metrics) {
-    Latest& l = by_key[m.key];
+    const Metric*& n = newest[m.key];
     double v = std::isnan(m.value) ? 0.0 : m.value;
-    if (!l.newest || NewerThan(m.step, m.timestamp_ms, v, l.newest->step, l.newest->timestamp_ms,
-                               std::isnan(l.newest->value) ? 0.0 : l.newest->value))
-      l.newest = &m;
+    if (!n || NewerThan(m.step, m.timestamp_ms, v, n->step, n->timestamp_ms,
+                        std::isnan(n->value) ? 0.0 : n->value))
+      n = &m;
   }
-  for (auto& [key, latest] : by_key) {
-    const Metric& m = *latest.newest;
-    const bool nan = std::isnan(m.value);
-    const double v = nan ? 0.0 : m.value;
-    auto find = db.Prepare(
-        "SELECT series_id, step, timestamp, value FROM latest_metrics WHERE run_pk = ? AND key = "
-        "?");
-    find.Bind(1, run_pk).Bind(2, key);
-    if (find.Step()) {
-      latest.series_id = find.Int64(0);
-      if (NewerThan(m.step, m.timestamp_ms, v, find.Int64(1), find.Int64(2), find.Double(3))) {
-        auto up = db.Prepare(
-            "UPDATE latest_metrics SET value = ?, is_nan = ?, step = ?, timestamp = ?"
-            " WHERE series_id = ?");
-        up.Bind(1, v).Bind(2, nan ? 1 : 0).Bind(3, m.step).Bind(4, m.timestamp_ms);
-        up.Bind(5, latest.series_id).Run();
-      }
-    } else {
-      auto ins = db.Prepare(
-          "INSERT INTO latest_metrics(run_pk, key, value, is_nan, step, timestamp)"
-          " VALUES(?, ?, ?, ?, ?, ?)");
-      ins.Bind(1, run_pk).Bind(2, key).Bind(3, v).Bind(4, nan ? 1 : 0).Bind(5, m.step);
-      ins.Bind(6, m.timestamp_ms).Run();
-      latest.series_id = db.LastInsertRowId();
+  // One upsert per chunk of keys: a new series gets its row, an existing one takes the point
+  // only when it is newer; RETURNING gives every key's series id either way.
+  static constexpr char kNewer[] =
+      "(excluded.step, excluded.timestamp, excluded.value) >"
+      " (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)";
+  std::unordered_map<std::string, int64_t> series;
+  std::vector<const Metric*> keys;
+  for (const auto& [key, m] : newest) keys.push_back(m);
+  for (size_t lo = 0; lo < keys.size(); lo += kRowsPerStatement) {
+    const size_t n = std::min(kRowsPerStatement, keys.size() - lo);
+    std::string sql =
+        "INSERT INTO latest_metrics(run_pk, key, value, is_nan, step, timestamp) VALUES " +
+        ValueRows(6, n) + " ON CONFLICT (run_pk, key) DO UPDATE SET";
+    for (const char* column : {"value", "is_nan", "step", "timestamp"}) {
+      sql += std::string(column[0] == 'v' ? " " : ", ") + column + " = CASE WHEN " + kNewer +
+             " THEN excluded." + column + " ELSE latest_metrics." + column + " END";
     }
+    sql += " RETURNING key, series_id";
+    auto up = db.Prepare(sql, CacheRows(n));
+    int i = 1;
+    for (size_t k = lo; k < lo + n; ++k) {
+      const Metric& m = *keys[k];
+      const bool nan = std::isnan(m.value);
+      up.Bind(i++, run_pk).Bind(i++, m.key).Bind(i++, nan ? 0.0 : m.value);
+      up.Bind(i++, nan ? 1 : 0).Bind(i++, m.step).Bind(i++, m.timestamp_ms);
+    }
+    while (up.Step()) series[up.Text(0)] = up.Int64(1);
   }
-  auto ins = db.Prepare(
-      "INSERT OR IGNORE INTO metrics(series_id, step, timestamp, value, is_nan)"
-      " VALUES(?, ?, ?, ?, ?)");
-  for (const Metric& m : metrics) {
-    const bool nan = std::isnan(m.value);
-    ins.Bind(1, by_key[m.key].series_id).Bind(2, m.step).Bind(3, m.timestamp_ms);
-    ins.Bind(4, nan ? 0.0 : m.value).Bind(5, nan ? 1 : 0);
+  for (size_t lo = 0; lo < metrics.size(); lo += kRowsPerStatement) {
+    const size_t n = std::min(kRowsPerStatement, metrics.size() - lo);
+    auto ins = db.Prepare("INSERT INTO metrics(series_id, step, timestamp, value, is_nan) VALUES " +
+                              ValueRows(5, n) + " ON CONFLICT DO NOTHING",
+                          CacheRows(n));
+    int i = 1;
+    for (size_t k = lo; k < lo + n; ++k) {
+      const Metric& m = metrics[k];
+      const bool nan = std::isnan(m.value);
+      ins.Bind(i++, series.at(m.key)).Bind(i++, m.step).Bind(i++, m.timestamp_ms);
+      ins.Bind(i++, nan ? 0.0 : m.value).Bind(i++, nan ? 1 : 0);
+    }
     ins.Run();
-    ins.Reset();
   }
 }
 
@@ -415,7 +455,9 @@ bool SameDouble(double a, double b) { return (std::isnan(a) && std::isnan(b)) ||
 
 }  // namespace
 
-TrackingStore::TrackingStore(StoreOptions options) : options_(std::move(options)) {
+TrackingStore::TrackingStore(StoreOptions options)
+    : options_(std::move(options)),
+      dialect_(IsPostgresUrl(options_.db_path) ? Dialect::kPostgres : Dialect::kSqlite) {
   std::error_code ec;
   fs::create_directories(options_.artifact_root, ec);
   if (ec)
@@ -441,7 +483,7 @@ std::unique_ptr<Connection> TrackingStore::Acquire() {
   }
   ConnectionOptions co;
   co.busy_timeout_ms = options_.busy_timeout_ms;
-  return std::make_unique<Connection>(options_.db_path, co);
+  return OpenDatabase(options_.db_path, co);
 }
 
 void TrackingStore::Release(std::unique_ptr<Connection> conn) {
@@ -483,7 +525,7 @@ int64_t InsertExperiment(Connection& db, const std::string& name,
   ins.Bind(4, now).Bind(5, now).Run();
   auto tag = db.Prepare(
       "INSERT INTO experiment_tags(experiment_id, key, value) VALUES(?, ?, ?)"
-      " ON CONFLICT DO UPDATE SET value = excluded.value");
+      " ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value");
   for (const Tag& t : tags) {
     tag.Bind(1, id).Bind(2, t.key).Bind(3, t.value).Run();
     tag.Reset();
@@ -591,7 +633,7 @@ void TrackingStore::SetExperimentTag(const std::string& experiment_id, const std
       Invalid("The experiment " + experiment_id + " must be in the 'active' state.");
     auto st = db.Prepare(
         "INSERT INTO experiment_tags(experiment_id, key, value) VALUES(?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET value = excluded.value");
+        " ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value");
     st.Bind(1, id).Bind(2, key).Bind(3, value).Run();
     TouchExperiment(db, id);
   });
@@ -628,10 +670,10 @@ Run TrackingStore::CreateRun(const CreateRunOptions& options) {
               " must be in the 'active' state. Current state is " + e.lifecycle_stage + ".");
     auto st = db.Prepare(
         "INSERT INTO runs(run_uuid, experiment_id, name, user_id, status, start_time,"
-        " artifact_uri) VALUES(?, ?, ?, ?, 'RUNNING', ?, ?)");
+        " artifact_uri) VALUES(?, ?, ?, ?, 'RUNNING', ?, ?) RETURNING run_pk");
     st.Bind(1, run_id).Bind(2, experiment_id).Bind(3, run_name).Bind(4, options.user_id);
-    st.Bind(5, start).Bind(6, e.artifact_location + "/" + run_id + "/artifacts").Run();
-    const int64_t pk = db.LastInsertRowId();
+    st.Bind(5, start).Bind(6, e.artifact_location + "/" + run_id + "/artifacts").Step();
+    const int64_t pk = st.Int64(0);
     for (const Tag& t : options.tags) UpsertTag(db, pk, t);
     UpsertTag(db, pk, {"mlflow.runName", run_name});
     if (!options.user_id.empty()) {
@@ -769,11 +811,11 @@ Page<Metric> TrackingStore::GetMetricHistory(const std::string& run_id, const st
     auto series = db.Prepare("SELECT series_id FROM latest_metrics WHERE run_pk = ? AND key = ?");
     series.Bind(1, pk).Bind(2, key);
     if (!series.Step()) return page;
-    // LIMIT -1 is SQLite's "no limit"; one extra row tells whether another page exists.
+    // One extra row tells whether another page exists.
     auto st = db.Prepare(
         "SELECT step, timestamp, value, is_nan FROM metrics WHERE series_id = ?"
         " ORDER BY step, timestamp LIMIT ? OFFSET ?");
-    st.Bind(1, series.Int64(0)).Bind(2, max_results > 0 ? max_results + 1 : int64_t{-1});
+    st.Bind(1, series.Int64(0)).Bind(2, max_results > 0 ? max_results + 1 : kNoLimit);
     st.Bind(3, offset);
     while (st.Step()) {
       Metric m;
@@ -825,27 +867,39 @@ void TrackingStore::LogEpisodes(const std::string& run_id, const std::vector<Epi
   }
   Write([&](Connection& db) {
     int64_t pk = detail::ActiveRunPk(db, run_id);
-    auto ins = db.Prepare(
-        "INSERT INTO episodes(run_pk, episode, reward, length, blocking, energy, extra,"
-        " timestamp) VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-    for (size_t i = 0; i < episodes.size(); ++i) {
-      const Episode& e = episodes[i];
-      ins.Bind(1, pk).Bind(2, e.episode).Bind(3, e.reward).Bind(4, e.length);
-      ins.Bind(5, e.blocking).Bind(6, e.energy).Bind(7, extras[i]);
-      ins.Bind(8, e.timestamp_ms > 0 ? e.timestamp_ms : now).Run();
-      ins.Reset();
-      if (db.Changes() > 0) continue;
-      // Already there: a retried request is fine, a conflicting one is refused.
+    for (size_t lo = 0; lo < episodes.size(); lo += kRowsPerStatement) {
+      const size_t n = std::min(kRowsPerStatement, episodes.size() - lo);
+      auto ins = db.Prepare(
+          "INSERT INTO episodes(run_pk, episode, reward, length, blocking, energy, extra,"
+          " timestamp) VALUES " +
+              ValueRows(8, n) + " ON CONFLICT DO NOTHING RETURNING episode",
+          CacheRows(n));
+      int b = 1;
+      for (size_t i = lo; i < lo + n; ++i) {
+        const Episode& e = episodes[i];
+        ins.Bind(b++, pk).Bind(b++, e.episode).Bind(b++, e.reward).Bind(b++, e.length);
+        ins.Bind(b++, e.blocking).Bind(b++, e.energy).Bind(b++, extras[i]);
+        ins.Bind(b++, e.timestamp_ms > 0 ? e.timestamp_ms : now);
+      }
+      std::set<int64_t> inserted;
+      while (ins.Step()) inserted.insert(ins.Int64(0));
+      if (inserted.size() == n) continue;
+      // Some were there already: a retried request is fine, a conflicting one is refused.
       auto old = db.Prepare(
           "SELECT reward, length, blocking, energy, extra FROM episodes"
           " WHERE run_pk = ? AND episode = ?");
-      old.Bind(1, pk).Bind(2, e.episode);
-      old.Step();
-      if (!SameDouble(old.Double(0), e.reward) || old.Int64(1) != e.length ||
-          !SameDouble(old.Double(2), e.blocking) || !SameDouble(old.Double(3), e.energy) ||
-          old.Text(4) != extras[i])
-        Invalid("Episode " + std::to_string(e.episode) + " of run " + run_id +
-                " was already logged with different values");
+      for (size_t i = lo; i < lo + n; ++i) {
+        const Episode& e = episodes[i];
+        if (inserted.erase(e.episode)) continue;
+        old.Bind(1, pk).Bind(2, e.episode);
+        old.Step();
+        if (!SameDouble(old.Double(0), e.reward) || old.Int64(1) != e.length ||
+            !SameDouble(old.Double(2), e.blocking) || !SameDouble(old.Double(3), e.energy) ||
+            old.Text(4) != extras[i])
+          Invalid("Episode " + std::to_string(e.episode) + " of run " + run_id +
+                  " was already logged with different values");
+        old.Reset();
+      }
     }
   });
 }
@@ -857,7 +911,7 @@ std::vector<Episode> TrackingStore::GetEpisodes(const std::string& run_id, int64
     auto st = db.Prepare(
         "SELECT episode, reward, length, blocking, energy, extra, timestamp FROM episodes"
         " WHERE run_pk = ? AND episode >= ? ORDER BY episode LIMIT ?");
-    st.Bind(1, pk).Bind(2, from_episode).Bind(3, limit > 0 ? limit : int64_t{-1});
+    st.Bind(1, pk).Bind(2, from_episode).Bind(3, limit > 0 ? limit : kNoLimit);
     std::vector<Episode> out;
     while (st.Step()) {
       Episode e;
@@ -952,8 +1006,12 @@ std::vector<EpisodeBucket> TrackingStore::SummarizeEpisodes(const std::string& r
 // ---------------------------------------------------------------------------------------------
 // Artifacts: bytes stored once per content hash, rows map run paths to hashes.
 // ---------------------------------------------------------------------------------------------
+std::string ArtifactBlobPath(const std::string& artifact_root, const std::string& sha256) {
+  return artifact_root + "/sha256/" + sha256.substr(0, 2) + "/" + sha256;
+}
+
 std::string TrackingStore::BlobPath(const std::string& sha256) const {
-  return options_.artifact_root + "/sha256/" + sha256.substr(0, 2) + "/" + sha256;
+  return ArtifactBlobPath(options_.artifact_root, sha256);
 }
 
 std::string TrackingStore::StoreBlob(const std::string& source_file, std::string* sha256,
@@ -1030,8 +1088,8 @@ ArtifactFile TrackingStore::LogArtifact(const std::string& run_id, const std::st
     int64_t pk = detail::ActiveRunPk(db, run_id);
     auto st = db.Prepare(
         "INSERT INTO artifacts(run_pk, path, sha256, size, created) VALUES(?, ?, ?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,"
-        " created = excluded.created");
+        " ON CONFLICT (run_pk, path) DO UPDATE SET sha256 = excluded.sha256,"
+        " size = excluded.size, created = excluded.created");
     st.Bind(1, pk).Bind(2, path).Bind(3, file.sha256).Bind(4, file.file_size).Bind(5, NowMs());
     st.Run();
   });
@@ -1066,8 +1124,8 @@ ArtifactFile TrackingStore::LogArtifactBytes(const std::string& run_id, const st
     int64_t pk = detail::ActiveRunPk(db, run_id);
     auto st = db.Prepare(
         "INSERT INTO artifacts(run_pk, path, sha256, size, created) VALUES(?, ?, ?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET sha256 = excluded.sha256, size = excluded.size,"
-        " created = excluded.created");
+        " ON CONFLICT (run_pk, path) DO UPDATE SET sha256 = excluded.sha256,"
+        " size = excluded.size, created = excluded.created");
     st.Bind(1, pk).Bind(2, path).Bind(3, file.sha256).Bind(4, file.file_size).Bind(5, NowMs());
     st.Run();
   });
@@ -1169,12 +1227,7 @@ int TrackingStore::SchemaVersion() {
 }
 
 std::string TrackingStore::IntegrityCheck() {
-  return Read([&](Connection& db) {
-    auto st = db.Prepare("PRAGMA integrity_check", false);
-    std::string result;
-    while (st.Step()) result += (result.empty() ? "" : "\n") + st.Text(0);
-    return result;
-  });
+  return Read([&](Connection& db) { return db.IntegrityCheck(); });
 }
 
 }  // namespace eonops::tracking

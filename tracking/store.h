@@ -1,13 +1,16 @@
 // TrackingStore: experiments, runs, metrics, RL episodes, artifacts and the model registry in
-// one SQLite file, used in-process by the trainer and behind the REST server.
+// one SQLite file or one PostgreSQL database, used in-process by the trainer and behind the
+// REST server.
 //
 // Every public method is one transaction: it either happens completely or not at all, and it
 // may be called from any number of threads (each call borrows a pooled connection) and
-// processes (SQLite WAL plus busy retry; see sqlite_db.h). Client mistakes (unknown id,
+// processes (SQLite WAL or PostgreSQL SERIALIZABLE, plus retry; see db.h). The store keeps no
+// state besides its connections, so several processes (tracking server replicas) on one
+// PostgreSQL database and one shared artifact directory behave as one. Client mistakes (unknown id,
 // duplicate name, bad value, oversize batch) throw TrackingError with MLflow's error code.
 //
 //   StoreOptions opts;
-//   opts.db_path = "eonops.db";
+//   opts.db_path = "eonops.db";           // or "postgresql://user@host:5432/tracking"
 //   opts.artifact_root = "./artifacts";
 //   TrackingStore store(opts);
 //   CreateRunOptions ro;
@@ -33,14 +36,16 @@
 #include <vector>
 
 #include "tracking/entities.h"
-#include "tracking/sqlite_db.h"
+#include "tracking/db.h"
 
 namespace eonops::tracking {
 
 struct StoreOptions {
+  // A SQLite file, or a PostgreSQL URL: postgresql://USER[:PASS]@HOST[:PORT]/DB[?...] (any
+  // libpq connection parameter may follow, e.g. ?sslmode=require).
   std::string db_path = "eonops.db";
   std::string artifact_root = "./artifacts";  // created if missing
-  int busy_timeout_ms = 5000;                 // SQLite's wait per attempt
+  int busy_timeout_ms = 5000;                 // wait for a lock per attempt
   int max_busy_wait_ms = 60000;               // then TEMPORARILY_UNAVAILABLE
   size_t max_idle_connections = 16;
 };
@@ -66,16 +71,21 @@ struct CreateRunOptions {
   std::vector<Tag> tags;
 };
 
+// Where the bytes of the artifact with this content hash live under an artifact root:
+// <root>/sha256/<first two hex digits>/<hash>.
+std::string ArtifactBlobPath(const std::string& artifact_root, const std::string& sha256);
+
 class TrackingStore {
  public:
   // Opens or creates the database and applies pending migrations. Throws TrackingError or
-  // SqliteError naming the file when it cannot be opened.
+  // DbError naming the database (password redacted) when it cannot be opened.
   explicit TrackingStore(StoreOptions options);
   ~TrackingStore();
   TrackingStore(const TrackingStore&) = delete;
   TrackingStore& operator=(const TrackingStore&) = delete;
 
   const StoreOptions& options() const { return options_; }
+  Dialect dialect() const { return dialect_; }
 
   // --- experiments -------------------------------------------------------------------------
   // Returns the new id. Throws RESOURCE_ALREADY_EXISTS when the name is taken.
@@ -190,7 +200,7 @@ class TrackingStore {
   // Number of active runs per experiment id (experiments without runs are absent).
   std::map<std::string, int64_t> ActiveRunCounts();
   int SchemaVersion();
-  // SQLite's PRAGMA integrity_check: "ok" for a sound file.
+  // The engine's consistency check (SQLite: PRAGMA integrity_check): "ok" when sound.
   std::string IntegrityCheck();
 
  private:
@@ -206,6 +216,7 @@ class TrackingStore {
   std::string BlobPath(const std::string& sha256) const;
 
   StoreOptions options_;
+  Dialect dialect_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
 };

@@ -80,7 +80,8 @@ int64_t DecodePageToken(const std::string& token);
 void CheckMaxResults(int64_t max_results, int64_t limit);
 
 // A LIKE pattern and ILIKE via lower(), for the string comparators of the search filters.
-std::string SqlStringComparison(const std::string& column, Comparator op, size_t list_size);
+std::string SqlStringComparison(const std::string& column, Comparator op, size_t list_size,
+                                Dialect dialect);
 
 }  // namespace detail
 }  // namespace eonops::tracking

@@ -157,10 +157,10 @@ void BindAll(Statement& st, const std::vector<Bindable>& binds) {
 }
 
 void AddString(std::string& sql, std::vector<Bindable>& binds, const std::string& column,
-               const FilterClause& c) {
+               const FilterClause& c, Dialect dialect) {
   if (c.value.is_number)
     Invalid("Expected a quoted string for '" + c.key + "', got " + c.value.text);
-  sql += detail::SqlStringComparison(column, c.op, c.value.list.size());
+  sql += detail::SqlStringComparison(column, c.op, c.value.list.size(), dialect);
   if (c.value.is_list) {
     for (const auto& v : c.value.list) binds.emplace_back(v);
   } else {
@@ -191,7 +191,7 @@ RegisteredModel TrackingStore::CreateRegisteredModel(const std::string& name,
     st.Bind(1, name).Bind(2, now).Bind(3, now).Bind(4, description).Run();
     auto tag = db.Prepare(
         "INSERT INTO registered_model_tags(name, key, value) VALUES(?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET value = excluded.value");
+        " ON CONFLICT (name, key) DO UPDATE SET value = excluded.value");
     for (const Tag& t : tags) {
       tag.Bind(1, name).Bind(2, t.key).Bind(3, t.value).Run();
       tag.Reset();
@@ -208,17 +208,17 @@ RegisteredModel TrackingStore::GetRegisteredModel(const std::string& name) {
 Page<RegisteredModel> TrackingStore::SearchRegisteredModels(const SearchModelsRequest& request) {
   detail::CheckMaxResults(request.max_results, kMaxModelSearchResults);
   const int64_t offset = detail::DecodePageToken(request.page_token);
-  std::string where = "1";
+  std::string where = "TRUE";
   std::vector<Bindable> binds;
   for (const FilterClause& c : ParseFilter(request.filter)) {
     where += " AND ";
     if (c.entity == FilterEntity::kAttribute && c.key == "name") {
-      AddString(where, binds, "m.name", c);
+      AddString(where, binds, "m.name", c, dialect_);
     } else if (c.entity == FilterEntity::kTag) {
       where +=
           "EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = m.name AND t.key = ? AND ";
       binds.emplace_back(c.key);
-      AddString(where, binds, "t.value", c);
+      AddString(where, binds, "t.value", c, dialect_);
       where += ")";
     } else {
       Invalid("Invalid filter key '" + c.key +
@@ -286,7 +286,7 @@ ModelVersion TrackingStore::CreateModelVersion(const std::string& name, const st
     st.Bind(6, user_id).Bind(7, source).Bind(8, run_id).Run();
     auto tag = db.Prepare(
         "INSERT INTO model_version_tags(name, version, key, value) VALUES(?, ?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET value = excluded.value");
+        " ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value");
     for (const Tag& t : tags) {
       tag.Bind(1, name).Bind(2, version).Bind(3, t.key).Bind(4, t.value).Run();
       tag.Reset();
@@ -307,17 +307,17 @@ ModelVersion TrackingStore::GetModelVersion(const std::string& name, int64_t ver
 Page<ModelVersion> TrackingStore::SearchModelVersions(const SearchModelsRequest& request) {
   detail::CheckMaxResults(request.max_results, kMaxVersionSearchResults);
   const int64_t offset = detail::DecodePageToken(request.page_token);
-  std::string where = "1";
+  std::string where = "TRUE";
   std::vector<Bindable> binds;
   for (const FilterClause& c : ParseFilter(request.filter)) {
     where += " AND ";
     if (c.entity == FilterEntity::kAttribute && c.key == "name") {
-      AddString(where, binds, "v.name", c);
+      AddString(where, binds, "v.name", c, dialect_);
     } else if (c.entity == FilterEntity::kAttribute && c.key == "run_id") {
-      AddString(where, binds, "v.run_id", c);
+      AddString(where, binds, "v.run_id", c, dialect_);
     } else if (c.entity == FilterEntity::kAttribute &&
                (c.key == "source_path" || c.key == "source")) {
-      AddString(where, binds, "v.source", c);
+      AddString(where, binds, "v.source", c, dialect_);
     } else if (c.entity == FilterEntity::kAttribute &&
                (c.key == "version_number" || c.key == "version")) {
       if (!c.value.is_number && c.value.text.find_first_not_of("0123456789") != std::string::npos)
@@ -353,7 +353,7 @@ Page<ModelVersion> TrackingStore::SearchModelVersions(const SearchModelsRequest&
           "EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name AND"
           " t.version = v.version AND t.key = ? AND ";
       binds.emplace_back(c.key);
-      AddString(where, binds, "t.value", c);
+      AddString(where, binds, "t.value", c, dialect_);
       where += ")";
     } else {
       Invalid("Invalid filter key '" + c.key +
@@ -460,7 +460,7 @@ void TrackingStore::SetAlias(const std::string& name, const std::string& alias, 
     if (from == version) return;  // not a move: nothing to record
     auto st = db.Prepare(
         "INSERT INTO model_aliases(name, alias, version) VALUES(?, ?, ?)"
-        " ON CONFLICT DO UPDATE SET version = excluded.version");
+        " ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version");
     st.Bind(1, name).Bind(2, alias).Bind(3, version).Run();
     const int64_t now = NowMs();
     RecordAlias(db, name, alias, from, version, now, actor);

@@ -51,8 +51,9 @@ void RequireString(const FilterClause& c, const std::string& what) {
             ". Only =, !=, LIKE, ILIKE, IN and NOT IN are supported for strings.");
 }
 
-void AddStringComparison(SqlBuilder& b, const std::string& column, const FilterClause& c) {
-  b.sql += detail::SqlStringComparison(column, c.op, c.value.list.size());
+void AddStringComparison(SqlBuilder& b, const std::string& column, const FilterClause& c,
+                         Dialect dialect) {
+  b.sql += detail::SqlStringComparison(column, c.op, c.value.list.size(), dialect);
   if (c.value.is_list) {
     for (const auto& v : c.value.list) b.binds.emplace_back(v);
   } else {
@@ -91,7 +92,7 @@ const RunAttribute& FindRunAttribute(const std::string& key) {
           "start_time, end_time");
 }
 
-void AddRunClause(SqlBuilder& b, const FilterClause& c) {
+void AddRunClause(SqlBuilder& b, const FilterClause& c, Dialect dialect) {
   const std::string what = std::string(EntityText(c.entity)) + "." + c.key;
   switch (c.entity) {
     case FilterEntity::kMetric:
@@ -111,7 +112,7 @@ void AddRunClause(SqlBuilder& b, const FilterClause& c) {
       b.sql += std::string("EXISTS (SELECT 1 FROM ") + table +
                " x WHERE x.run_pk = r.run_pk AND x.key = ? AND ";
       b.binds.emplace_back(c.key);
-      AddStringComparison(b, "x.value", c);
+      AddStringComparison(b, "x.value", c, dialect);
       b.sql += ")";
       return;
     }
@@ -121,7 +122,7 @@ void AddRunClause(SqlBuilder& b, const FilterClause& c) {
         AddNumericComparison(b, a.column, c, what);
       } else {
         RequireString(c, what);
-        AddStringComparison(b, a.column, c);
+        AddStringComparison(b, a.column, c, dialect);
       }
       return;
     }
@@ -172,7 +173,7 @@ const char* LifecycleCondition(ViewType view, const char* column) {
       s = std::string(column) + " = 'deleted'";
       break;
     case ViewType::kAll:
-      s = "1";
+      s = "TRUE";
       break;
   }
   return s.c_str();
@@ -197,7 +198,7 @@ Page<Run> TrackingStore::SearchRuns(const SearchRunsRequest& request) {
   where.sql += LifecycleCondition(request.view, "r.lifecycle_stage");
   for (const FilterClause& c : ParseFilter(request.filter)) {
     where.sql += " AND ";
-    AddRunClause(where, c);
+    AddRunClause(where, c, dialect_);
   }
   SqlBuilder order;
   bool has_start_time = false;
@@ -244,11 +245,11 @@ Page<Experiment> TrackingStore::SearchExperiments(const SearchExperimentsRequest
           "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id"
           " AND t.key = ? AND ";
       where.binds.emplace_back(c.key);
-      AddStringComparison(where, "t.value", c);
+      AddStringComparison(where, "t.value", c, dialect_);
       where.sql += ")";
     } else if (c.entity == FilterEntity::kAttribute && c.key == "name") {
       RequireString(c, what);
-      AddStringComparison(where, "e.name", c);
+      AddStringComparison(where, "e.name", c, dialect_);
     } else if (c.entity == FilterEntity::kAttribute &&
                (c.key == "creation_time" || c.key == "last_update_time")) {
       AddNumericComparison(where, "e." + c.key, c, what);

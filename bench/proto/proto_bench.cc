@@ -3,7 +3,7 @@
 //   LocalVecEnvStep/N       twin::VecEnv of N environments, 1 thread: the in-process baseline
 //   RemoteVecEnvStep/N/W    proto::RemoteVecEnv of N environments over W twin workers (1 thread
 //                           each): one Step call per worker per vector step, packed arrays
-//   RemoteEnvFactoryStep/N  twin::VecEnv over proto::RemoteEnvFactory: one call per environment
+//   TrainPpo/workers:W      masked-PPO training steps/s, local (W = 0) or on W twin workers
 //   PolicyAct               in-process agents::Policy::Act, one request
 //   RemotePolicyAct         proto::RemotePolicy::Act, one request (one Infer call)
 //   RemotePolicyActBatch/N  proto::RemotePolicy::ActBatch of N requests (one Infer call)
@@ -151,23 +151,49 @@ BENCHMARK(BM_RemoteVecEnvStep)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-void BM_RemoteEnvFactoryStep(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  Workers workers(1);
-  twin::VecEnv vec(RemoteEnvFactory(workers.endpoints, Config(), n), n, 1, 1);
-  vec.Reset();
-  StepLoop(state, vec, n);
+// Masked-PPO training steps per second (learning included) on the experiment's 16
+// environments, local (twin::VecEnv on env_threads threads) or on W twin workers over loopback
+// (proto::RemoteVecEnv through TrainerSetup::make_envs: one Step call per worker per vector
+// step). 4 PPO updates (16 x 256 x 4 = 16,384 steps) per iteration, timed by Train() itself
+// (building the environments, 3000 warm-up requests each, is left out).
+void BM_TrainPpo(benchmark::State& state) {
+  const int workers_count = static_cast<int>(state.range(0));
+  agents::ExperimentConfig c = Experiment();
+  c.train.env_threads = static_cast<int>(state.range(1));
+  c.train.total_steps = static_cast<int64_t>(c.train.num_envs) * c.ppo.rollout_steps * 4;
+  c.train.log_interval = 1 << 30;
+  c.train.eval_interval = 0;
+  c.train.checkpoint_interval = 0;
+  std::unique_ptr<Workers> workers;
+  agents::TrainerSetup setup;
+  if (workers_count > 0) {
+    workers = std::make_unique<Workers>(workers_count);
+    setup.make_envs = [&](uint64_t seed) {
+      return std::unique_ptr<twin::BatchedEnv>(
+          ConnectTwins(workers->endpoints, Config(), c.train.num_envs, seed));
+    };
+  }
+  auto model = std::make_shared<const twin::NetworkModel>(Config().network);
+  double steps = 0, seconds = 0;
+  for (auto _ : state) {
+    agents::Trainer trainer(c, twin::MakeEnvFactory(model, Config()), setup);
+    const agents::TrainResult r = trainer.Train();
+    state.SetIterationTime(r.elapsed_s);
+    steps += static_cast<double>(r.env_steps);
+    seconds += r.elapsed_s;
+  }
+  state.counters["steps_per_s"] = steps / seconds;
+  state.SetItemsProcessed(static_cast<int64_t>(steps));
 }
-BENCHMARK(BM_RemoteEnvFactoryStep)
-    ->Arg(1)
-    ->Iterations(Iterations(1))
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RemoteEnvFactoryStep)
-    ->Arg(64)
-    ->Iterations(Iterations(64))
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TrainPpo)
+    ->ArgNames({"workers", "env_threads"})
+    ->Args({0, 1})
+    ->Args({0, 2})
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Iterations(2)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // ------------------------------------------------------------------------------------------
 // Inference

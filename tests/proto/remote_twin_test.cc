@@ -1,7 +1,8 @@
 // proto/remote_twin.h against real twin workers on loopback: a learner's environments spread
 // over several workers give, bit for bit, the trajectories of one local twin::VecEnv with the
-// same seed, across automatic resets and explicit Resets; the per-environment factory does the
-// same under twin::VecEnv and under agents::Trainer.
+// same seed (truncated episodes and their final observations included), across automatic
+// resets and explicit Resets; agents::Trainer stepping them through twin::BatchedEnv learns
+// exactly what it learns locally.
 #include "proto/remote_twin.h"
 
 #include <grpcpp/support/status_code_enum.h>
@@ -52,6 +53,18 @@ void ExpectSameState(const A& local, const B& remote, int n, const twin::EnvSpec
       << where << ": rewards";
   ASSERT_EQ(std::memcmp(local.Dones(), remote.Dones(), n), 0) << where << ": dones";
   ASSERT_EQ(std::memcmp(local.Accepted(), remote.Accepted(), n), 0) << where << ": accepted";
+  ASSERT_EQ(std::memcmp(local.Truncated(), remote.Truncated(), n), 0) << where << ": truncated";
+  for (int i = 0; i < n; ++i) {
+    if (!local.Dones()[i]) continue;  // the final rows of other environments are stale
+    const size_t o = static_cast<size_t>(i) * spec.observation_size;
+    const size_t m = static_cast<size_t>(i) * spec.num_actions;
+    ASSERT_EQ(std::memcmp(local.FinalObservations() + o, remote.FinalObservations() + o,
+                          spec.observation_size * sizeof(float)),
+              0)
+        << where << ": final observation of env " << i;
+    ASSERT_EQ(std::memcmp(local.FinalMasks() + m, remote.FinalMasks() + m, spec.num_actions), 0)
+        << where << ": final mask of env " << i;
+  }
 }
 
 TEST(RemoteVecEnv, TrajectoriesAreBitIdenticalToLocalAcrossWorkersAndResets) {
@@ -76,7 +89,7 @@ TEST(RemoteVecEnv, TrajectoriesAreBitIdenticalToLocalAcrossWorkersAndResets) {
 
   ActionPicker picker(7);
   std::vector<int32_t> actions(n);
-  int dones = 0, accepted = 0, blocked = 0;
+  int dones = 0, truncated = 0, accepted = 0, blocked = 0;
   for (int round = 0; round < 2; ++round) {
     local.Reset();
     remote.Reset();
@@ -89,13 +102,16 @@ TEST(RemoteVecEnv, TrajectoriesAreBitIdenticalToLocalAcrossWorkersAndResets) {
                       "round " + std::to_string(round) + " step " + std::to_string(step));
       for (int i = 0; i < n; ++i) {
         dones += local.Dones()[i];
+        truncated += local.Truncated()[i];
         accepted += local.Accepted()[i];
         blocked += !local.Accepted()[i];
       }
     }
   }
-  // The comparison covered automatic resets (episodes of 9 steps), accepted and blocked steps.
+  // The comparison covered automatic resets (episodes of 9 steps, which end on their step count:
+  // truncated, with final observations), accepted and blocked steps.
   EXPECT_GE(dones, 2 * n * 3);
+  EXPECT_GT(truncated, 0);
   EXPECT_GT(accepted, 0);
   EXPECT_GT(blocked, 0);
 
@@ -138,30 +154,7 @@ TEST(RemoteVecEnv, ClosesItsBatchesWhenDestroyed) {
   EXPECT_EQ(workers.servers[0]->Stats().open_envs + workers.servers[1]->Stats().open_envs, 0);
 }
 
-TEST(RemoteEnvFactory, VecEnvOverRemoteEnvironmentsMatchesLocal) {
-  const twin::EnvConfig config = ShortEpisodes();
-  Workers workers({1, 2});
-  const int n = 5;
-  twin::VecEnv local(LocalFactory(config), n, 9, 1);
-  twin::VecEnv remote(RemoteEnvFactory(workers.endpoints, config, n), n, 9, 1);
-  EXPECT_EQ(workers.servers[0]->Stats().open_envs, 2);  // slices [0,2) and [2,5)
-  EXPECT_EQ(workers.servers[1]->Stats().open_envs, 3);
-  local.Reset();
-  remote.Reset();
-  ActionPicker picker(11);
-  std::vector<int32_t> actions(n);
-  int dones = 0;
-  for (int step = 0; step < 25; ++step) {
-    picker.Pick(n, local.Spec().num_actions, local.Masks(), actions.data());
-    local.Step(actions.data());
-    remote.Step(actions.data());
-    ExpectSameState(local, remote, n, local.Spec(), "step " + std::to_string(step));
-    for (int i = 0; i < n; ++i) dones += local.Dones()[i];
-  }
-  EXPECT_GE(dones, n * 2);
-}
-
-TEST(RemoteEnvFactory, TrainerLearnsTheSameFromRemoteEnvironments) {
+TEST(RemoteVecEnv, TrainerLearnsTheSameFromRemoteEnvironments) {
   agents::ExperimentConfig c = testing::TinyExperiment();
   c.twin["env"]["episode_length"] = 24;
   c.twin["env"]["warmup"] = 100;
@@ -173,8 +166,19 @@ TEST(RemoteEnvFactory, TrainerLearnsTheSameFromRemoteEnvironments) {
 
   agents::Trainer local(c, LocalFactory(env));
   const agents::TrainResult a = local.Train();
-  agents::Trainer remote(c, RemoteEnvFactory(workers.endpoints, env, c.train.num_envs));
+  agents::TrainerSetup setup;
+  int opened = 0;
+  setup.make_envs = [&](uint64_t seed) {
+    ++opened;
+    return std::unique_ptr<twin::BatchedEnv>(
+        ConnectTwins(workers.endpoints, env, c.train.num_envs, seed));
+  };
+  agents::Trainer remote(c, LocalFactory(env), setup);
   const agents::TrainResult b = remote.Train();
+  EXPECT_EQ(opened, 1);
+  // Every environment step was served by the workers.
+  EXPECT_EQ(workers.servers[0]->Stats().steps_served + workers.servers[1]->Stats().steps_served,
+            b.env_steps);
 
   EXPECT_EQ(a.env_steps, b.env_steps);
   EXPECT_EQ(a.updates, b.updates);
@@ -229,7 +233,6 @@ TEST(RemoteVecEnv, UnreachableWorkerIsNamedWithinTheConnectTimeout) {
     EXPECT_NE(std::string(e.what()).find("twin worker " + dead), std::string::npos) << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600 + 1500));
-  EXPECT_THROW(RemoteEnvFactory({dead}, config, 2, o), RpcError);
 }
 
 TEST(RemoteVecEnv, RefusesWorkersThatBuildAnotherConfig) {

@@ -156,52 +156,5 @@ TEST(WorkerFailure, HungWorkerFailsTheStepAtTheDeadline) {
   EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(300));
 }
 
-TEST(WorkerFailure, HungWorkerUnderTheRemoteEnvFactoryFailsAtTheDeadline) {
-  ChildProcessWorker child;
-  ASSERT_FALSE(child.endpoint().empty()) << "the child worker did not start";
-  TwinClientOptions co;
-  co.deadline = std::chrono::milliseconds(600);
-  const int n = 6;
-  auto vec = std::make_unique<twin::VecEnv>(
-      RemoteEnvFactory({child.endpoint()}, testing::ShortEpisodes(), n, co), n, 1, 1);
-  vec->Reset();
-  child.Stop();
-  std::vector<int32_t> actions(n, 0);
-  auto start = Clock::now();
-  try {
-    vec->Step(actions.data());
-    FAIL() << "a step on a stopped worker succeeded";
-  } catch (const RpcError& e) {
-    EXPECT_EQ(e.endpoint(), child.endpoint());
-    EXPECT_EQ(e.code(), grpc::StatusCode::DEADLINE_EXCEEDED) << e.what();
-  }
-  EXPECT_LT(Clock::now() - start, co.deadline + std::chrono::milliseconds(700));
-  // Six environments on that worker: none of them waits for its Close.
-  start = Clock::now();
-  vec.reset();
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(300));
-}
-
-TEST(WorkerFailure, KilledWorkerUnderTheRemoteEnvFactoryFailsNamingIt) {
-  ChildProcessWorker child;
-  ASSERT_FALSE(child.endpoint().empty()) << "the child worker did not start";
-  TwinClientOptions co;
-  co.deadline = std::chrono::milliseconds(1500);
-  const twin::EnvConfig config = testing::ShortEpisodes();
-  twin::VecEnv vec(RemoteEnvFactory({child.endpoint()}, config, 3, co), 3, 1, 1);
-  vec.Reset();
-  std::vector<int32_t> actions(3, 0);
-  vec.Step(actions.data());
-  child.Kill();
-  const auto start = Clock::now();
-  try {
-    vec.Step(actions.data());
-    FAIL() << "a step on a killed worker succeeded";
-  } catch (const RpcError& e) {
-    EXPECT_EQ(e.endpoint(), child.endpoint());
-  }
-  EXPECT_LT(Clock::now() - start, co.deadline + std::chrono::milliseconds(500));
-}
-
 }  // namespace
 }  // namespace eonops::proto

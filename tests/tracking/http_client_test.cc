@@ -27,7 +27,7 @@ ErrorCode CodeOf(const std::function<void()>& fn) {
   return ErrorCode::kInternalError;
 }
 
-TEST_F(HttpClientTest, TrainerWorkflowOverHttpLandsInTheStore) {
+TEST_P(HttpClientTest, TrainerWorkflowOverHttpLandsInTheStore) {
   TrackingHttpClient client(Url());
   std::string exp = client.GetOrCreateExperiment("rmsa/nsfnet");
   EXPECT_EQ(client.GetOrCreateExperiment("rmsa/nsfnet"), exp);
@@ -90,7 +90,7 @@ TEST_F(HttpClientTest, TrainerWorkflowOverHttpLandsInTheStore) {
   EXPECT_EQ(client.SearchRuns(q).items.size(), 1u);
 }
 
-TEST_F(HttpClientTest, RegistryOverHttp) {
+TEST_P(HttpClientTest, RegistryOverHttp) {
   TrackingHttpClient client(Url(), HttpClientOptions{"", "ops-bot", 10, 2});
   const std::string run_id = client.CreateRun({}).info.run_id;
   client.CreateRegisteredModel("energy-cost239", "energy-aware RMSA");
@@ -114,7 +114,7 @@ TEST_F(HttpClientTest, RegistryOverHttp) {
   EXPECT_EQ(client.GetRegisteredModel("energy-cost239").latest_versions.size(), 2u);
 }
 
-TEST_F(HttpClientTest, ServerErrorsComeBackWithTheirCodes) {
+TEST_P(HttpClientTest, ServerErrorsComeBackWithTheirCodes) {
   TrackingHttpClient client(Url());
   EXPECT_EQ(CodeOf([&] { client.GetRun("ffffffffffffffffffffffffffffffff"); }),
             ErrorCode::kResourceDoesNotExist);
@@ -151,7 +151,7 @@ std::string TrainAndRegister(Tracker& tracker, const std::string& model) {
   return tracker.GetModelVersionByAlias(model, "champion").run_id;
 }
 
-TEST_F(HttpClientTest, StoreAndHttpClientTakeTheSameCalls) {
+TEST_P(HttpClientTest, StoreAndHttpClientTakeTheSameCalls) {
   TrackingHttpClient client(Url());
   const std::string via_http = TrainAndRegister(client, "over-http");
   const std::string in_process = TrainAndRegister(*store_, "in-process");
@@ -174,12 +174,14 @@ TEST(HttpClientOfflineTest, UnreachableServerIsTemporarilyUnavailable) {
 class HttpClientAuthTest : public testing::ServerFixture {
  protected:
   void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
     std::ofstream(dir_ / "tokens") << "trainer 0123456789abcdef0123456789abcdef\n";
     StartServer(dir_ / "tokens");
   }
 };
 
-TEST_F(HttpClientAuthTest, TokenIsSentAndRequired) {
+TEST_P(HttpClientAuthTest, TokenIsSentAndRequired) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_);
   TrackingHttpClient anonymous(url);
   EXPECT_EQ(CodeOf([&] { anonymous.CreateExperiment("x"); }), ErrorCode::kUnauthenticated);
@@ -193,6 +195,9 @@ TEST_F(HttpClientAuthTest, TokenIsSentAndRequired) {
             ErrorCode::kUnauthenticated);
   EXPECT_EQ(trainer.LogArtifactBytes(run, "a.txt", "x").sha256, Sha256Hex("x"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HttpClientTest, testing::kBothBackends, testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, HttpClientAuthTest, testing::kBothBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace eonops::tracking

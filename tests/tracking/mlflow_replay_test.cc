@@ -48,7 +48,7 @@ class MlflowReplayTest : public testing::ServerFixture {
   }
 };
 
-TEST_F(MlflowReplayTest, FluentClientSessionRoundTrips) {
+TEST_P(MlflowReplayTest, FluentClientSessionRoundTrips) {
   // --- mlflow.set_experiment("eonops-replay") ----------------------------------------------
   // 1. GetExperimentByName: GET with the message as query parameters; 404 means "create it".
   Reply by_name = GetQuery("experiments/get-by-name", {{"experiment_name", "eonops-replay"}});
@@ -176,7 +176,7 @@ TEST_F(MlflowReplayTest, FluentClientSessionRoundTrips) {
   EXPECT_EQ(again.body["experiment"]["experiment_id"], experiment_id);
 }
 
-TEST_F(MlflowReplayTest, ClientWithoutAnExperimentUsesTheDefaultOne) {
+TEST_P(MlflowReplayTest, ClientWithoutAnExperimentUsesTheDefaultOne) {
   // start_run() with no experiment set: the client sends experiment_id "0".
   Reply run = PostJson("runs/create",
                        R"({"experiment_id": "0", "user_id": "bob", "start_time": 1, "tags": []})");
@@ -185,7 +185,7 @@ TEST_F(MlflowReplayTest, ClientWithoutAnExperimentUsesTheDefaultOne) {
   EXPECT_FALSE(run.body["run"]["info"]["run_name"].get<std::string>().empty());  // generated
 }
 
-TEST_F(MlflowReplayTest, OlderClientsSendingInt64AsStringsAreUnderstood) {
+TEST_P(MlflowReplayTest, OlderClientsSendingInt64AsStringsAreUnderstood) {
   // MLflow < 1.29 sent int64 fields as proto JSON strings.
   Reply run = PostJson("runs/create",
                        R"({"experiment_id": "0", "start_time": "1700000000000", "tags": []})");
@@ -197,6 +197,8 @@ TEST_F(MlflowReplayTest, OlderClientsSendingInt64AsStringsAreUnderstood) {
                               R"(", "key": "m", "value": 1.5, "timestamp": "5", "step": "3"})");
   EXPECT_EQ(metric.status, 200) << metric.text;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MlflowReplayTest, testing::kBothBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace eonops::tracking

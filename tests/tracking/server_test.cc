@@ -26,7 +26,7 @@ class ServerTest : public testing::ServerFixture {
   }
 };
 
-TEST_F(ServerTest, ExperimentsCreateGetByNameSearch) {
+TEST_P(ServerTest, ExperimentsCreateGetByNameSearch) {
   Reply created = Post(Api("experiments/create"),
                        {{"name", "rmsa/nsfnet"}, {"tags", {{{"key", "k"}, {"value", "v"}}}}});
   ASSERT_EQ(created.status, 200) << created.text;
@@ -69,7 +69,7 @@ TEST_F(ServerTest, ExperimentsCreateGetByNameSearch) {
               "INVALID_PARAMETER_VALUE");
 }
 
-TEST_F(ServerTest, ExperimentLifecycleEndpoints) {
+TEST_P(ServerTest, ExperimentLifecycleEndpoints) {
   std::string id = Post(Api("experiments/create"), {{"name", "tmp"}}).body["experiment_id"];
   EXPECT_EQ(Post(Api("experiments/update"), {{"experiment_id", id}, {"new_name", "tmp2"}}).status,
             200);
@@ -86,7 +86,7 @@ TEST_F(ServerTest, ExperimentLifecycleEndpoints) {
   EXPECT_EQ(Post(Api("experiments/restore"), {{"experiment_id", id}}).status, 200);
 }
 
-TEST_F(ServerTest, RunsCreateGetUpdateLogAndSearch) {
+TEST_P(ServerTest, RunsCreateGetUpdateLogAndSearch) {
   Reply created =
       Post(Api("runs/create"), {{"experiment_id", "0"},
                                 {"user_id", "alice"},
@@ -176,7 +176,7 @@ TEST_F(ServerTest, RunsCreateGetUpdateLogAndSearch) {
   EXPECT_EQ(Post(Api("runs/restore"), {{"run_id", run_id}}).status, 200);
 }
 
-TEST_F(ServerTest, RunErrorsUseMlflowCodes) {
+TEST_P(ServerTest, RunErrorsUseMlflowCodes) {
   const std::string run_id = CreateRun();
   const std::string unknown = "0123456789abcdef0123456789abcdef";
   ExpectError(Get(Api("runs/get"), {{"run_id", unknown}}), 404, "RESOURCE_DOES_NOT_EXIST");
@@ -212,7 +212,7 @@ TEST_F(ServerTest, RunErrorsUseMlflowCodes) {
               "INVALID_PARAMETER_VALUE");
 }
 
-TEST_F(ServerTest, MalformedRequestsAreClientErrorsNeverServerErrors) {
+TEST_P(ServerTest, MalformedRequestsAreClientErrorsNeverServerErrors) {
   ExpectError(PostRaw(Api("runs/create"), "{not json"), 400, "BAD_REQUEST");
   ExpectError(PostRaw(Api("runs/create"), "[1, 2]"), 400, "BAD_REQUEST");
   ExpectError(PostRaw(Api("runs/create"), "\"a string\""), 400, "BAD_REQUEST");
@@ -239,7 +239,7 @@ TEST_F(ServerTest, MalformedRequestsAreClientErrorsNeverServerErrors) {
   EXPECT_EQ(Get(Api("experiments/get"), {{"experiment_id", "0"}}).status, 200);
 }
 
-TEST_F(ServerTest, LogBatchLimitsAreMlflows) {
+TEST_P(ServerTest, LogBatchLimitsAreMlflows) {
   const std::string run_id = CreateRun();
   auto metrics = [](int n) {
     Json a = Json::array();
@@ -281,7 +281,7 @@ TEST_F(ServerTest, LogBatchLimitsAreMlflows) {
   EXPECT_TRUE(Get(Api("runs/get"), {{"run_id", run_id}}).body["run"]["data"]["params"].empty());
 }
 
-TEST_F(ServerTest, ArtifactsUploadListDownload) {
+TEST_P(ServerTest, ArtifactsUploadListDownload) {
   const std::string run_id = CreateRun();
   const std::string bytes = "policy-bytes\n";
   auto put = client_->Put(
@@ -328,7 +328,7 @@ TEST_F(ServerTest, ArtifactsUploadListDownload) {
   EXPECT_EQ(wrong_exp->status, 404);
 }
 
-TEST_F(ServerTest, ModelRegistryEndpoints) {
+TEST_P(ServerTest, ModelRegistryEndpoints) {
   const std::string run_id = CreateRun();
   Reply m = Post(Api("registered-models/create"), {{"name", "rmsa-nsfnet"}, {"description", "d"}});
   ASSERT_EQ(m.status, 200) << m.text;
@@ -417,7 +417,7 @@ TEST_F(ServerTest, ModelRegistryEndpoints) {
               400, "INVALID_PARAMETER_VALUE");
 }
 
-TEST_F(ServerTest, AjaxAndPreviewPrefixesServeTheSameApi) {
+TEST_P(ServerTest, AjaxAndPreviewPrefixesServeTheSameApi) {
   for (const char* prefix : {"/ajax-api/2.0/mlflow/", "/api/2.0/preview/mlflow/"}) {
     Reply r = Get(std::string(prefix) + "experiments/get", {{"experiment_id", "0"}});
     EXPECT_EQ(r.status, 200) << prefix;
@@ -425,7 +425,7 @@ TEST_F(ServerTest, AjaxAndPreviewPrefixesServeTheSameApi) {
   }
 }
 
-TEST_F(ServerTest, EpisodesCompareAndDownsampledHistories) {
+TEST_P(ServerTest, EpisodesCompareAndDownsampledHistories) {
   const std::string run_id = CreateRun();
   Json episodes = Json::array();
   for (int i = 0; i < 2000; ++i)
@@ -510,7 +510,7 @@ TEST(BlockingAtLoadTest, ParsesTheDocumentedConventions) {
   EXPECT_FALSE(ParseBlockingAtLoad("blocking@load="));
 }
 
-TEST_F(ServerTest, WebUiIsServedFromTheBinary) {
+TEST_P(ServerTest, WebUiIsServedFromTheBinary) {
   auto index = client_->Get("/");
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 200);
@@ -528,6 +528,8 @@ TEST_F(ServerTest, WebUiIsServedFromTheBinary) {
 class AuthTest : public testing::ServerFixture {
  protected:
   void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
     std::ofstream f(dir_ / "tokens");
     f << "# trainers\n"
       << "alice 0123456789abcdef0123\n"
@@ -540,7 +542,7 @@ class AuthTest : public testing::ServerFixture {
   }
 };
 
-TEST_F(AuthTest, WritesNeedATokenReadsStayOpen) {
+TEST_P(AuthTest, WritesNeedATokenReadsStayOpen) {
   Reply anonymous = Post(Api("experiments/create"), {{"name", "x"}});
   ExpectError(anonymous, 401, "UNAUTHENTICATED");
   ExpectError(Post(Api("experiments/create"), {{"name", "x"}}, Bearer("wrong-token-wrong-token")),
@@ -570,7 +572,7 @@ TEST_F(AuthTest, WritesNeedATokenReadsStayOpen) {
       "UNAUTHENTICATED");
 }
 
-TEST_F(AuthTest, AliasMovesRecordTheTokenHolder) {
+TEST_P(AuthTest, AliasMovesRecordTheTokenHolder) {
   auto alice = Bearer("0123456789abcdef0123");
   Post(Api("registered-models/create"), {{"name", "m"}}, alice);
   Post(Api("model-versions/create"), {{"name", "m"}, {"source", "s"}}, alice);
@@ -599,6 +601,9 @@ TEST(TokenFileTest, RejectsEmptyShortAndMalformedFiles) {
   ASSERT_EQ(tokens.size(), 1u);
   EXPECT_EQ(tokens[0].user, "bob");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, testing::kBothBackends, testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, testing::kBothBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace eonops::tracking

@@ -1,5 +1,6 @@
 // Helpers for the tracking tests: temporary directories, a store plus server on an ephemeral
-// loopback port, and JSON-speaking HTTP calls.
+// loopback port (on SQLite or PostgreSQL: the fixture is parameterised by Backend), and
+// JSON-speaking HTTP calls.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/tracking/postgres_server.h"
 #include "tracking/server.h"
 #include "tracking/store.h"
 
@@ -44,6 +46,25 @@ inline StoreOptions OptionsIn(const TempDir& dir) {
   return o;
 }
 
+// "sqlite" / "postgres", for parameterised test names.
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "sqlite" : "postgres";
+}
+inline const auto kBothBackends = ::testing::Values(Backend::kSqlite, Backend::kPostgres);
+
+// A test run once per engine (instantiate with kBothBackends): a fresh, empty database of the
+// parameter's engine in db_, artifacts in dir_; the PostgreSQL half skips, visibly, when
+// PostgreSQL is not installed.
+class DatabaseTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    EONOPS_SKIP_UNLESS_BACKEND(GetParam());
+    db_ = std::make_unique<TestDatabase>(GetParam(), dir_.path());
+  }
+  TempDir dir_;
+  std::unique_ptr<TestDatabase> db_;
+};
+
 // An HTTP response decoded as JSON (null when the body is not JSON).
 struct Reply {
   int status = 0;
@@ -64,14 +85,20 @@ inline Reply ToReply(const httplib::Result& r) {
   return out;
 }
 
-// A store in a temporary directory served on an ephemeral loopback port.
-class ServerFixture : public ::testing::Test {
+// A store (SQLite file or PostgreSQL database, by the test's parameter) served on an
+// ephemeral loopback port. Instantiate a suite with kBothBackends.
+class ServerFixture : public DatabaseTest {
  protected:
-  void SetUp() override { StartServer(""); }
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (!IsSkipped()) StartServer("");
+  }
 
+  // (Re)starts the server on the test's database.
   void StartServer(const std::string& token_file) {
     server_.reset();
-    store_ = std::make_unique<TrackingStore>(OptionsIn(dir_));
+    store_.reset();
+    store_ = std::make_unique<TrackingStore>(db_->Options());
     ServerOptions so;
     so.port = 0;
     so.token_file = token_file;
@@ -110,7 +137,6 @@ class ServerFixture : public ::testing::Test {
 
   static std::string Api(const std::string& endpoint) { return "/api/2.0/mlflow/" + endpoint; }
 
-  TempDir dir_;
   std::unique_ptr<TrackingStore> store_;
   std::unique_ptr<TrackingServer> server_;
   std::unique_ptr<httplib::Client> client_;

@@ -42,7 +42,7 @@ size_t Count(const std::string& s, const std::string& needle) {
   return n;
 }
 
-class WebUiTest : public ::testing::Test {
+class WebUiTest : public testing::DatabaseTest {
  protected:
   struct Seeded {
     std::string name, algo;
@@ -52,7 +52,9 @@ class WebUiTest : public ::testing::Test {
 
   void SetUp() override {
     if (!ChromiumAvailable()) GTEST_SKIP() << "/usr/bin/chromium is not installed";
-    store_ = std::make_unique<TrackingStore>(testing::OptionsIn(dir_));
+    DatabaseTest::SetUp();
+    if (IsSkipped()) return;
+    store_ = std::make_unique<TrackingStore>(db_->Options());
     exp_ = store_->CreateExperiment("rmsa/nsfnet");
     // Values chosen to have exact short decimal forms, so the page must show them verbatim.
     runs_ = {{"ppo-seed1", "ppo", 87.5, 0.0125, ""},
@@ -114,14 +116,13 @@ class WebUiTest : public ::testing::Test {
     return r.out;
   }
 
-  testing::TempDir dir_;
   std::unique_ptr<TrackingStore> store_;
   std::unique_ptr<TrackingServer> server_;
   std::string exp_, base_;
   std::vector<Seeded> runs_;
 };
 
-TEST_F(WebUiTest, ExperimentsPageListsExperimentsWithRunCounts) {
+TEST_P(WebUiTest, ExperimentsPageListsExperimentsWithRunCounts) {
   std::string dom = Page("#/");
   std::string row = Element(dom, "<tr data-experiment-id=\"" + exp_ + "\"", "</tr>");
   ASSERT_FALSE(row.empty()) << dom.substr(0, 2000);
@@ -130,7 +131,7 @@ TEST_F(WebUiTest, ExperimentsPageListsExperimentsWithRunCounts) {
   EXPECT_NE(dom.find("Default"), std::string::npos);
 }
 
-TEST_F(WebUiTest, RunsTableShowsTheStoredParamsAndFinalMetrics) {
+TEST_P(WebUiTest, RunsTableShowsTheStoredParamsAndFinalMetrics) {
   std::string dom = Page("#/experiments/" + exp_);
   for (const auto& r : runs_) {
     std::string row = Element(dom, "<tr data-run-id=\"" + r.id + "\"", "</tr>");
@@ -152,7 +153,7 @@ TEST_F(WebUiTest, RunsTableShowsTheStoredParamsAndFinalMetrics) {
   EXPECT_LT(dom.find(runs_[1].id), dom.find(runs_[0].id));
 }
 
-TEST_F(WebUiTest, RunsTableFiltersAndSortsOnTheServer) {
+TEST_P(WebUiTest, RunsTableFiltersAndSortsOnTheServer) {
   std::string dom = Page("#/experiments/" + exp_ + "?filter=" +
                          "params.algo%20%3D%20'ppo'&order=metrics.%60reward%60%20DESC");
   EXPECT_NE(dom.find(runs_[0].id), std::string::npos);
@@ -163,7 +164,7 @@ TEST_F(WebUiTest, RunsTableFiltersAndSortsOnTheServer) {
   EXPECT_NE(dom.find("sorted-desc"), std::string::npos);
 }
 
-TEST_F(WebUiTest, CompareViewOverlaysCurvesAndDiffsParams) {
+TEST_P(WebUiTest, CompareViewOverlaysCurvesAndDiffsParams) {
   const std::string ids = runs_[0].id + "," + runs_[1].id + "," + runs_[2].id;
   std::string dom = Page("#/compare?runs=" + ids);
   // Reward and blocking curves: one path per run in each chart, from 500 episodes each.
@@ -196,7 +197,7 @@ TEST_F(WebUiTest, CompareViewOverlaysCurvesAndDiffsParams) {
   EXPECT_GT(std::filesystem::file_size(png), 20000u);  // a real picture, not an empty page
 }
 
-TEST_F(WebUiTest, ModelPageShowsVersionsAliasesAndAliasHistory) {
+TEST_P(WebUiTest, ModelPageShowsVersionsAliasesAndAliasHistory) {
   std::string dom = Page("#/models/rmsa-nsfnet");
   std::string alias = Element(dom, "<tr data-alias=\"champion\"", "</tr>");
   EXPECT_NE(alias.find("v2"), std::string::npos);
@@ -221,7 +222,7 @@ TEST_F(WebUiTest, ModelPageShowsVersionsAliasesAndAliasHistory) {
   EXPECT_TRUE(std::filesystem::exists(png));
 }
 
-TEST_F(WebUiTest, RunPageShowsParamsMetricsAndCurves) {
+TEST_P(WebUiTest, RunPageShowsParamsMetricsAndCurves) {
   std::string dom = Page("#/runs/" + runs_[1].id);
   EXPECT_EQ(Cell(dom, "params.algo"), "dqn");
   EXPECT_EQ(Cell(dom, "metrics.reward"), "-12.25");
@@ -231,11 +232,13 @@ TEST_F(WebUiTest, RunPageShowsParamsMetricsAndCurves) {
   EXPECT_TRUE(std::filesystem::exists(png));
 }
 
-TEST_F(WebUiTest, ApiErrorsAreShownNotSwallowed) {
+TEST_P(WebUiTest, ApiErrorsAreShownNotSwallowed) {
   std::string dom = DumpDom(base_ + "#/runs/ffffffffffffffffffffffffffffffff").out;
   EXPECT_NE(dom.find("data-rendered=\"error\""), std::string::npos);
   EXPECT_NE(dom.find("RESOURCE_DOES_NOT_EXIST"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, WebUiTest, testing::kBothBackends, testing::BackendName);
 
 }  // namespace
 }  // namespace eonops::tracking
