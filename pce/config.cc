@@ -9,17 +9,9 @@
 namespace eonops::pce {
 
 using twin::ConfigError;
+using twin::RejectUnknownKeys;
 
 namespace {
-
-void RejectUnknownKeys(const nlohmann::json& j, const std::set<std::string>& known,
-                       const std::string& where) {
-  if (!j.is_object()) ConfigError(where, "expected an object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!known.count(it.key()) && it.key().rfind('_', 0) != 0)
-      ConfigError(where + "." + it.key(), "unknown key");
-  }
-}
 
 twin::UseCase UseCaseAt(const nlohmann::json& j, const std::string& key, const std::string& where) {
   try {
@@ -48,11 +40,12 @@ bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
 }
 
 PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
-  RejectUnknownKeys(
-      j,
-      {"default_use_case", "fallback", "fallback_by_use_case", "policies", "validation",
-       "registry_poll_ms", "max_computed_paths", "durability", "decision_log", "trace_events"},
-      where);
+  RejectUnknownKeys(j,
+                    {"default_use_case", "fallback", "fallback_by_use_case", "policies",
+                     "validation", "registry_poll_ms", "max_computed_paths", "durability",
+                     "decision_log", "trace_events", "default_bit_rate_gbps",
+                     "bidirectional_spectrum"},
+                    where);
   PceOptions o;
   if (j.contains("default_use_case")) o.default_use_case = UseCaseAt(j, "default_use_case", where);
   if (j.contains("fallback")) o.fallback = HeuristicAt(j, "fallback", where);
@@ -125,6 +118,22 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
                   "must be \"normal\" (survives a process crash) or \"full\" (power loss)");
     }
   }
+  if (j.contains("default_bit_rate_gbps")) {
+    o.default_bit_rate_gbps = twin::RequirePositive(j, "default_bit_rate_gbps", where);
+    if (o.default_bit_rate_gbps > 1e5)
+      ConfigError(where + ".default_bit_rate_gbps", "exceeds any line rate");
+  }
+  if (j.contains("bidirectional_spectrum")) {
+    const std::string b = twin::RequireString(j, "bidirectional_spectrum", where);
+    if (b == "symmetric") {
+      o.bidirectional_spectrum = BidirectionalSpectrum::kSymmetric;
+    } else if (b == "per-direction") {
+      o.bidirectional_spectrum = BidirectionalSpectrum::kPerDirection;
+    } else {
+      ConfigError(where + ".bidirectional_spectrum",
+                  "must be \"symmetric\" (same slots both ways) or \"per-direction\"");
+    }
+  }
   if (j.contains("decision_log")) {
     const auto& d = j["decision_log"];
     const std::string w = where + ".decision_log";
@@ -167,6 +176,7 @@ PceConfig PceConfig::FromJson(const nlohmann::json& j, const std::string& origin
   RejectUnknownKeys(
       j, {"name", "description", "network", "traffic", "measurement", "env", "pce", "tapi"},
       origin);
+  twin::Require(j, "network", origin);  // a PCE serves one network: name it
   PceConfig c;
   c.origin = origin;
   twin::Scenario s = twin::Scenario::FromJson(j, origin);  // network, traffic, measurement
@@ -204,6 +214,10 @@ nlohmann::json PceConfig::ToJson() const {
               {"max_computed_paths", pce.max_computed_paths},
               {"trace_events", pce.trace_events},
               {"durability", DurabilityName(pce.durability)},
+              {"default_bit_rate_gbps", pce.default_bit_rate_gbps},
+              {"bidirectional_spectrum",
+               pce.bidirectional_spectrum == BidirectionalSpectrum::kSymmetric ? "symmetric"
+                                                                               : "per-direction"},
               {"decision_log",
                {{"enabled", pce.decision_log.enabled},
                 {"experiment", pce.decision_log.experiment},

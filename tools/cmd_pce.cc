@@ -38,7 +38,9 @@ int Serve(int argc, char** argv) {
       "the configured heuristic as fallback; services kept in SQLite across restarts.\n"
       "Example:\n"
       "  eonops pce serve --config configs/pce.json --tracking http://127.0.0.1:5000 --port 8080");
-  p.Add("config", "FILE", "PCE config (network/traffic/env/pce/tapi sections)",
+  p.Add("config", "FILE",
+        "PCE config (network/traffic/env/pce/tapi sections); default: pce.json of the data "
+        "directory ($EONOPS_CONFIGS, <prefix>/share/eonops/configs, or ./configs)",
         twin::ConfigDir() + "/pce.json");
   p.Add("host", "ADDR", "address to bind (loopback unless told otherwise)", "127.0.0.1");
   p.Add("port", "N", "TCP port (0: any free port)", "8080");

@@ -108,7 +108,7 @@ BandPlan MakePlan(const NetworkOptions& o) {
     b.num_slots = o.slots_per_band;
     b.f_max_hz = b.f_min_hz + b.num_slots * selected.slot_width_hz();
   }
-  return BandPlan(std::move(bands), selected.slot_width_hz());
+  return BandPlan(std::move(bands), selected.slot_width_hz(), selected.CatalogueNames());
 }
 }  // namespace
 
@@ -185,7 +185,9 @@ Candidate NetworkModel::Evaluate(const Request& request, int k, int band) const 
   } else if (c.modulation < 0) {
     c.cause = BlockCause::kQot;
   } else {
-    c.width = modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
+    c.width = request.media_channel_slots > 0
+                  ? request.media_channel_slots
+                  : modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
     if (c.width > plan_.band(band).num_slots) c.cause = BlockCause::kNoSpectrum;
   }
   return c;
@@ -208,7 +210,9 @@ Candidate NetworkModel::EvaluatePath(const Request& request, const Path& path, i
   } else if (c.modulation < 0) {
     c.cause = BlockCause::kQot;
   } else {
-    c.width = modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
+    c.width = request.media_channel_slots > 0
+                  ? request.media_channel_slots
+                  : modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
     if (c.width > plan_.band(band).num_slots) c.cause = BlockCause::kNoSpectrum;
   }
   return c;

@@ -64,6 +64,9 @@ struct Request {
   double bit_rate_gbps = 0.0;
   double latency_bound_us = std::numeric_limits<double>::infinity();
   int traffic_class = -1;  // index into classes, -1 for the uniform range
+  // > 0: a media channel of this many slots is asked for (a TAPI capacity in GHz): the width is
+  // given instead of derived from the bit rate (RSA); the path must still carry some format.
+  int media_channel_slots = 0;
 };
 
 class TrafficGenerator {

@@ -2,6 +2,10 @@
 // its steady state under 250 Erlang (about 240 lit lightpaths).
 //
 //   BM_ComputeInProcess/ksp-ff, /drl   Pce::ComputePath back to back; counters p50_us, p99_us
+//   BM_RequestKinds/0..4               ComputePath, KSP-FF, per kind of request: bit rate, 50 GHz
+//                                      of spectrum, bidirectional (symmetric / per direction),
+//                                      with an exclude-link constraint (the twin's Yen +
+//                                      DecideAmong)
 //   BM_CreateDeleteInProcess/...       CreateService (SQLite write-ahead) + DeleteService
 //   BM_ComputeTapiInProcess/...        the same RPC through TapiServer::Handle (no socket)
 //   BM_ComputeOverHttp/ksp-ff, /drl    compute-p-2-p-path over loopback HTTP, paced at 500
@@ -116,6 +120,38 @@ void BM_ComputeInProcess(benchmark::State& state) {
 }
 BENCHMARK(BM_ComputeInProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
+void BM_RequestKinds(benchmark::State& state) {
+  static const char* kKinds[] = {"bit rate", "50 GHz spectrum", "bidirectional, symmetric",
+                                 "bidirectional, per direction", "exclude-link constraint"};
+  const int kind = static_cast<int>(state.range(0));
+  PceConfig config = BenchConfig();
+  if (kind == 3) config.pce.bidirectional_spectrum = BidirectionalSpectrum::kPerDirection;
+  Pce pce(config);
+  std::vector<PathRequest> requests = WarmUp(pce, 3000, 4096);
+  for (PathRequest& r : requests) {
+    if (kind == 1) {
+      r.bit_rate_gbps = 0;
+      r.spectrum_width_hz = 50e9;
+    }
+    r.bidirectional = kind == 2 || kind == 3;
+    // The first fibre out of the source: every request then needs a constrained candidate set.
+    if (kind == 4) r.exclude_links = {pce.model().topology().OutFibres(r.src).front()};
+  }
+  std::vector<double> us;
+  size_t i = 0, feasible = 0;
+  for (auto _ : state) {
+    const auto t = Clock::now();
+    PathDecision d = pce.ComputePath(requests[i++ % requests.size()]);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    feasible += d.feasible;
+    benchmark::DoNotOptimize(d);
+  }
+  Percentiles(state, us);
+  state.counters["feasible"] = static_cast<double>(feasible) / std::max<size_t>(1, us.size());
+  state.SetLabel(kKinds[kind]);
+}
+BENCHMARK(BM_RequestKinds)->DenseRange(0, 4)->Unit(benchmark::kMicrosecond);
+
 void BM_CreateDeleteInProcess(benchmark::State& state) {
   const bool drl = state.range(0) == 1;
   PceSetup setup;
@@ -219,7 +255,8 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
         {"tapi-path-computation:input",
          {{"end-point",
            {{{"local-id", "a"},
-             {"service-interface-point", {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
+             {"service-interface-point",
+              {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
              {"capacity", {{"total-size", {{"value", r.bit_rate_gbps}, {"unit", "GBPS"}}}}}},
             {{"local-id", "z"},
              {"service-interface-point",
@@ -230,8 +267,9 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const auto t = Clock::now();
-    auto reply = server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
-                               bodies[i++ % bodies.size()]);
+    auto reply =
+        server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
+                      bodies[i++ % bodies.size()]);
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
     benchmark::DoNotOptimize(reply);
     if (i % 1000 == 0) {
@@ -241,7 +279,8 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
     }
   }
   Percentiles(state, us);
-  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP" : "ksp-ff, TAPI layer without HTTP");
+  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP"
+                     : "ksp-ff, TAPI layer without HTTP");
 }
 BENCHMARK(BM_ComputeTapiInProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 

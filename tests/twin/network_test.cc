@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "twin/json_util.h"
 #include "tests/twin/twin_fixtures.h"
 #include "twin/rng.h"
 #include "twin/spectrum.h"
@@ -183,6 +184,16 @@ TEST(NetworkModelTest, RefusesABandWiderThanTheSpectrumSearchSupports) {
     std::ofstream amps(dir + "/amplifiers.json");
     amps << R"({"bands": {"C": {"type": "EDFA", "noise_figure_db": 5, "max_gain_db": 26,
                "max_output_power_dbm": 30, "electrical_power_w": 100}}})";
+  }
+  // The per-band tables of the other files name only the bands this bands.json has (a config
+  // set is checked as a whole: an entry for a band it lacks is an error).
+  for (const auto& [file, table] : {std::pair{"fibre.json", "/bands"},
+                                    {"qot.json", "/launch_power_offset_db"},
+                                    {"amplifiers.json", "/bands"}}) {
+    nlohmann::json j = ReadJsonFile(dir + "/" + file);
+    nlohmann::json& t = j[nlohmann::json::json_pointer(table)];
+    t = nlohmann::json{{"C", t["C"]}};
+    std::ofstream(dir + "/" + file) << j.dump();
   }
   NetworkOptions o = fixtures::RingOptions({"C"}, 0);
   o.config_dir = dir;
