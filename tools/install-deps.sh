@@ -17,6 +17,10 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   chromium  # headless browser for the tracking web UI test (tests/tracking)
+  # The sanitizer and fuzzing trees (tools/run-tests.sh --sanitize / --tsan): clang, its
+  # sanitizer runtimes and libFuzzer (libclang-rt-14-dev, only recommended by clang so named
+  # here), and llvm-symbolizer (package llvm) so reports show file:line.
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
