@@ -61,6 +61,7 @@ json ToJson(const Manifest& m) {
                    {"steps", m.train_steps},
                    {"seed", m.seed},
                    {"created_at", m.created_at}};
+  if (!m.schedule.is_null()) j["training"]["schedule"] = m.schedule;
   j["weights"] = m.weights_file;
   return j;
 }
@@ -173,6 +174,7 @@ Manifest ManifestFromJson(const json& j, const std::string& source) {
   if (!seed.is_number_integer()) v.Fail("training.seed", "must be an integer");
   m.seed = seed.get<uint64_t>();
   m.created_at = v.String(training, "created_at", "training");
+  if (training.contains("schedule")) m.schedule = training["schedule"];
   m.weights_file = v.String(j, "weights", "");
   if (m.weights_file.empty() || m.weights_file.find('/') != std::string::npos) {
     v.Fail("weights", "must be a file name inside the policy directory");

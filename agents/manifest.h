@@ -57,6 +57,8 @@ struct Manifest {
   std::string created_at;  // ISO 8601 UTC
   std::string weights_file = kWeightsFileName;
   nlohmann::json env_config = nlohmann::json::object();  // the config the env was built from
+  // The learning-rate / epsilon schedules actually run (agents/schedule.h); null if unknown.
+  nlohmann::json schedule = nullptr;
 };
 
 nlohmann::json ToJson(const Manifest& manifest);

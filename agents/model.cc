@@ -123,6 +123,32 @@ torch::Tensor MaskedArgmax(const torch::Tensor& values, const torch::Tensor& mas
 ActorCriticImpl::ActorCriticImpl(int observation_size, int num_actions, const ModelOptions& options)
     : observation_size_(observation_size), num_actions_(num_actions), options_(options) {
   CheckSizes(observation_size, num_actions);
+  if (options.policy == PolicyArchitecture::kCandidateScorer) {
+    const int f = options.action_features_size, off = options.action_features_offset;
+    if (f <= 0 || off <= 0 || off + static_cast<int64_t>(num_actions - 1) * f != observation_size) {
+      throw std::invalid_argument("candidate scorer: action features (offset " + std::to_string(off) + ", " +
+                                  std::to_string(f) + " per action) do not fill the observation of " +
+                                  std::to_string(observation_size) + " for " + std::to_string(num_actions) +
+                                  " actions");
+    }
+    if (options.prior_feature >= f) throw std::invalid_argument("candidate scorer: prior_feature out of range");
+    context_ = register_module("context", Mlp(off, options.context_hidden_sizes, options.activation,
+                                              options.orthogonal_init));
+    actor_ = register_module("actor", Mlp(f + context_->out_features(), options.scorer_hidden_sizes,
+                                          options.activation, options.orthogonal_init));
+    critic_ = register_module("critic", Mlp(observation_size, options.hidden_sizes, options.activation,
+                                            options.orthogonal_init));
+    policy_head_ = register_module("policy_head", torch::nn::Linear(actor_->out_features(), 1));
+    value_head_ = register_module("value_head", torch::nn::Linear(critic_->out_features(), 1));
+    // The scorer starts at exactly zero, so the first policy is the prior's.
+    {
+      torch::NoGradGuard no_grad;
+      policy_head_->weight.zero_();
+      policy_head_->bias.zero_();
+    }
+    InitLinear(*value_head_, options.orthogonal_init, 1.0);
+    return;
+  }
   actor_ = register_module("actor", Mlp(observation_size, options.hidden_sizes, options.activation,
                                         options.orthogonal_init));
   if (!options.shared_trunk) {
@@ -137,7 +163,26 @@ ActorCriticImpl::ActorCriticImpl(int observation_size, int num_actions, const Mo
   InitLinear(*value_head_, options.orthogonal_init, 1.0);
 }
 
+torch::Tensor ActorCriticImpl::Logits(const torch::Tensor& observations) {
+  if (options_.policy != PolicyArchitecture::kCandidateScorer) {
+    return policy_head_->forward(actor_->forward(observations));
+  }
+  const int64_t batch = observations.size(0), actions = num_actions_ - 1;
+  const int64_t f = options_.action_features_size, off = options_.action_features_offset;
+  torch::Tensor context = context_->forward(observations.narrow(1, 0, off));           // [B, C]
+  torch::Tensor features = observations.narrow(1, off, actions * f).reshape({batch, actions, f});
+  torch::Tensor x = torch::cat({features, context.unsqueeze(1).expand({batch, actions, context.size(1)})}, 2);
+  torch::Tensor scores = policy_head_->forward(actor_->forward(x)).squeeze(-1);      // [B, A-1]
+  if (options_.prior_scale != 0.0f) {
+    scores = scores + options_.prior_scale * features.select(2, options_.prior_feature);
+  }
+  return torch::cat({scores, torch::zeros({batch, 1}, scores.options())}, 1);  // reject: 0
+}
+
 PolicyOutput ActorCriticImpl::forward(const torch::Tensor& observations) {
+  if (options_.policy == PolicyArchitecture::kCandidateScorer) {
+    return {Logits(observations), value_head_->forward(critic_->forward(observations)).squeeze(-1)};
+  }
   torch::Tensor h = actor_->forward(observations);
   torch::Tensor logits = policy_head_->forward(h);
   torch::Tensor value =

@@ -101,16 +101,20 @@ class ActorCriticImpl : public torch::nn::Module {
   int num_actions() const { return num_actions_; }
   const ModelOptions& options() const { return options_; }
   // The parts, for the inference fast path (agents/policy.cc).
-  const Mlp& actor() const { return actor_; }
+  const Mlp& actor() const { return actor_; }  // the per-action scorer for a candidate scorer
   const Mlp& critic() const { return critic_; }  // null when shared_trunk
+  const Mlp& context() const { return context_; }  // candidate scorer only
   const torch::nn::Linear& policy_head() const { return policy_head_; }
   const torch::nn::Linear& value_head() const { return value_head_; }
 
  private:
+  torch::Tensor Logits(const torch::Tensor& observations);
+
   int observation_size_, num_actions_;
   ModelOptions options_;
   Mlp actor_{nullptr};   // the shared trunk when options_.shared_trunk
   Mlp critic_{nullptr};  // unset when options_.shared_trunk
+  Mlp context_{nullptr};  // candidate scorer: the context over the non-action part
   torch::nn::Linear policy_head_{nullptr}, value_head_{nullptr};
 };
 TORCH_MODULE(ActorCritic);

@@ -13,6 +13,10 @@ namespace eonops::agents {
 
 using nlohmann::json;
 
+std::string ToString(PolicyArchitecture p) {
+  return p == PolicyArchitecture::kMlp ? "mlp" : "candidate-scorer";
+}
+
 std::string ToString(Activation activation) {
   switch (activation) {
     case Activation::kTanh:
@@ -196,8 +200,31 @@ void ReadModel(ObjectReader& r, ModelOptions* m) {
   r.Read("shared_trunk", &m->shared_trunk);
   r.Read("dueling", &m->dueling);
   r.Read("orthogonal_init", &m->orthogonal_init);
+  std::string policy = ToString(m->policy);
+  r.Read("policy", &policy);
+  if (policy == "mlp") {
+    m->policy = PolicyArchitecture::kMlp;
+  } else if (policy == "candidate-scorer") {
+    m->policy = PolicyArchitecture::kCandidateScorer;
+  } else {
+    r.Fail(r.Path("policy"), "unknown policy '" + policy + "' (expected mlp or candidate-scorer)");
+  }
+  r.Read("scorer_hidden_sizes", &m->scorer_hidden_sizes);
+  r.Read("context_hidden_sizes", &m->context_hidden_sizes);
+  r.Read("prior_scale", &m->prior_scale);
+  r.Read("prior_feature", &m->prior_feature);
+  r.Read("action_features_offset", &m->action_features_offset);
+  r.Read("action_features_size", &m->action_features_size);
   r.Finish();
   Check(!m->hidden_sizes.empty(), r.source(), r.Path("hidden_sizes"), "needs at least one layer");
+  if (m->policy == PolicyArchitecture::kCandidateScorer) {
+    Check(!m->scorer_hidden_sizes.empty(), r.source(), r.Path("scorer_hidden_sizes"), "needs at least one layer");
+    Check(!m->context_hidden_sizes.empty(), r.source(), r.Path("context_hidden_sizes"), "needs at least one layer");
+    Check(!m->shared_trunk, r.source(), r.Path("shared_trunk"), "a candidate scorer has no shared trunk");
+    Check(m->prior_feature >= 0, r.source(), r.Path("prior_feature"), "must be >= 0");
+    Check(m->action_features_offset >= 0 && m->action_features_size >= 0, r.source(),
+          r.Path("action_features_size"), "must be >= 0");
+  }
 }
 
 void ReadPpo(ObjectReader& r, PpoOptions* p) {
@@ -217,6 +244,7 @@ void ReadPpo(ObjectReader& r, PpoOptions* p) {
   r.Read("max_grad_norm", &p->max_grad_norm);
   r.Read("normalize_advantages", &p->normalize_advantages);
   r.Read("target_kl", &p->target_kl);
+  r.Read("reward_centering", &p->reward_centering);
   r.Finish();
   const std::string& s = r.source();
   Check(p->rollout_steps > 0, s, r.Path("rollout_steps"), "must be positive");
@@ -279,6 +307,7 @@ void ReadTrain(ObjectReader& r, TrainOptions* t) {
     r.Fail(r.Path("algorithm"), "unknown algorithm '" + algorithm + "' (expected ppo or dqn)");
   }
   r.Read("total_steps", &t->total_steps);
+  r.Read("schedule_steps", &t->schedule_steps);
   r.Read("num_envs", &t->num_envs);
   r.Read("env_threads", &t->env_threads);
   r.Read("torch_threads", &t->torch_threads);
@@ -292,6 +321,7 @@ void ReadTrain(ObjectReader& r, TrainOptions* t) {
   r.Finish();
   const std::string& s = r.source();
   Check(t->total_steps >= 0, s, r.Path("total_steps"), "must be >= 0");
+  Check(t->schedule_steps >= 0, s, r.Path("schedule_steps"), "must be >= 0 (0: total_steps)");
   Check(t->num_envs > 0, s, r.Path("num_envs"), "must be positive");
   Check(t->env_threads > 0, s, r.Path("env_threads"), "must be positive");
   Check(t->torch_threads > 0, s, r.Path("torch_threads"), "must be positive");
@@ -375,11 +405,21 @@ ExperimentConfig LoadExperimentConfig(const std::string& path) {
 }
 
 json ToJson(const ModelOptions& m) {
-  return {{"hidden_sizes", m.hidden_sizes},
-          {"activation", ToString(m.activation)},
-          {"shared_trunk", m.shared_trunk},
-          {"dueling", m.dueling},
-          {"orthogonal_init", m.orthogonal_init}};
+  json j = {{"hidden_sizes", m.hidden_sizes},
+            {"activation", ToString(m.activation)},
+            {"shared_trunk", m.shared_trunk},
+            {"dueling", m.dueling},
+            {"orthogonal_init", m.orthogonal_init}};
+  if (m.policy == PolicyArchitecture::kCandidateScorer) {
+    j["policy"] = ToString(m.policy);
+    j["scorer_hidden_sizes"] = m.scorer_hidden_sizes;
+    j["context_hidden_sizes"] = m.context_hidden_sizes;
+    j["prior_scale"] = Short(m.prior_scale);
+    j["prior_feature"] = m.prior_feature;
+    j["action_features_offset"] = m.action_features_offset;
+    j["action_features_size"] = m.action_features_size;
+  }
+  return j;
 }
 
 json ToJson(const ExperimentConfig& c) {
@@ -391,6 +431,7 @@ json ToJson(const ExperimentConfig& c) {
   j["description"] = c.description;
   j["train"] = {{"algorithm", ToString(t.algorithm)},
                 {"total_steps", t.total_steps},
+                {"schedule_steps", t.schedule_steps},
                 {"num_envs", t.num_envs},
                 {"env_threads", t.env_threads},
                 {"torch_threads", t.torch_threads},
@@ -417,7 +458,8 @@ json ToJson(const ExperimentConfig& c) {
               {"entropy_coef", Short(p.entropy_coef)},
               {"max_grad_norm", Short(p.max_grad_norm)},
               {"normalize_advantages", p.normalize_advantages},
-              {"target_kl", Short(p.target_kl)}};
+              {"target_kl", Short(p.target_kl)},
+              {"reward_centering", p.reward_centering}};
   j["dqn"] = {{"learning_rate", Short(d.learning_rate)},
               {"adam_epsilon", Short(d.adam_epsilon)},
               {"gamma", Short(d.gamma)},

@@ -40,16 +40,41 @@ std::string ToString(Algorithm algorithm);
 // The MLP networks (agents/model.h). The PPO actor-critic uses `hidden_sizes` for the actor and
 // the critic (two separate MLPs, or one trunk with two heads when `shared_trunk`); the DQN
 // Q-network uses it for its trunk, then a dueling (value + advantage) or a plain head.
+//
+// The actor can instead be a candidate scorer (policy "candidate-scorer", PPO only): one MLP
+// (`scorer_hidden_sizes`) shared by every action scores that action from its own features
+// (twin's EnvOptions::action_features) and a context vector (an MLP, `context_hidden_sizes`,
+// over the rest of the observation); the reject action's logit is 0. A fixed prior is added to
+// each logit: prior_scale x the action's feature `prior_feature` (by default the capacity-loss
+// gap, so with prior_scale > 0 the untrained policy already ranks actions as MSCL-KSP does; the
+// scorer's output layer starts at zero). The critic is the usual MLP over the whole
+// observation. Observations must not be normalised (the prior reads raw features).
+enum class PolicyArchitecture { kMlp, kCandidateScorer };
+std::string ToString(PolicyArchitecture p);
+
 struct ModelOptions {
   std::vector<int> hidden_sizes = {128, 128};
   Activation activation = Activation::kTanh;
   bool shared_trunk = false;
   bool dueling = true;          // DQN only
   bool orthogonal_init = true;  // orthogonal weights, gain sqrt(2) hidden, 0.01 policy head
+  PolicyArchitecture policy = PolicyArchitecture::kMlp;
+  std::vector<int> scorer_hidden_sizes = {64, 64};
+  std::vector<int> context_hidden_sizes = {64};
+  float prior_scale = 0.0f;
+  int prior_feature = 1;
+  // Where the action features lie in the observation; filled by the trainer from the env's
+  // layout (field "action_features"), kept in manifests.
+  int action_features_offset = 0;
+  int action_features_size = 0;
   bool operator==(const ModelOptions& o) const {
     return hidden_sizes == o.hidden_sizes && activation == o.activation &&
            shared_trunk == o.shared_trunk && dueling == o.dueling &&
-           orthogonal_init == o.orthogonal_init;
+           orthogonal_init == o.orthogonal_init && policy == o.policy &&
+           scorer_hidden_sizes == o.scorer_hidden_sizes &&
+           context_hidden_sizes == o.context_hidden_sizes && prior_scale == o.prior_scale &&
+           prior_feature == o.prior_feature && action_features_offset == o.action_features_offset &&
+           action_features_size == o.action_features_size;
   }
 };
 
@@ -70,6 +95,11 @@ struct PpoOptions {
   float max_grad_norm = 0.5f;  // <= 0 disables clipping
   bool normalize_advantages = true;
   float target_kl = 0.0f;  // > 0: stop the epochs once the approximate KL exceeds 1.5x this
+  // Subtract the running mean reward from every reward (Naik, Wan, Sutton, "Reward Centering",
+  // RLC 2024): in a continuing task with gamma near 1 the value is otherwise dominated by
+  // r_mean / (1 - gamma), which the critic must first learn before advantages mean anything.
+  // The ranking of policies is unchanged (a constant offset per step).
+  bool reward_centering = false;
 };
 
 struct DqnOptions {
@@ -93,6 +123,10 @@ struct DqnOptions {
 struct TrainOptions {
   Algorithm algorithm = Algorithm::kPpo;
   int64_t total_steps = 1000000;  // environment steps, all environments together
+  // Horizon of the learning-rate and epsilon schedules (0: total_steps). Set it to the final
+  // length when a run is trained in legs (--steps N then --resume --steps M): the legs then
+  // follow the schedule of one straight run (agents/schedule.h).
+  int64_t schedule_steps = 0;
   int num_envs = 8;
   int env_threads = 1;    // VecEnv worker threads
   int torch_threads = 1;  // at::set_num_threads

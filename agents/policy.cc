@@ -200,7 +200,18 @@ class TorchPolicy final : public Policy {
     const int n = manifest_.num_actions;
     input_.resize(manifest_.observation_size);
     scores_.resize(n);
-    if (auto ac = std::dynamic_pointer_cast<ActorCriticImpl>(network_)) {
+    if (auto ac = std::dynamic_pointer_cast<ActorCriticImpl>(network_);
+        ac && manifest_.architecture.policy == PolicyArchitecture::kCandidateScorer) {
+      actor_critic_ = true;
+      scorer_ = true;
+      context_.Build(ac->context());
+      trunk_.Build(ac->actor());
+      critic_.Build(ac->critic());
+      first_head_ = DenseLayer::From(ac->policy_head());
+      second_head_ = DenseLayer::From(ac->value_head());
+      const int f = manifest_.architecture.action_features_size;
+      candidate_input_.resize(f + ac->context()->out_features());
+    } else if (auto ac = std::dynamic_pointer_cast<ActorCriticImpl>(network_)) {
       actor_critic_ = true;
       trunk_.Build(ac->actor());
       if (!manifest_.architecture.shared_trunk) critic_.Build(ac->critic());
@@ -222,7 +233,7 @@ class TorchPolicy final : public Policy {
 
   Decision Act(const float* observation, const uint8_t* mask) const override {
     std::lock_guard<std::mutex> lock(mutex_);
-    const float* s = Forward(observation);
+    const float* s = Forward(observation, mask);
     const int n = manifest_.num_actions;
     int best = -1;
     for (int a = 0; a < n; ++a) {
@@ -248,7 +259,7 @@ class TorchPolicy final : public Policy {
 
   void Scores(const float* observation, const uint8_t* mask, float* scores) const override {
     std::lock_guard<std::mutex> lock(mutex_);
-    const float* s = Forward(observation);
+    const float* s = Forward(observation, mask);
     const int n = manifest_.num_actions;
     if (!actor_critic_) {
       for (int a = 0; a < n; ++a)
@@ -270,14 +281,16 @@ class TorchPolicy final : public Policy {
 
  private:
   // Runs the network on one observation: returns the logits or Q-values (num_actions floats,
-  // valid until the next call) and leaves the critic's value in value_.
-  const float* Forward(const float* observation) const {
+  // valid until the next call; a candidate scorer scores the feasible actions only) and leaves
+  // the critic's value in value_.
+  const float* Forward(const float* observation, const uint8_t* mask) const {
     float* in = input_.data();
     if (manifest_.normalization) {
       manifest_.normalization->Normalize(observation, in);
     } else {
       std::copy_n(observation, manifest_.observation_size, in);
     }
+    if (scorer_) return ForwardScorer(in, mask);
     const float* h = trunk_.Run(in);
     float* out = scores_.data();
     first_head_.Apply(h, out);
@@ -298,9 +311,35 @@ class TorchPolicy final : public Policy {
     return out;
   }
 
+  // The candidate scorer (ActorCriticImpl::Logits): each feasible action's features and the
+  // context through the shared scorer, plus the prior; the reject action scores 0.
+  const float* ForwardScorer(const float* in, const uint8_t* mask) const {
+    const ModelOptions& arch = manifest_.architecture;
+    const int n = manifest_.num_actions, f = arch.action_features_size;
+    const float* context = context_.Run(in);
+    std::copy_n(context, candidate_input_.size() - f, candidate_input_.data() + f);
+    float* out = scores_.data();
+    for (int a = 0; a + 1 < n; ++a) {
+      if (!mask[a]) {
+        out[a] = -std::numeric_limits<float>::infinity();
+        continue;
+      }
+      const float* features = in + arch.action_features_offset + static_cast<size_t>(a) * f;
+      std::copy_n(features, f, candidate_input_.data());
+      first_head_.Apply(trunk_.Run(candidate_input_.data()), &out[a]);
+      out[a] += arch.prior_scale * features[arch.prior_feature];
+    }
+    out[n - 1] = 0.0f;
+    second_head_.Apply(critic_.Run(in), &value_);
+    return out;
+  }
+
   Manifest manifest_;
   std::shared_ptr<torch::nn::Module> network_;  // holds the loaded parameters
   bool actor_critic_ = false;
+  bool scorer_ = false;
+  mutable DenseChain context_;  // candidate scorer only
+  mutable std::vector<float> candidate_input_;
   // Inference path (scratch buffers are members: calls are serialised by mutex_).
   mutable DenseChain trunk_, critic_;    // trunk_: the actor's, or the Q-network's
   DenseLayer first_head_, second_head_;  // policy/value heads, or advantage/value heads

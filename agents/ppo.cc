@@ -28,6 +28,7 @@ Ppo::Ppo(ActorCritic model, const PpoOptions& options, int64_t total_updates, ui
       rng_(seed) {}
 
 double Ppo::LearningRate() const {
+  if (lr_scale_ >= 0) return options_.learning_rate * lr_scale_;
   if (!options_.anneal_learning_rate) return options_.learning_rate;
   const double remaining =
       1.0 - static_cast<double>(std::min(updates_done_, total_updates_)) / total_updates_;

@@ -46,6 +46,9 @@ class Ppo {
   UpdateStats Update(RolloutStorage& storage);
   // The rate the next Update will use.
   double LearningRate() const;
+  // Sets the rate to learning_rate x scale from now on, instead of the decay over
+  // total_updates (the trainer drives it from its step schedule, agents/schedule.h).
+  void SetLearningRateScale(double scale) { lr_scale_ = scale; }
 
   ActorCritic& model() { return model_; }
   torch::optim::Adam& optimizer() { return optimizer_; }
@@ -58,6 +61,7 @@ class Ppo {
   PpoOptions options_;
   int64_t total_updates_;
   int64_t updates_done_ = 0;
+  double lr_scale_ = -1;  // < 0: decay over total_updates_
   torch::optim::Adam optimizer_;
   Rng rng_;  // minibatch shuffling
 };

@@ -19,6 +19,7 @@
 #include "agents/random.h"
 #include "agents/replay_buffer.h"
 #include "agents/rollout_storage.h"
+#include "agents/schedule.h"
 #include "agents/torch_policy.h"
 
 namespace eonops::agents {
@@ -62,8 +63,14 @@ struct Trainer::Impl {
   std::unique_ptr<Dqn> dqn;
   std::unique_ptr<ReplayBuffer> replay;
 
+  // Schedules over env_steps (checkpointed): PPO's learning-rate scale, DQN's epsilon.
+  StepSchedule lr_schedule, epsilon_schedule;
+  std::vector<std::string> schedule_notes;
+
   // Counters (checkpointed).
   int64_t env_steps = 0, updates = 0, episodes = 0, vector_steps = 0;
+  double reward_mean = 0;  // ppo.reward_centering
+  int64_t reward_count = 0;
   std::deque<double> recent_rewards;
   std::vector<double> episode_reward;
   std::vector<int64_t> episode_length, episode_accepted;
@@ -78,7 +85,7 @@ struct Trainer::Impl {
   int64_t last_eval = -1, last_checkpoint = -1;  // env_steps of the latest ones
 
   // Scratch buffers.
-  std::vector<float> obs_buf, raw_prev;
+  std::vector<float> obs_buf, raw_prev, bootstrapped;
   std::vector<int32_t> actions;
 
   Impl(const ExperimentConfig& c, const twin::VecEnv::Factory& f, TrainerSetup s)
@@ -95,7 +102,14 @@ struct Trainer::Impl {
       throw std::invalid_argument("Trainer: environment '" + spec.name +
                                   "' has an empty observation or action space");
     }
+    if (config.model.policy == PolicyArchitecture::kCandidateScorer) ConfigureScorer();
     if (t.normalize_observations) normalizer.emplace(obs_size, t.observation_clip);
+    const int64_t horizon = t.schedule_steps > 0 ? t.schedule_steps : t.total_steps;
+    lr_schedule = config.ppo.anneal_learning_rate ? StepSchedule::Linear(1.0, 0.0, horizon)
+                                                  : StepSchedule::Constant(1.0);
+    epsilon_schedule = StepSchedule::Linear(
+        config.dqn.epsilon_start, config.dqn.epsilon_end,
+        static_cast<int64_t>(static_cast<double>(config.dqn.exploration_fraction) * horizon));
     act_rng.seed(DeriveSeed(t.seed, 1));
     obs_buf.resize(static_cast<size_t>(num_envs) * obs_size);
     raw_prev.resize(obs_buf.size());
@@ -120,6 +134,24 @@ struct Trainer::Impl {
                                   DeriveSeed(t.seed, 2));
       replay = std::make_unique<ReplayBuffer>(config.dqn.buffer_size, obs_size, num_actions);
     }
+  }
+
+  // A candidate scorer reads each action's features where the env's layout puts them.
+  void ConfigureScorer() {
+    const std::string where = config.source + ": model.policy: candidate-scorer ";
+    if (spec.name.empty()) throw ConfigError(where + "needs an environment");
+    if (config.train.algorithm != Algorithm::kPpo) throw ConfigError(where + "needs train.algorithm ppo");
+    if (config.train.normalize_observations) {
+      throw ConfigError(where + "needs train.normalize_observations false (its prior reads raw features)");
+    }
+    for (const twin::ObservationField& f : spec.observation_layout) {
+      if (f.name != "action_features") continue;
+      if (num_actions < 2 || f.size % (num_actions - 1) != 0) break;
+      config.model.action_features_offset = f.offset;
+      config.model.action_features_size = f.size / (num_actions - 1);
+      return;
+    }
+    throw ConfigError(where + "needs per-action features: set env.action_features true");
   }
 
   void MakeVecEnv(uint64_t seed) {
@@ -264,6 +296,41 @@ struct Trainer::Impl {
     envs_started = true;
   }
 
+  // The step's rewards, plus gamma V(s') where the episode was truncated: the network goes on
+  // after an episode's last step, so its value is not zero there (SB3's handling of
+  // TimeLimit.truncated). GAE then stops at the boundary as for any done (the next stored
+  // observation belongs to the reset episode).
+  const float* BootstrappedRewards(float gamma) {
+    const float* rewards = vec->Rewards();
+    const uint8_t* truncated = vec->Truncated();
+    bootstrapped.assign(rewards, rewards + num_envs);
+    if (config.ppo.reward_centering) {
+      // The running mean over every reward seen so far (checkpointed with the counters).
+      double sum = 0;
+      for (int i = 0; i < num_envs; ++i) sum += rewards[i];
+      reward_count += num_envs;
+      reward_mean += (sum - num_envs * reward_mean) / static_cast<double>(reward_count);
+      for (int i = 0; i < num_envs; ++i) bootstrapped[i] -= static_cast<float>(reward_mean);
+    }
+    std::vector<int> rows;
+    for (int i = 0; i < num_envs; ++i) {
+      if (truncated[i]) rows.push_back(i);
+    }
+    if (rows.empty()) return bootstrapped.data();
+    std::vector<float> finals(rows.size() * static_cast<size_t>(obs_size));
+    const float* final_obs = vec->FinalObservations();
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::copy_n(final_obs + static_cast<size_t>(rows[r]) * obs_size, obs_size, &finals[r * obs_size]);
+    }
+    if (normalizer) normalizer->Normalize(finals.data(), finals.data(), static_cast<int>(rows.size()));
+    torch::NoGradGuard no_grad;
+    torch::Tensor v =
+        ppo->model()->Value(FloatTensor(finals.data(), static_cast<int64_t>(rows.size()), obs_size));
+    const float* value = v.data_ptr<float>();
+    for (size_t r = 0; r < rows.size(); ++r) bootstrapped[rows[r]] += gamma * value[r];
+    return bootstrapped.data();
+  }
+
   // One PPO iteration: a rollout of rollout_steps vector steps, then one update.
   void PpoIteration() {
     const PpoOptions& p = config.ppo;
@@ -278,10 +345,12 @@ struct Trainer::Impl {
       const int64_t* a = act.action.data_ptr<int64_t>();
       for (int i = 0; i < num_envs; ++i) actions[i] = static_cast<int32_t>(a[i]);
       vec->Step(actions.data());
-      storage->Insert(t, obs, masks, act, vec->Rewards(), vec->Dones());
+      storage->Insert(t, obs, masks, act, BootstrappedRewards(p.gamma), vec->Dones());
       AfterStep();
     }
     torch::Tensor last_value;
+    // The rate of the schedule at the rollout's first step (as a decay per update would give).
+    ppo->SetLearningRateScale(lr_schedule.At(env_steps - static_cast<int64_t>(p.rollout_steps) * num_envs));
     {
       torch::NoGradGuard no_grad;
       // The statistics see these observations at the next rollout's first step.
@@ -291,16 +360,13 @@ struct Trainer::Impl {
     UpdateStats stats = ppo->Update(*storage);
     ++updates;
     last_metrics = stats.ToMetrics();
+    if (config.ppo.reward_centering) last_metrics["train/reward_mean"] = reward_mean;
   }
 
   // One DQN vector step: epsilon-greedy masked actions, store transitions, maybe learn.
   void DqnStep() {
     const DqnOptions& d = config.dqn;
-    const double progress = config.train.total_steps > 0
-                                ? static_cast<double>(env_steps) / config.train.total_steps
-                                : 1.0;
-    const double epsilon =
-        LinearSchedule(d.epsilon_start, d.epsilon_end, d.exploration_fraction, progress);
+    const double epsilon = epsilon_schedule.At(env_steps);
     const float* raw = vec->Observations();
     std::copy_n(raw, raw_prev.size(), raw_prev.data());
     torch::Tensor obs = CurrentObservations(/*update_statistics=*/true);
@@ -318,14 +384,17 @@ struct Trainer::Impl {
       actions[i] = a;
     }
     vec->Step(actions.data());
-    const float* next = vec->Observations();
-    const uint8_t* next_mask = vec->Masks();
     for (int i = 0; i < num_envs; ++i) {
-      // After a done, `next` already holds the reset episode's observation; the target does not
-      // bootstrap from it (done = 1).
+      // After a done, the VecEnv's observation is the reset episode's: the transition's next
+      // state is the final observation instead. A truncated episode bootstraps from it (the
+      // network goes on); only a terminated one has no next value.
+      const bool done = vec->Dones()[i] != 0;
+      const float* next = done ? vec->FinalObservations() : vec->Observations();
+      const uint8_t* next_mask = done ? vec->FinalMasks() : vec->Masks();
+      const bool terminated = done && !vec->Truncated()[i];
       replay->Add(&raw_prev[static_cast<size_t>(i) * obs_size], actions[i], vec->Rewards()[i],
                   &next[static_cast<size_t>(i) * obs_size],
-                  &next_mask[static_cast<size_t>(i) * num_actions], vec->Dones()[i] != 0);
+                  &next_mask[static_cast<size_t>(i) * num_actions], terminated);
     }
     AfterStep();
     if (env_steps >= d.learning_starts && replay->size() >= d.batch_size &&
@@ -352,6 +421,7 @@ const twin::EnvSpec& Trainer::spec() const { return impl_->spec; }
 TrainResult Trainer::Train(int64_t until_steps) {
   Impl& m = *impl_;
   if (until_steps < 0) until_steps = m.config.train.total_steps;
+  ExtendSchedules(until_steps);
   if (m.setup.logger && m.env_steps == 0) {
     m.setup.logger->LogParams(FlattenParams(m.config));
   }
@@ -385,6 +455,28 @@ TrainResult Trainer::Train(int64_t until_steps) {
   return r;
 }
 
+std::vector<std::string> Trainer::ExtendSchedules(int64_t steps) {
+  Impl& m = *impl_;
+  std::vector<std::string> notes;
+  std::string n = m.lr_schedule.ExtendTo(m.env_steps, steps);
+  if (!n.empty() && m.ppo) notes.push_back("learning rate (x ppo.learning_rate): " + n);
+  // Exploration keeps its share of the longer run while it is still decaying; once it has
+  // reached epsilon_end it stays there (no second exploration phase).
+  const int64_t eps_end = static_cast<int64_t>(static_cast<double>(m.config.dqn.exploration_fraction) * steps);
+  n = m.epsilon_schedule.ExtendTo(m.env_steps, eps_end, /*restart_if_ended=*/false);
+  if (!n.empty() && m.dqn) notes.push_back("epsilon: " + n);
+  m.schedule_notes.insert(m.schedule_notes.end(), notes.begin(), notes.end());
+  return notes;
+}
+
+nlohmann::json Trainer::ScheduleJson() const {
+  const Impl& m = *impl_;
+  nlohmann::json j = {{"learning_rate_scale", m.lr_schedule.ToJson()}};
+  if (m.dqn) j["epsilon"] = m.epsilon_schedule.ToJson();
+  if (!m.schedule_notes.empty()) j["notes"] = m.schedule_notes;
+  return j;
+}
+
 Manifest Trainer::MakeManifest() const {
   const Impl& m = *impl_;
   Manifest manifest;
@@ -401,6 +493,7 @@ Manifest Trainer::MakeManifest() const {
   manifest.train_steps = m.env_steps;
   manifest.seed = m.config.train.seed;
   manifest.created_at = UtcTimestamp();
+  manifest.schedule = ScheduleJson();
   return manifest;
 }
 
@@ -434,10 +527,15 @@ void Trainer::SaveCheckpoint(const std::string& dir) const {
       {"updates", m.updates},
       {"episodes", m.episodes},
       {"vector_steps", m.vector_steps},
-      {"algorithm_updates", m.ppo ? m.ppo->updates_done() : m.dqn->updates_done()}};
+      {"algorithm_updates", m.ppo ? m.ppo->updates_done() : m.dqn->updates_done()},
+      {"reward_mean", m.reward_mean},
+      {"reward_count", m.reward_count}};
   state["rng"] = {{"act", SaveRng(m.act_rng)},
                   {"algorithm", SaveRng(m.ppo ? m.ppo->rng() : m.dqn->rng())}};
   state["normalization"] = m.normalizer ? m.normalizer->ToJson() : json(nullptr);
+  state["schedules"] = {{"learning_rate_scale", m.lr_schedule.ToJson()},
+                        {"epsilon", m.epsilon_schedule.ToJson()},
+                        {"notes", m.schedule_notes}};
   state["recent_rewards"] = std::vector<double>(m.recent_rewards.begin(), m.recent_rewards.end());
   state["run_id"] = MakeManifest().run_id;
   state["saved_at"] = UtcTimestamp();
@@ -538,6 +636,8 @@ void Trainer::LoadCheckpoint(const std::string& dir) {
     m.updates = c.at("updates").get<int64_t>();
     m.episodes = c.at("episodes").get<int64_t>();
     m.vector_steps = c.at("vector_steps").get<int64_t>();
+    m.reward_mean = c.value("reward_mean", 0.0);
+    m.reward_count = c.value("reward_count", int64_t{0});
     if (m.ppo) {
       m.ppo->set_updates_done(c.at("algorithm_updates").get<int64_t>());
     } else {
@@ -546,6 +646,12 @@ void Trainer::LoadCheckpoint(const std::string& dir) {
     LoadRng(state.at("rng").at("act").get<std::string>(), &m.act_rng);
     LoadRng(state.at("rng").at("algorithm").get<std::string>(),
             m.ppo ? &m.ppo->rng() : &m.dqn->rng());
+    if (state.contains("schedules")) {  // absent in checkpoints of earlier versions
+      const json& sc = state.at("schedules");
+      m.lr_schedule = StepSchedule::FromJson(sc.at("learning_rate_scale"), state_path);
+      m.epsilon_schedule = StepSchedule::FromJson(sc.at("epsilon"), state_path);
+      m.schedule_notes = sc.at("notes").get<std::vector<std::string>>();
+    }
     const auto recent = state.at("recent_rewards").get<std::vector<double>>();
     m.recent_rewards.assign(recent.begin(), recent.end());
   } catch (const json::exception& e) {

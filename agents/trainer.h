@@ -32,6 +32,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "agents/manifest.h"
 #include "agents/options.h"
@@ -98,6 +101,12 @@ class Trainer {
   // Throws ConfigError when the checkpoint belongs to another algorithm, environment or
   // architecture.
   void LoadCheckpoint(const std::string& dir);
+
+  // Called by Train(): when `steps` lies past the schedules' horizon (train.schedule_steps, or
+  // total_steps), extends them (agents/schedule.h) and returns what changed, one line each.
+  std::vector<std::string> ExtendSchedules(int64_t steps);
+  // The learning-rate (and epsilon) schedules as run, with any extension notes.
+  nlohmann::json ScheduleJson() const;
 
   // The policy artifact (agents/policy.h) of the current weights.
   void ExportPolicy(const std::string& dir) const;

@@ -23,20 +23,34 @@ namespace eonops::tools {
 
 namespace {
 
-// The baselines a use case is judged against by default.
+// The baselines a use case is judged against by default: every classic rule, the capacity-loss
+// ones included, and the use case's own.
 std::string DefaultHeuristics(twin::UseCase u) {
+  const std::string classic = "ksp-ff,ff-ksp,ksp-bf,ksp-ef,ksp-mscl,mscl-ksp";
   switch (u) {
     case twin::UseCase::kDeepRmsa:
-      return "ksp-ff";
+      return classic;
     case twin::UseCase::kLatencyRsa:
-      return "ksp-ff,latency-aware";
+      return classic + ",latency-aware";
     case twin::UseCase::kQotRmbsa:
-      return "ksp-ff,qot-aware";
+      return classic + ",qot-aware";
     case twin::UseCase::kEnergyRmsa:
-      return "ksp-ff,energy-aware";
+      return classic + ",energy-aware";
   }
-  return "ksp-ff";
+  return classic;
 }
+
+// Mean and 95% CI of the per-seed differences a - b (paired: same seeds, same traffic).
+twin::Estimate PairedDifference(const std::vector<twin::SimulationResult>& a,
+                                const std::vector<twin::SimulationResult>& b,
+                                double (*metric)(const twin::SimulationResult&)) {
+  std::vector<double> d;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(metric(a[i]) - metric(b[i]));
+  return twin::MeanCi(d);
+}
+double Blocking(const twin::SimulationResult& r) { return r.blocking.mean; }
+double BitRateBlocking(const twin::SimulationResult& r) { return r.bit_rate_blocking; }
+double Power(const twin::SimulationResult& r) { return r.power_mean_w; }
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
@@ -102,8 +116,9 @@ int RunEvaluate(int argc, char** argv) {
   p.Add("seeds", "N", "independent seeds per point (CI across seeds when > 1)", "5");
   p.Add("heuristics", "LIST",
         "baselines, comma-separated (default: ksp-ff and the use case's own)");
-  p.Add("baseline-orders", "LIST", "path orders the heuristics also run with: length, hops",
-        "length,hops");
+  p.Add("baseline-orders", "LIST", "path orders the heuristics run with: length, hops, hops-se",
+        "length,hops,hops-se");
+  p.Add("baseline-k", "LIST", "candidate paths the heuristics run with, e.g. 5,50 (default: the policy's K)");
   p.Add("requests", "N", "counted requests per run (default: the experiment's measurement)");
   p.Add("warmup", "N", "warm-up requests per run (default: the experiment's measurement)");
   p.Add("threads", "N", "runs in parallel (each loads its own copy of the policy)", "1");
@@ -127,25 +142,44 @@ int RunEvaluate(int argc, char** argv) {
   const std::vector<std::string> heuristics =
       SplitList(p.Has("heuristics") ? p.Get("heuristics") : DefaultHeuristics(env.env.use_case));
   const std::vector<std::string> orders = SplitList(p.Get("baseline-orders"));
-  std::map<std::string, std::shared_ptr<const twin::NetworkModel>> order_models;
-  for (const auto& o : orders) {
-    twin::NetworkOptions options = env.network;
+  std::vector<int> ks;
+  for (const auto& k : SplitList(p.Has("baseline-k") ? p.Get("baseline-k") : std::to_string(env.network.k_paths))) {
     try {
-      options.path_order = twin::ParsePathOrder(o);
-    } catch (const std::exception& e) {
-      throw UsageError("--baseline-orders: " + std::string(e.what()));
+      ks.push_back(std::stoi(k));
+    } catch (const std::exception&) {
+      throw UsageError("--baseline-k: '" + k + "' is not a number");
     }
-    order_models[o] = options.path_order == env.network.path_order
-                          ? model
-                          : std::make_shared<const twin::NetworkModel>(options);
+    if (ks.back() < 1 || ks.back() > 64) throw UsageError("--baseline-k: K must be in 1..64");
+  }
+  // One model per (path order, K): the candidate set a baseline runs on.
+  std::map<std::string, std::shared_ptr<const twin::NetworkModel>> order_models;
+  auto baseline_key = [](const std::string& order, int k) { return order + "/k" + std::to_string(k); };
+  for (const auto& o : orders) {
+    for (int k : ks) {
+      twin::NetworkOptions options = env.network;
+      try {
+        options.path_order = twin::ParsePathOrder(o);
+      } catch (const std::exception& e) {
+        throw UsageError("--baseline-orders: " + std::string(e.what()));
+      }
+      options.k_paths = k;
+      order_models[baseline_key(o, k)] =
+          options.path_order == env.network.path_order && k == env.network.k_paths
+              ? model
+              : std::make_shared<const twin::NetworkModel>(options);
+    }
   }
   for (const auto& h : heuristics) {
-    try {
-      twin::MakeHeuristic(h);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
+    if (!twin::IsHeuristicName(h)) {
+      try {
+        twin::MakeHeuristic(h);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
     }
   }
+  twin::HeuristicOptions heuristic_options;
+  heuristic_options.max_bit_rate_gbps = env.traffic.MaxBitRateGbps();
   const std::vector<double> loads = p.Has("loads") ? ParseRange("loads", p.Get("loads"))
                                                    : std::vector<double>{env.traffic.load_erlang};
   for (double l : loads) {
@@ -167,11 +201,16 @@ int RunEvaluate(int argc, char** argv) {
 
   // Rows: the policy, then each heuristic under each path order; every (row, load, seed) a job.
   struct Kind {
-    std::string name, heuristic, order;
+    std::string name, heuristic, model_key;
   };
   std::vector<Kind> kinds = {{"drl", "", ""}};
   for (const auto& h : heuristics) {
-    for (const auto& o : orders) kinds.push_back({h + "/" + o, h, o});
+    for (const auto& o : orders) {
+      for (int k : ks) {
+        const std::string key = baseline_key(o, k);
+        kinds.push_back({h + "/" + (ks.size() > 1 ? key : o), h, key});
+      }
+    }
   }
   std::vector<Row> rows;
   for (const auto& k : kinds) {
@@ -212,8 +251,9 @@ int RunEvaluate(int argc, char** argv) {
           }
           row.runs[s] = twin::Simulate(model, traffic, *drl, opt);
         } else {
-          row.runs[s] = twin::Simulate(order_models.at(kind.order), traffic,
-                                       *twin::MakeHeuristic(kind.heuristic), opt);
+          // A heuristic per job: the capacity-loss rules keep per-state caches.
+          row.runs[s] = twin::Simulate(order_models.at(kind.model_key), traffic,
+                                       *twin::MakeHeuristic(kind.heuristic, heuristic_options), opt);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -257,6 +297,39 @@ int RunEvaluate(int argc, char** argv) {
             << s.blocking.mean << "," << s.blocking.ci95 << "," << s.ci_method << ","
             << s.bit_rate_blocking.mean << "," << s.bit_rate_blocking.ci95 << "," << s.power_w.mean
             << "," << s.power_w.ci95 << "," << s.latency_p99_us << "\n";
+      }
+    }
+  }
+  // Paired differences against the best baseline of each load: the same seeds give the same
+  // arrivals to every policy, so the per-seed difference carries far less noise than the two
+  // blocking figures apart. The verdict needs the whole 95% CI on one side of zero.
+  if (seeds >= 2 && kinds.size() > 1) {
+    std::cout << "\npaired differences, drl minus the best baseline of each load (per-seed, 95% CI):\n";
+    for (size_t li = 0; li < loads.size(); ++li) {
+      const Row& drl_row = rows[li];
+      size_t best = 1;
+      for (size_t ki = 2; ki < kinds.size(); ++ki) {
+        if (Summarise(rows[ki * loads.size() + li]).blocking.mean <
+            Summarise(rows[best * loads.size() + li]).blocking.mean) {
+          best = ki;
+        }
+      }
+      const Row& base = rows[best * loads.size() + li];
+      const twin::Estimate db = PairedDifference(drl_row.runs, base.runs, Blocking);
+      const twin::Estimate dbr = PairedDifference(drl_row.runs, base.runs, BitRateBlocking);
+      const twin::Estimate dp = PairedDifference(drl_row.runs, base.runs, Power);
+      const char* verdict = db.mean + db.ci95 < 0 ? "drl blocks less"
+                            : db.mean - db.ci95 > 0 ? "drl blocks MORE"
+                                                    : "no significant difference";
+      std::cout << "  load " << drl_row.load << ": best baseline " << base.policy << "; blocking "
+                << std::showpos << std::setprecision(4) << db.mean << std::noshowpos << " +- " << db.ci95
+                << " (" << verdict << "), bit-rate blocking " << std::showpos << dbr.mean << std::noshowpos
+                << " +- " << dbr.ci95 << ", power " << std::showpos << std::setprecision(6) << dp.mean
+                << std::noshowpos << " +- " << dp.ci95 << " W\n";
+      if (csv) {
+        csv << "drl-minus-" << base.policy << "," << drl_row.load << "," << seeds << ",," << db.mean << ","
+            << db.ci95 << ",paired-seeds," << dbr.mean << "," << dbr.ci95 << "," << dp.mean << "," << dp.ci95
+            << ",\n";
       }
     }
   }

@@ -165,12 +165,13 @@ int RunQot(int argc, char** argv) {
 }
 
 int RunPaths(int argc, char** argv) {
-  ArgParser p("eonops paths", "The k shortest loopless paths (Yen, by length) between two nodes.");
+  ArgParser p("eonops paths", "The k candidate loopless paths (Yen) between two nodes: shortest by km, fewest hops, "
+                              "or fewest hops sorted by hops / bits per symbol.");
   p.Add("topology", "NAME|FILE", "topology under configs/topologies, or a file", "nsfnet");
   p.Add("from", "NODE", "source node id (0-based)");
   p.Add("to", "NODE", "destination node id (0-based)");
   p.Add("k", "N", "number of paths", "5");
-  p.Add("path-order", "length|hops", "order of the k shortest", "length");
+  p.Add("path-order", "length|hops|hops-se", "candidate set and its order", "length");
   p.AddSwitch("json", "print JSON");
   if (!p.Parse(argc, argv)) return 0;
   twin::Topology t = twin::Topology::Load(twin::ResolveTopologyPath(p.Get("topology")));
@@ -185,9 +186,18 @@ int RunPaths(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  auto paths = twin::KShortestPaths(t, static_cast<int>(from), static_cast<int>(to), static_cast<int>(k));
-  if (order == twin::PathOrder::kHops) {
-    std::stable_sort(paths.begin(), paths.end(), [](const twin::Path& a, const twin::Path& b) { return a.hops < b.hops; });
+  std::vector<twin::Path> paths;
+  if (order == twin::PathOrder::kHopsSe) {
+    // The sort needs each path's format: the model's table (modulation by reach, default table).
+    twin::NetworkOptions opt;
+    opt.topology = p.Get("topology");
+    opt.k_paths = static_cast<int>(k);
+    opt.path_order = order;
+    twin::NetworkModel model(opt);
+    paths = model.paths().Get(static_cast<int>(from), static_cast<int>(to));
+  } else {
+    paths = twin::KShortestPaths(t, static_cast<int>(from), static_cast<int>(to), static_cast<int>(k),
+                                 order == twin::PathOrder::kHops ? twin::PathMetric::kHops : twin::PathMetric::kLength);
   }
   nlohmann::json out = nlohmann::json::array();
   for (const auto& path : paths) {

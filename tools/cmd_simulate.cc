@@ -1,78 +1,17 @@
 // eonops simulate: replay the twin under dynamic traffic with heuristics, over loads and seeds.
-#include <atomic>
-#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/scenario_flags.h"
-#include "twin/heuristics.h"
-#include "twin/simulator.h"
+#include "twin/sweep.h"
 
 namespace eonops::tools {
-
-namespace {
-
-struct Point {
-  std::string policy;
-  double load = 0;
-  std::vector<twin::SimulationResult> runs;  // one per seed
-};
-
-// Merges the runs of one (policy, load): with several seeds the CI comes from the seeds
-// (independent replications), with one from its batch means.
-nlohmann::json Summarise(const Point& p) {
-  if (p.runs.size() == 1) {
-    nlohmann::json j = p.runs[0].ToJson();
-    j["seeds"] = 1;
-    j["ci_method"] = "batch-means";
-    return j;
-  }
-  std::vector<double> b, br, pw;
-  for (const auto& r : p.runs) {
-    b.push_back(r.blocking.mean);
-    br.push_back(r.bit_rate_blocking);
-    pw.push_back(r.power_mean_w);
-  }
-  twin::Estimate eb = twin::MeanCi(b), ebr = twin::MeanCi(br), epw = twin::MeanCi(pw);
-  nlohmann::json j = p.runs[0].ToJson();
-  j["seeds"] = p.runs.size();
-  j["ci_method"] = "independent-seeds";
-  j["blocking_probability"] = eb.mean;
-  j["blocking_ci95"] = eb.ci95;
-  j["bit_rate_blocking"] = ebr.mean;
-  j["bit_rate_blocking_ci95"] = ebr.ci95;
-  j["power_mean_w"] = epw.mean;
-  j["power_ci95_w"] = epw.ci95;
-  int64_t req = 0, blk = 0, no_spectrum = 0, qot = 0, latency = 0, no_path = 0;
-  double wall = 0;
-  for (const auto& r : p.runs) {
-    req += r.requests;
-    blk += r.blocked;
-    wall += r.wall_seconds;
-    no_spectrum += r.blocked_no_spectrum;
-    qot += r.blocked_qot;
-    latency += r.blocked_latency;
-    no_path += r.blocked_no_path;
-  }
-  // Counts add up over the seeds, like requests and blocked.
-  j["blocked_by_cause"] = {{"no_spectrum", no_spectrum}, {"qot", qot}, {"latency", latency}, {"no_path", no_path}};
-  j["requests"] = req;
-  j["blocked"] = blk;
-  j["wall_seconds"] = wall;
-  j.erase("seed");
-  j.erase("accepted");
-  return j;
-}
-
-}  // namespace
 
 int RunSimulate(int argc, char** argv) {
   ArgParser p("eonops simulate",
@@ -81,7 +20,9 @@ int RunSimulate(int argc, char** argv) {
               "Example (the DeepRMSA NSFNET benchmark):\n"
               "  eonops simulate --config configs/benchmarks/deeprmsa-nsfnet.json --policy ksp-ff --json");
   AddScenarioFlags(p);
-  p.Add("policy", "NAME", "sp-ff, ksp-ff, ksp-bf, ksp-lf, qot-aware, latency-aware, energy-aware", "ksp-ff");
+  p.Add("policy", "NAME",
+        "sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, qot-aware, latency-aware, energy-aware",
+        "ksp-ff");
   p.Add("policies", "LIST", "several policies, comma-separated, side by side");
   p.Add("loads", "FROM:TO:STEP", "sweep the load (Erlang), e.g. 150:350:50, or a comma list");
   p.Add("seed", "N", "first random seed", "1");
@@ -99,10 +40,10 @@ int RunSimulate(int argc, char** argv) {
     std::string name;
     while (std::getline(ss, name, ',')) policies.push_back(name);
   }
-  std::vector<std::unique_ptr<twin::Heuristic>> heuristics;
+  std::vector<twin::SweepPolicy> sweep_policies;
   for (const auto& name : policies) {
     try {
-      heuristics.push_back(twin::MakeHeuristic(name));
+      sweep_policies.push_back(twin::HeuristicPolicy(name, scenario));  // the message lists the known names
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
@@ -123,59 +64,18 @@ int RunSimulate(int argc, char** argv) {
   }
 
   auto model = std::make_shared<const twin::NetworkModel>(scenario.network);
-
-  // Every (policy, load, seed) is one job; jobs run on a small pool of threads.
-  std::vector<Point> points;
-  for (const auto& h : heuristics) {
-    for (double l : loads) points.push_back({h->Name(), l, std::vector<twin::SimulationResult>(seeds)});
-  }
-  const int64_t jobs = static_cast<int64_t>(points.size()) * seeds;
-  std::atomic<int64_t> next{0}, done_requests{0};
-  const int64_t per_job = scenario.measurement.warmup + scenario.measurement.requests;
+  twin::SweepOptions sweep;
+  sweep.loads = loads;
+  sweep.seed = seed;
+  sweep.seeds = seeds;
+  sweep.threads = threads;
+  sweep.check_invariants = p.Switch("check-invariants");
   ProgressBar bar("simulate");
-  std::mutex bar_mutex;
-  std::exception_ptr error;
-  auto worker = [&]() {
-    for (int64_t job; (job = next++) < jobs;) {
-      Point& pt = points[job / seeds];
-      const int s = static_cast<int>(job % seeds);
-      twin::TrafficConfig traffic = scenario.traffic;
-      traffic.load_erlang = pt.load;
-      twin::SimulationOptions opt;
-      opt.requests = scenario.measurement.requests;
-      opt.warmup = scenario.measurement.warmup;
-      opt.batch_size = scenario.measurement.batch_size;
-      opt.seed = seed + s;
-      opt.check_invariants = p.Switch("check-invariants");
-      int64_t reported = 0;
-      opt.progress = [&](int64_t d, int64_t) {
-        done_requests += d - reported;
-        reported = d;
-        std::lock_guard<std::mutex> lock(bar_mutex);
-        bar.Update(double(done_requests) / (per_job * jobs));
-      };
-      try {
-        const auto& h = *heuristics[(job / seeds) / loads.size()];
-        pt.runs[s] = twin::Simulate(model, traffic, h, opt);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(bar_mutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  sweep.progress = [&bar](double fraction) { bar.Update(fraction); };
+  const std::vector<nlohmann::json> rows = twin::SimulateSweep(model, scenario, sweep_policies, sweep);
 
-  std::vector<nlohmann::json> rows;
-  for (const auto& pt : points) rows.push_back(Summarise(pt));
-  nlohmann::json scen = scenario.ToJson();
   if (p.Switch("json")) {
-    nlohmann::json out = rows.size() == 1 ? rows[0] : nlohmann::json{{"results", rows}};
-    out["scenario"] = scen;
-    std::cout << out.dump(2) << "\n";
+    std::cout << twin::SweepReport(rows, scenario).dump(2) << "\n";
   } else {
     std::cout << "topology " << model->topology().name() << ", bands";
     for (const auto& b : model->plan().bands()) std::cout << " " << b.name << "(" << b.num_slots << ")";

@@ -80,6 +80,9 @@ int RunTrain(int argc, char** argv) {
   p.Positional("EXPERIMENT", "experiment JSON (configs/experiments/*.json)", 1, 1);
   p.Add("seed", "N", "override train.seed");
   p.Add("steps", "N", "override train.total_steps (environment steps)");
+  p.Add("schedule-steps", "N",
+        "horizon of the learning-rate / epsilon schedules (default: --steps); give the final length when "
+        "training in legs, so --resume continues the schedule of one straight run");
   p.Add("threads", "N", "torch intra-op threads (train.torch_threads)");
   p.Add("env-threads", "N", "environment worker threads (train.env_threads)");
   p.Add("envs", "N", "parallel environments (train.num_envs)");
@@ -110,6 +113,8 @@ int RunTrain(int argc, char** argv) {
   agents::ExperimentConfig cfg = agents::LoadExperimentConfig(path);
   if (p.Has("seed")) cfg.train.seed = p.GetUint("seed");
   if (p.Has("steps")) cfg.train.total_steps = p.GetInt("steps");
+  if (p.Has("schedule-steps")) cfg.train.schedule_steps = p.GetInt("schedule-steps");
+  if (cfg.train.schedule_steps < 0) throw UsageError("--schedule-steps must not be negative");
   if (p.Has("threads")) cfg.train.torch_threads = static_cast<int>(p.GetInt("threads"));
   if (p.Has("env-threads")) cfg.train.env_threads = static_cast<int>(p.GetInt("env-threads"));
   if (p.Has("envs")) cfg.train.num_envs = static_cast<int>(p.GetInt("envs"));
@@ -224,6 +229,11 @@ int RunTrain(int argc, char** argv) {
   if (p.Switch("resume")) {
     trainer.LoadCheckpoint(checkpoint_dir);
     std::cerr << "resumed from " << checkpoint_dir << " at " << trainer.env_steps() << " steps\n";
+    // Past the checkpoint's schedule horizon the schedules are extended (or restarted when they
+    // had ended); say so, it changes what the run learns.
+    for (const std::string& note : trainer.ExtendSchedules(cfg.train.total_steps)) {
+      std::cerr << "note: " << note << "\n";
+    }
   }
   agents::TrainResult r;
   try {

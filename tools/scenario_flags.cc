@@ -17,7 +17,9 @@ void AddScenarioFlags(ArgParser& p) {
   p.Add("modulation-mode", "reach|gsnr", "choose modulation by reach or by worst-case GSNR");
   p.Add("gsnr-margin-db", "DB", "margin above a format's GSNR threshold");
   p.Add("k", "N", "candidate paths per pair (default 5)");
-  p.Add("path-order", "length|hops", "order of the k shortest paths (default length)");
+  p.Add("path-order", "length|hops|hops-se",
+        "candidate set: k shortest by km, k fewest hops, or fewest hops sorted by hops / bits per symbol "
+        "(default length)");
   p.Add("load", "ERLANG", "offered load (default 250)");
   p.Add("holding", "T", "mean holding time (default 25)");
   p.Add("truncate-holding", "FACTOR", "redraw holding times >= FACTOR x mean (DeepRMSA: 2; 0 = off)");

@@ -38,11 +38,17 @@ struct EnvSpec {
 };
 
 // What a step reports besides the next observation. `accepted` is false when the request was
-// blocked; `done` marks the end of an episode (the env must then be Reset).
+// blocked; `done` marks the end of an episode (the env must then be Reset). An episode that
+// ends on a step count while the network goes on is `truncated` (done and truncated): the
+// value of the observation after the step still counts, so learners bootstrap from it (the
+// observation the step wrote, before any reset). An episode that ends by itself is done and
+// not truncated (terminated).
 struct StepResult {
   float reward = 0.0f;
   bool done = false;
   bool accepted = false;
+  bool truncated = false;
+  bool terminated() const { return done && !truncated; }
 };
 
 class Env {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
+#include <tuple>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -30,9 +32,11 @@ const char* ToString(UseCase u) {
 }
 
 namespace {
-const std::set<std::string> kEnvKeys = {"use_case", "j_blocks", "episode_length", "warmup", "warmup_policy",
-                                        "latency_weight", "qot_weight", "margin_cap_db", "energy_weight",
-                                        "energy_reference_w", "_comment", "_source"};
+const std::set<std::string> kEnvKeys = {"use_case",         "j_blocks",        "episode_length", "warmup",
+                                        "warmup_policy",    "latency_weight",  "qot_weight",     "margin_cap_db",
+                                        "energy_weight",    "energy_reference_w", "block_rules", "action_features",
+                                        "link_features",    "top_candidates",  "_comment",       "_source"};
+const std::set<std::string> kBlockRules = {"first-fit", "last-fit", "best-fit", "exact-fit", "mscl"};
 }  // namespace
 
 EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& origin) {
@@ -51,6 +55,30 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
     ConfigError(origin, e.what());
   }
   if (j.contains("j_blocks")) o.j_blocks = RequireInt(j, "j_blocks", origin);
+  if (j.contains("block_rules")) {
+    const auto& b = j["block_rules"];
+    if (!b.is_array() || b.empty() || b.size() > 16) {
+      ConfigError(origin + ".block_rules", "expected an array of 1..16 rule names");
+    }
+    for (const auto& x : b) {
+      if (!x.is_string() || !kBlockRules.count(x.get<std::string>())) {
+        ConfigError(origin + ".block_rules",
+                    "unknown rule " + x.dump() + " (known: first-fit, last-fit, best-fit, exact-fit, mscl)");
+      }
+      o.block_rules.push_back(x.get<std::string>());
+    }
+    if (j.contains("j_blocks") && o.j_blocks != static_cast<int>(o.block_rules.size())) {
+      ConfigError(origin + ".j_blocks", "must equal the number of block_rules (or be left out)");
+    }
+    o.j_blocks = static_cast<int>(o.block_rules.size());
+  }
+  if (j.contains("top_candidates")) {
+    o.top_candidates = RequireInt(j, "top_candidates", origin);
+    if (o.top_candidates < 1 || o.top_candidates > 256) ConfigError(origin + ".top_candidates", "must be in 1..256");
+    if (o.block_rules.empty()) ConfigError(origin + ".top_candidates", "needs block_rules");
+  }
+  if (j.contains("action_features")) o.action_features = RequireBool(j, "action_features", origin);
+  if (j.contains("link_features")) o.link_features = RequireBool(j, "link_features", origin);
   if (j.contains("episode_length")) o.episode_length = RequireInt(j, "episode_length", origin);
   if (j.contains("warmup")) o.warmup = RequireInt(j, "warmup", origin);
   o.latency_weight = NumberOr(j, "latency_weight", o.latency_weight, origin);
@@ -67,11 +95,17 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
 }
 
 nlohmann::json EnvOptions::ToJson() const {
-  return {{"use_case", ToString(use_case)},         {"j_blocks", j_blocks},
-          {"episode_length", episode_length},       {"warmup", warmup},
-          {"warmup_policy", warmup_policy},         {"latency_weight", latency_weight},
-          {"qot_weight", qot_weight},               {"margin_cap_db", margin_cap_db},
-          {"energy_weight", energy_weight},         {"energy_reference_w", energy_reference_w}};
+  nlohmann::json j = {{"use_case", ToString(use_case)},         {"j_blocks", j_blocks},
+                      {"episode_length", episode_length},       {"warmup", warmup},
+                      {"warmup_policy", warmup_policy},         {"latency_weight", latency_weight},
+                      {"qot_weight", qot_weight},               {"margin_cap_db", margin_cap_db},
+                      {"energy_weight", energy_weight},         {"energy_reference_w", energy_reference_w}};
+  // Written only when used, so the config hashes of the classic environments do not change.
+  if (!block_rules.empty()) j["block_rules"] = block_rules;
+  if (top_candidates > 0) j["top_candidates"] = top_candidates;
+  if (action_features) j["action_features"] = true;
+  if (link_features) j["link_features"] = true;
+  return j;
 }
 
 ObservationLayout ObservationLayout::Make(const NetworkModel& model, const EnvOptions& options, double max_bit_rate_gbps) {
@@ -82,9 +116,24 @@ ObservationLayout ObservationLayout::Make(const NetworkModel& model, const EnvOp
   l.j = options.j_blocks;
   l.use_case = options.use_case;
   l.features_per_group = 2 * l.j + 9;
-  l.observation_size = 2 * l.num_nodes + 1 + l.k * l.bands * l.features_per_group;
-  l.num_actions = l.k * l.bands * l.j + 1;
+  l.base_size = 2 * l.num_nodes + 1 + l.k * l.bands * l.features_per_group;
+  l.top = options.top_candidates;
+  l.num_actions = (l.top > 0 ? l.top : l.k * l.bands * l.j) + 1;
   l.max_bit_rate_gbps = max_bit_rate_gbps;
+  bool need_loss = options.action_features || l.top > 0;
+  for (const std::string& rule : options.block_rules) {
+    const bool mscl = rule == "mscl";
+    l.block_mscl.push_back(mscl);
+    l.block_fits.push_back(mscl ? FitPolicy::kFirstFit : ParseFitPolicy(rule));
+    need_loss |= mscl;
+  }
+  if (options.link_features) l.link_features_size = model.topology().NumFibres() * l.bands * 2;
+  if (options.action_features) l.action_features_size = kActionRule + l.j;
+  l.observation_size = l.base_size + l.link_features_size + (l.num_actions - 1) * l.action_features_size;
+  if (need_loss) {
+    l.capacity_loss =
+        std::make_shared<const CapacityLoss>(model, CapacityLoss::MaxRequestWidth(model, max_bit_rate_gbps));
+  }
   return l;
 }
 
@@ -105,15 +154,44 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
                       : use_case == UseCase::kQotRmbsa   ? "worst-case GSNR margin / 10 dB"
                       : use_case == UseCase::kEnergyRmsa ? "incremental power / energy_reference_w"
                                                          : "0";
+  const std::string blocks = block_fits.empty() ? "first free blocks" : "blocks of the block rules";
   s.observation_layout.push_back(
       {"path_band_groups", off, k * bands * features_per_group,
        std::to_string(k) + " paths x " + std::to_string(bands) + " bands, " + std::to_string(features_per_group) +
-           " features each: " + std::to_string(j) +
-           " x (block start / S, block size / S), slots needed / S, free slots / S, mean free run / S, "
+           " features each: " + std::to_string(j) + " x (block start / S, free run size / S) of the " + blocks +
+           ", slots needed / S, free slots / S, mean free run / S, "
            "free runs / (S/2), length_km / 5000, hops / 10, feasible, modulation bits / 6, " + extra});
-  s.action_description = "a = (path * " + std::to_string(bands) + " + band) * " + std::to_string(j) +
-                         " + block, block-th free block (first-fit within it) of the path's band; a = " +
-                         std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
+  off += k * bands * features_per_group;
+  if (link_features_size > 0) {
+    s.observation_layout.push_back({"link_occupancy", off, link_features_size,
+                                    "per fibre and band: used slots / S, free runs / (S/2)"});
+    off += link_features_size;
+  }
+  if (action_features_size > 0) {
+    s.observation_layout.push_back(
+        {"action_features", off, (num_actions - 1) * action_features_size,
+         "per action (reject excluded), " + std::to_string(action_features_size) +
+             " each: feasible, -(capacity loss - least loss) / W (>= -20), capacity loss / (100 W), block start / S, "
+             "free run / S, (run - width) / S, slots needed / S, hops / 10, km / 5000, modulation bits / 6, "
+             "path / K, band / (B-1), free slots / S, free runs / (S/2), busiest fibre used / S, " + extra + ", " +
+             std::to_string(j) + "-way one-hot (multi-hot in top-candidate mode) of the block rule(s)"});
+    off += (num_actions - 1) * action_features_size;
+  }
+  if (top > 0) {
+    s.action_description = "a < " + std::to_string(top) +
+                           ": the a-th least capacity-loss block among every block rule's choice on every "
+                           "(path, band) (ties: earlier path, band, lower slot); a = " +
+                           std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
+  } else if (block_fits.empty()) {
+    s.action_description = "a = (path * " + std::to_string(bands) + " + band) * " + std::to_string(j) +
+                           " + block, block-th free block (first-fit within it) of the path's band; a = " +
+                           std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
+  } else {
+    s.action_description = "a = (path * " + std::to_string(bands) + " + band) * " + std::to_string(j) +
+                           " + rule, the slot that block rule chooses on the path's band (masked when an earlier "
+                           "rule chose the same slot); a = " +
+                           std::to_string(num_actions - 1) + " rejects and is feasible only when nothing else is";
+  }
   switch (use_case) {
     case UseCase::kDeepRmsa: s.reward_description = "+1 accepted, -1 blocked"; break;
     case UseCase::kLatencyRsa: s.reward_description = "accepted: 1 + w (1 - latency / bound); blocked: -1"; break;
@@ -122,6 +200,84 @@ EnvSpec ObservationLayout::MakeSpec(const std::string& config_hash) const {
   }
   return s;
 }
+
+namespace {
+
+constexpr int kMaxWords = 16;
+
+// The free run of `occ` that holds slot `s` (its length), 0 when s is occupied.
+int RunHolding(const uint64_t* occ, int slots, int s) {
+  auto busy = [&](int i) { return (occ[i >> 6] >> (i & 63)) & 1u; };
+  if (busy(s)) return 0;
+  int a = s, b = s;
+  while (a > 0 && !busy(a - 1)) --a;
+  while (b + 1 < slots && !busy(b + 1)) ++b;
+  return b - a + 1;
+}
+
+// The slot each block rule picks on one (path, band); -1 where it picks none.
+void RuleSlots(const ObservationLayout& l, const uint64_t* occ, int slots, int width, const int64_t* loss,
+               int* out) {
+  uint64_t starts[kMaxWords];
+  for (int j = 0; j < l.j; ++j) {
+    if (!l.block_mscl[j]) {
+      out[j] = Fit(l.block_fits[j], occ, slots, width);
+      continue;
+    }
+    out[j] = -1;
+    if (FeasibleStarts(occ, slots, width, starts) == 0) continue;
+    int64_t best = std::numeric_limits<int64_t>::max();
+    for (int w = 0; w < (slots + 63) / 64; ++w) {
+      for (uint64_t x = starts[w]; x; x &= x - 1) {
+        const int s = w * 64 + __builtin_ctzll(x);
+        if (loss[s] < best) {
+          best = loss[s];
+          out[j] = s;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// One offered block and what its action features are made of.
+struct Offer {
+  int64_t loss = -1;  // capacity loss, -1 when not computed
+  int k = 0, band = 0, slot = 0, run = 0;
+  uint32_t rules = 0;  // bit j: block rule j chose it
+  Candidate candidate;
+  int free = 0, runs = 0, busiest = 0;
+  float use_case = 0.0f;
+};
+
+void WriteActionFeatures(const ObservationLayout& l, const NetworkModel& m, const Offer& o, float* f) {
+  const float inv_s = 1.0f / m.plan().band(o.band).num_slots;
+  const Candidate& c = o.candidate;
+  f[ObservationLayout::kActionFeasible] = 1.0f;
+  f[ObservationLayout::kActionLoss] =
+      o.loss >= 0 ? static_cast<float>(o.loss / (100.0 * l.capacity_loss->max_width())) : 0.0f;
+  f[ObservationLayout::kActionStart] = o.slot * inv_s;
+  f[ObservationLayout::kActionRun] = o.run * inv_s;
+  f[ObservationLayout::kActionSlack] = (o.run - c.width) * inv_s;
+  f[ObservationLayout::kActionWidth] = c.width * inv_s;
+  f[ObservationLayout::kActionHops] = c.path->hops / 10.0f;
+  f[ObservationLayout::kActionLength] = static_cast<float>(c.path->length_km / 5000.0);
+  f[ObservationLayout::kActionBits] = m.modulations().format(c.modulation).bits_per_symbol / 6.0f;
+  f[ObservationLayout::kActionPath] = static_cast<float>(o.k) / l.k;
+  f[ObservationLayout::kActionBand] = l.bands > 1 ? static_cast<float>(o.band) / (l.bands - 1) : 0.0f;
+  f[ObservationLayout::kActionFree] = o.free * inv_s;
+  f[ObservationLayout::kActionRuns] = o.runs * 2.0f * inv_s;
+  f[ObservationLayout::kActionBusiest] = o.busiest * inv_s;
+  f[ObservationLayout::kActionUseCase] = o.use_case;
+  for (int j = 0; j < l.j; ++j) {
+    if (o.rules & (1u << j)) f[ObservationLayout::kActionRule + j] = 1.0f;
+  }
+}
+
+}  // namespace
 
 void BuildObservation(const ObservationLayout& l, const EnvOptions& options, const NetworkState& state,
                       const Request& r, float* obs, uint8_t* mask, std::vector<ActionChoice>* actions) {
@@ -133,9 +289,14 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
   obs[l.num_nodes + r.dst] = 1.0f;
   obs[2 * l.num_nodes] = static_cast<float>(r.bit_rate_gbps / l.max_bit_rate_gbps);
   float* group = obs + 2 * l.num_nodes + 1;
+  float* action_feat = obs + l.ActionFeaturesOffset();
   const int paths = static_cast<int>(m.paths().Get(r.src, r.dst).size());
-  uint64_t occ[16];
+  uint64_t occ[kMaxWords];
   int starts[64], sizes[64];
+  int64_t loss[kMaxWords * 64];
+  std::vector<int64_t> action_loss(l.num_actions, -1);
+  std::vector<Offer> pool;  // top-candidate mode: every distinct rule block, ranked below
+  const bool rules = !l.block_fits.empty();
   // Latency reference when the request carries no bound: twice the shortest candidate's.
   double latency_ref = r.latency_bound_us;
   if (!std::isfinite(latency_ref) && paths > 0) latency_ref = 2 * m.Evaluate(r, 0, 0).latency_us;
@@ -147,37 +308,121 @@ void BuildObservation(const ObservationLayout& l, const EnvOptions& options, con
       const int S = m.plan().band(b).num_slots;
       const float inv_s = 1.0f / S;
       state.spectrum().PathOccupancy(c.path->fibres, b, occ);
-      const int free = CountFree(occ, S), runs = CountFreeRuns(occ, S);
-      const int n_blocks = c.usable() ? FreeBlocks(occ, S, c.width, l.j, starts, sizes) : 0;
-      for (int j = 0; j < n_blocks; ++j) {
-        group[2 * j] = starts[j] * inv_s;
-        group[2 * j + 1] = sizes[j] * inv_s;
-        const int a = (k * l.bands + b) * l.j + j;
-        mask[a] = 1;
-        (*actions)[a] = {true, c, starts[j]};
-        any = true;
+      Offer o;
+      o.k = k;
+      o.band = b;
+      o.candidate = c;
+      o.free = CountFree(occ, S);
+      o.runs = CountFreeRuns(occ, S);
+      const bool with_loss = c.usable() && l.capacity_loss && c.width <= S;
+      if (with_loss) l.capacity_loss->LossAll(state, *c.path, b, c.width, loss);
+      int n_blocks = 0;
+      if (c.usable() && !rules) {
+        n_blocks = FreeBlocks(occ, S, c.width, l.j, starts, sizes);
+      } else if (c.usable()) {
+        RuleSlots(l, occ, S, c.width, loss, starts);
+        n_blocks = l.j;
       }
-      float* f = group + 2 * l.j;
-      f[0] = c.width * inv_s;
-      f[1] = free * inv_s;
-      f[2] = runs > 0 ? static_cast<float>(free) / runs * inv_s : 0.0f;
-      f[3] = runs * 2.0f * inv_s;
-      f[4] = static_cast<float>(c.path->length_km / 5000.0);
-      f[5] = c.path->hops / 10.0f;
-      f[6] = c.usable() ? 1.0f : 0.0f;
-      f[7] = c.modulation >= 0 ? m.modulations().format(c.modulation).bits_per_symbol / 6.0f : 0.0f;
       switch (l.use_case) {
-        case UseCase::kLatencyRsa: f[8] = static_cast<float>(c.latency_us / latency_ref); break;
+        case UseCase::kLatencyRsa: o.use_case = static_cast<float>(c.latency_us / latency_ref); break;
         case UseCase::kQotRmbsa:
-          f[8] = c.modulation >= 0
-                     ? static_cast<float>((c.gsnr_db - m.modulations().format(c.modulation).gsnr_threshold_db) / 10.0)
-                     : 0.0f;
+          o.use_case =
+              c.modulation >= 0
+                  ? static_cast<float>((c.gsnr_db - m.modulations().format(c.modulation).gsnr_threshold_db) / 10.0)
+                  : 0.0f;
           break;
         case UseCase::kEnergyRmsa:
-          f[8] = c.usable() ? static_cast<float>(state.IncrementalPowerW(c) / options.energy_reference_w) : 0.0f;
+          o.use_case = c.usable() ? static_cast<float>(state.IncrementalPowerW(c) / options.energy_reference_w) : 0.0f;
           break;
         case UseCase::kDeepRmsa: break;
       }
+      for (int f : c.path->fibres) o.busiest = std::max(o.busiest, state.spectrum().UsedSlots(f, b));
+      for (int j = 0; j < n_blocks; ++j) {
+        const int slot = starts[j];
+        if (slot < 0) continue;
+        int first = j;  // the first rule that chose this block: later ones are the same action
+        for (int i = 0; i < j; ++i) {
+          if (starts[i] == slot) {
+            first = i;
+            break;
+          }
+        }
+        o.slot = slot;
+        o.run = rules ? RunHolding(occ, S, slot) : sizes[j];
+        o.loss = with_loss ? loss[slot] : -1;
+        group[2 * j] = slot * inv_s;
+        group[2 * j + 1] = o.run * inv_s;
+        if (l.top > 0) {
+          if (first < j) {
+            for (Offer& p : pool) {
+              if (p.k == k && p.band == b && p.slot == slot) p.rules |= 1u << j;
+            }
+          } else {
+            o.rules = 1u << j;
+            pool.push_back(o);
+          }
+          continue;
+        }
+        if (first < j) continue;
+        const int a = (k * l.bands + b) * l.j + j;
+        mask[a] = 1;
+        (*actions)[a] = {true, c, slot};
+        any = true;
+        action_loss[a] = o.loss;
+        o.rules = rules ? 1u << j : 0u;
+        if (l.action_features_size > 0) {
+          WriteActionFeatures(l, m, o, action_feat + static_cast<size_t>(a) * l.action_features_size);
+        }
+      }
+      float* g = group + 2 * l.j;
+      g[0] = c.width * inv_s;
+      g[1] = o.free * inv_s;
+      g[2] = o.runs > 0 ? static_cast<float>(o.free) / o.runs * inv_s : 0.0f;
+      g[3] = o.runs * 2.0f * inv_s;
+      g[4] = static_cast<float>(c.path->length_km / 5000.0);
+      g[5] = c.path->hops / 10.0f;
+      g[6] = c.usable() ? 1.0f : 0.0f;
+      g[7] = c.modulation >= 0 ? m.modulations().format(c.modulation).bits_per_symbol / 6.0f : 0.0f;
+      g[8] = o.use_case;
+    }
+  }
+  if (l.top > 0) {
+    // Least loss first; ties as mscl-ksp breaks them (earlier path, band, lower slot).
+    std::sort(pool.begin(), pool.end(), [](const Offer& x, const Offer& y) {
+      return std::tie(x.loss, x.k, x.band, x.slot) < std::tie(y.loss, y.k, y.band, y.slot);
+    });
+    const int n = std::min<int>(l.top, static_cast<int>(pool.size()));
+    for (int a = 0; a < n; ++a) {
+      mask[a] = 1;
+      (*actions)[a] = {true, pool[a].candidate, pool[a].slot};
+      action_loss[a] = pool[a].loss;
+      if (l.action_features_size > 0) {
+        WriteActionFeatures(l, m, pool[a], action_feat + static_cast<size_t>(a) * l.action_features_size);
+      }
+    }
+    any = n > 0;
+  }
+  if (l.link_features_size > 0) {
+    float* lf = obs + l.base_size;
+    for (int f = 0; f < m.topology().NumFibres(); ++f) {
+      for (int b = 0; b < l.bands; ++b, lf += 2) {
+        const int S = m.plan().band(b).num_slots;
+        lf[0] = static_cast<float>(state.spectrum().UsedSlots(f, b)) / S;
+        lf[1] = CountFreeRuns(state.spectrum().Words(f, b), S) * 2.0f / S;
+      }
+    }
+  }
+  if (l.action_features_size > 0 && l.capacity_loss) {
+    // The gap to the least loss on offer: 0 for the MSCL choice, the prior a scorer starts from.
+    int64_t least = std::numeric_limits<int64_t>::max();
+    for (int64_t v : action_loss) {
+      if (v >= 0) least = std::min(least, v);
+    }
+    const double w = l.capacity_loss->max_width();
+    for (int a = 0; a + 1 < l.num_actions; ++a) {
+      if (action_loss[a] < 0) continue;
+      action_feat[static_cast<size_t>(a) * l.action_features_size + ObservationLayout::kActionLossGap] =
+          static_cast<float>(std::max(-20.0, -(action_loss[a] - least) / w));
     }
   }
   if (!any) mask[l.RejectAction()] = 1;
@@ -192,15 +437,27 @@ RsaEnv::RsaEnv(std::shared_ptr<const NetworkModel> model, const TrafficConfig& t
   for (int b = 0; b < model->NumBands(); ++b) {
     if (model->plan().band(b).num_slots > 1024) throw std::invalid_argument("bands of more than 1024 slots are not supported");
   }
-  const double max_rate = traffic.classes.empty() ? traffic.bit_rate_max_gbps : [&] {
-    double mx = 0;
-    for (const auto& c : traffic.classes) mx = std::max(mx, c.bit_rate_gbps);
-    return mx;
-  }();
+  const double max_rate = traffic.MaxBitRateGbps();
   layout_ = ObservationLayout::Make(*model, options, max_rate);
   spec_ = layout_.MakeSpec(config_hash);
-  warmup_policy_ = MakeHeuristic(options.warmup_policy);
+  HeuristicOptions warmup_options;
+  warmup_options.max_bit_rate_gbps = max_rate;
+  warmup_policy_ = MakeHeuristic(options.warmup_policy, warmup_options);
   mask_copy_.resize(layout_.num_actions);
+}
+
+int RsaEnv::ExpertAction(const Heuristic& heuristic) const {
+  if (mask_copy_[layout_.RejectAction()]) return layout_.RejectAction();
+  const Decision d = heuristic.Decide(engine_.current(), engine_.state());
+  if (!d.accepted) return -1;
+  for (int a = 0; a + 1 < layout_.num_actions; ++a) {
+    const ActionChoice& c = actions_[a];
+    if (mask_copy_[a] && c.candidate.path == d.candidate.path && c.candidate.band == d.candidate.band &&
+        c.slot == d.slot) {
+      return a;
+    }
+  }
+  return -1;
 }
 
 void RsaEnv::Observe(float* observation, uint8_t* mask) {
@@ -265,7 +522,9 @@ StepResult RsaEnv::Step(int action, float* observation, uint8_t* mask) {
   }
   last_choice_ = choice;
   ++steps_;
+  // The network goes on after the last step of an episode: the end is a truncation.
   res.done = steps_ >= options_.episode_length;
+  res.truncated = res.done;
   engine_.Advance();
   Observe(observation, mask);
   return res;

@@ -23,6 +23,15 @@
 //     mean free-run size / S, free runs / (S/2), length_km / 5000, hops / 10, feasible flag,
 //     modulation bits / 6, use-case feature (latency / bound | GSNR margin / 10 dB |
 //     incremental power / reference | 0)
+//   then, when EnvOptions::link_features, per fibre and band: used slots / S, free runs / (S/2);
+//   then, when EnvOptions::action_features, per action (reject excluded) the features of
+//     ObservationLayout::ActionFeature: the block's capacity loss (and its gap to the least on
+//     offer), position, run, slack, the path's hops/km/format, the rule that proposed it...
+//
+// Blocks: the first J free blocks of each (path, band) (DeepRMSA), or, with
+// EnvOptions::block_rules, the slot each rule (first/last/best/exact fit, least capacity loss)
+// picks there, so the action set holds every classic heuristic's choice; ExpertAction() maps a
+// heuristic's decision to its action.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +44,7 @@
 
 #include "twin/engine.h"
 #include "twin/env.h"
+#include "twin/capacity_loss.h"
 #include "twin/heuristics.h"
 #include "twin/network.h"
 #include "twin/vec_env.h"
@@ -48,6 +58,21 @@ const char* ToString(UseCase u);
 struct EnvOptions {
   UseCase use_case = UseCase::kDeepRmsa;
   int j_blocks = 1;            // J: first free blocks offered per path and band
+  // When set, the J blocks of each (path, band) are the slots these rules choose on it instead
+  // of the first J free blocks: "first-fit", "last-fit", "best-fit", "exact-fit" (exact fit,
+  // else first fit) or "mscl" (least capacity loss, twin/capacity_loss.h). A block another
+  // rule already offered is masked, so every feasible action is a distinct (path, band, slot).
+  std::vector<std::string> block_rules;
+  // With block_rules: > 0 pools every rule's block of every (path, band) and offers only the
+  // `top_candidates` of least capacity loss, best first (ties: earlier path, band, lower slot),
+  // so the action count stays small whatever K is. Action 0 is then mscl-ksp's choice.
+  int top_candidates = 0;
+  // Per-action features after the classic observation (see the header comment): what a
+  // per-candidate scorer needs to rank the actions, capacity loss included.
+  bool action_features = false;
+  // Per-fibre, per-band occupancy and fragmentation after the classic observation (before the
+  // action features): what a critic needs to see the network's load.
+  bool link_features = false;
   int episode_length = 1000;   // agent decisions per episode
   int warmup = 3000;           // requests served by `warmup_policy` after each reset
   std::string warmup_policy = "ksp-ff";
@@ -70,15 +95,47 @@ struct ActionChoice {
 
 // Sizes derived from the model and the options, shared by the env and the PCE.
 struct ObservationLayout {
+  // Per-action features (EnvOptions::action_features), in this order; kActionRule is the first
+  // of J one-hot slots naming the rule that proposed the block.
+  enum ActionFeature {
+    kActionFeasible,
+    kActionLossGap,   // -(capacity loss - least loss over the feasible actions) / W, >= -20
+    kActionLoss,      // capacity loss / (100 W)
+    kActionStart,     // block start / S
+    kActionRun,       // free run holding the block / S
+    kActionSlack,     // (run - width) / S: what the block leaves of its run
+    kActionWidth,     // slots needed / S
+    kActionHops,      // hops / 10
+    kActionLength,    // km / 5000
+    kActionBits,      // modulation bits / 6
+    kActionPath,      // path index / K
+    kActionBand,      // band index / max(1, B - 1)
+    kActionFree,      // free slots of the path's band / S
+    kActionRuns,      // free runs / (S / 2)
+    kActionBusiest,   // most used fibre of the path: used slots / S
+    kActionUseCase,   // latency / bound | GSNR margin / 10 dB | incremental power / reference | 0
+    kActionRule,      // J one-hot slots
+  };
+
   int num_nodes = 0, k = 0, bands = 0, j = 0;
   int features_per_group = 0;
+  int base_size = 0;            // the classic observation: src, dst, bit rate, groups
+  int link_features_size = 0;   // fibres x bands x 2 when link_features
+  int action_features_size = 0; // per action (0 when !action_features)
   int observation_size = 0;
-  int num_actions = 0;  // k * bands * j + 1 (the last is "reject")
+  int num_actions = 0;  // k * bands * j + 1, or top_candidates + 1 (the last is "reject")
+  int top = 0;          // EnvOptions::top_candidates
   UseCase use_case = UseCase::kDeepRmsa;
   double max_bit_rate_gbps = 100.0;
+  std::vector<FitPolicy> block_fits;  // per block rule; the "mscl" rule is marked in block_mscl
+  std::vector<char> block_mscl;
+  // Capacity loss tables when a rule or the action features need them. Shared by copies of
+  // the layout (it is thread-safe); it refers to the model, which must outlive the layout.
+  std::shared_ptr<const CapacityLoss> capacity_loss;
 
   static ObservationLayout Make(const NetworkModel& model, const EnvOptions& options, double max_bit_rate_gbps);
   int RejectAction() const { return num_actions - 1; }
+  int ActionFeaturesOffset() const { return base_size + link_features_size; }
   // The spec an environment with this layout declares.
   EnvSpec MakeSpec(const std::string& config_hash) const;
 };
@@ -99,6 +156,10 @@ class RsaEnv : public Env {
   StepResult Step(int action, float* observation, uint8_t* mask) override;
 
   const Engine& engine() const { return engine_; }
+  // The action index of what `heuristic` would do now (the expert action for imitation or
+  // comparison), or -1 when its choice is not among this env's actions (it blocks, or its block
+  // is not one the env offers). The reject action when nothing is feasible.
+  int ExpertAction(const Heuristic& heuristic) const;
   const ObservationLayout& layout() const { return layout_; }
   const EnvOptions& options() const { return options_; }
   // What the last Step committed (valid when it accepted).

@@ -59,6 +59,12 @@ int RequireInt(const nlohmann::json& j, const std::string& key, const std::strin
   return static_cast<int>(v.get<int64_t>());
 }
 
+bool RequireBool(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  const auto& v = Require(j, key, where);
+  if (!v.is_boolean()) ConfigError(where + "." + key, "expected true or false, got " + v.dump());
+  return v.get<bool>();
+}
+
 std::string RequireString(const nlohmann::json& j, const std::string& key,
                           const std::string& where) {
   const auto& v = Require(j, key, where);

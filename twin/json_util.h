@@ -23,6 +23,7 @@ double RequirePositive(const nlohmann::json& j, const std::string& key, const st
 int RequireInt(const nlohmann::json& j, const std::string& key, const std::string& where);
 std::string RequireString(const nlohmann::json& j, const std::string& key,
                           const std::string& where);
+bool RequireBool(const nlohmann::json& j, const std::string& key, const std::string& where);
 double NumberOr(const nlohmann::json& j, const std::string& key, double fallback,
                 const std::string& where);
 

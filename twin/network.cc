@@ -132,6 +132,18 @@ NetworkModel::NetworkModel(const NetworkOptions& options)
       qot_(std::make_unique<QotModel>(QotModel::Load(topology_, plan_, options.config_dir))),
       latency_(LatencyModel::Load(ConfigFile(options.config_dir, "latency.json"))),
       energy_(EnergyModel::Load(ConfigFile(options.config_dir, "energy.json"), plan_)) {
+  if (options_.path_order == PathOrder::kHopsSe) {
+    // Hops per bit per symbol: a path of 4 hops in 16QAM (4 bits) costs as much spectrum-hops
+    // as one of 2 hops in QPSK. The format is the one the path would use in the first band of
+    // the plan (the preferred one); a path no format reaches goes last.
+    paths_.SortEachBy([this](const Path& p) {
+      int f = options_.modulation_mode == ModulationMode::kReach
+                  ? modulations_.ByReach(p.length_km)
+                  : modulations_.ByGsnr(WorstGsnrDb(p, 0), options_.gsnr_margin_db);
+      if (f < 0) return std::numeric_limits<double>::infinity();
+      return static_cast<double>(p.hops) / modulations_.format(f).bits_per_symbol;
+    });
+  }
   const int n = topology_.NumNodes(), k = options_.k_paths;
   cache_.resize(static_cast<size_t>(n) * n * k);
   for (int s = 0; s < n; ++s) {
@@ -142,6 +154,13 @@ NetworkModel::NetworkModel(const NetworkOptions& options)
   }
 }
 
+double NetworkModel::WorstGsnrDb(const Path& path, int band) const {
+  PathQot profile(*qot_, path.fibres);
+  double worst = std::numeric_limits<double>::infinity();
+  for (int s = 0; s < plan_.band(band).num_slots; ++s) worst = std::min(worst, profile.WorstCaseGsnrDb(band, s, 1));
+  return worst;
+}
+
 NetworkModel::PathCache NetworkModel::MakeCache(const Path& path) const {
   PathCache c;
   c.latency_us = latency_.PathLatencyUs(path);
@@ -149,10 +168,8 @@ NetworkModel::PathCache NetworkModel::MakeCache(const Path& path) const {
   // The modulation of a path and band is set by its worst slot: the fully loaded GSNR at the
   // lowest point of the band's profile. Conservative, and independent of where the spectrum
   // search lands, so the slot count is known before searching.
-  PathQot profile(*qot_, path.fibres);
   for (int b = 0; b < plan_.NumBands(); ++b) {
-    double worst = std::numeric_limits<double>::infinity();
-    for (int s = 0; s < plan_.band(b).num_slots; ++s) worst = std::min(worst, profile.WorstCaseGsnrDb(b, s, 1));
+    const double worst = WorstGsnrDb(path, b);
     c.min_gsnr_db.push_back(worst);
     c.gsnr_modulation.push_back(modulations_.ByGsnr(worst, options_.gsnr_margin_db));
   }

@@ -101,6 +101,8 @@ class NetworkModel {
     std::vector<int> gsnr_modulation;  // per band
   };
   PathCache MakeCache(const Path& path) const;
+  // The fully loaded GSNR of `path` at the worst slot of `band`.
+  double WorstGsnrDb(const Path& path, int band) const;
 
   NetworkOptions options_;
   Topology topology_;

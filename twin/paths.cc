@@ -31,9 +31,12 @@ struct Mask {
   bool operator()(int v) const { return !(*removed_nodes)[v]; }
 };
 
-Graph BuildGraph(const Topology& t) {
+constexpr double kHopCost = 1e6;
+
+// `per_fibre` is added to every fibre's km: 0 for shortest by length, kHopCost for fewest hops.
+Graph BuildGraph(const Topology& t, double per_fibre) {
   Graph g(t.NumNodes());
-  for (const auto& f : t.fibres()) boost::add_edge(f.src, f.dst, {f.length_km, f.id}, g);
+  for (const auto& f : t.fibres()) boost::add_edge(f.src, f.dst, {per_fibre + f.length_km, f.id}, g);
   return g;
 }
 
@@ -79,23 +82,41 @@ Path MakePath(const Topology& t, int src, const std::vector<int>& fibres) {
 PathOrder ParsePathOrder(const std::string& s) {
   if (s == "length") return PathOrder::kLength;
   if (s == "hops") return PathOrder::kHops;
-  throw std::invalid_argument("path order must be 'length' or 'hops', got '" + s + "'");
+  if (s == "hops-se") return PathOrder::kHopsSe;
+  throw std::invalid_argument("path order must be 'length', 'hops' or 'hops-se', got '" + s + "'");
 }
 
-const char* ToString(PathOrder o) { return o == PathOrder::kLength ? "length" : "hops"; }
+const char* ToString(PathOrder o) {
+  switch (o) {
+    case PathOrder::kLength: return "length";
+    case PathOrder::kHops: return "hops";
+    case PathOrder::kHopsSe: return "hops-se";
+  }
+  return "?";
+}
 
-std::vector<Path> KShortestPaths(const Topology& t, int src, int dst, int k) {
+std::vector<Path> KShortestPaths(const Topology& t, int src, int dst, int k, PathMetric metric,
+                                 const std::vector<char>* removed) {
   const int n = t.NumNodes();
   if (src < 0 || dst < 0 || src >= n || dst >= n) throw std::out_of_range("KShortestPaths: node out of range");
   if (src == dst || k <= 0) return {};
-  Graph g = BuildGraph(t);
-  std::vector<char> no_fibres(t.NumFibres(), 0), no_nodes(n, 0);
-  std::vector<Path> a;  // accepted paths, shortest first
+  if (removed && static_cast<int>(removed->size()) != t.NumFibres()) {
+    throw std::invalid_argument("KShortestPaths: removed_fibres must have one entry per fibre");
+  }
+  // Fewest hops with km breaking ties: a per-fibre cost of 1e6 + km is lexicographic as long as
+  // a path is shorter than 1e6 km, which every terrestrial topology is.
+  Graph g = BuildGraph(t, metric == PathMetric::kHops ? kHopCost : 0.0);
+  std::vector<char> no_fibres = removed ? *removed : std::vector<char>(t.NumFibres(), 0);
+  std::vector<char> no_nodes(n, 0);
+  std::vector<Path> a;  // accepted paths, best first
   auto first = ShortestFibres(g, t, src, dst, no_fibres, no_nodes);
   if (first.empty()) return {};
   a.push_back(MakePath(t, src, first));
-  // Candidates ordered by (length, hops, node sequence) so that ties break deterministically.
-  auto key = [](const Path& p) { return std::make_tuple(p.length_km, p.hops, p.nodes); };
+  // Candidates ordered by (cost, hops, node sequence) so that ties break deterministically.
+  auto key = [metric](const Path& p) {
+    return std::make_tuple(metric == PathMetric::kHops ? p.hops * kHopCost + p.length_km : p.length_km, p.hops,
+                           p.nodes);
+  };
   std::set<std::tuple<double, int, std::vector<int>>> seen;
   std::vector<Path> b;
   seen.insert(key(a[0]));
@@ -103,7 +124,7 @@ std::vector<Path> KShortestPaths(const Topology& t, int src, int dst, int k) {
     const Path& last = a.back();
     for (size_t i = 0; i + 1 < last.nodes.size(); ++i) {
       const int spur = last.nodes[i];
-      std::vector<char> removed_fibres(t.NumFibres(), 0), removed_nodes(n, 0);
+      std::vector<char> removed_fibres = no_fibres, removed_nodes(n, 0);
       // Remove the next fibre of every accepted path that shares this root.
       for (const Path& p : a) {
         if (p.nodes.size() > i + 1 && std::equal(p.nodes.begin(), p.nodes.begin() + i + 1, last.nodes.begin())) {
@@ -156,12 +177,22 @@ PathTable::PathTable(const Topology& topology, int k, PathOrder order)
   for (int s = 0; s < n_; ++s) {
     for (int d = 0; d < n_; ++d) {
       if (s == d) continue;
-      auto ps = KShortestPaths(topology, s, d, k);
-      if (order == PathOrder::kHops) {
-        std::stable_sort(ps.begin(), ps.end(), [](const Path& x, const Path& y) { return x.hops < y.hops; });
-      }
+      auto ps = KShortestPaths(topology, s, d, k, order == PathOrder::kLength ? PathMetric::kLength : PathMetric::kHops);
       paths_[static_cast<size_t>(s) * n_ + d] = std::move(ps);
     }
+  }
+}
+
+void PathTable::SortEachBy(const std::function<double(const Path&)>& key) {
+  for (auto& ps : paths_) {
+    std::vector<std::tuple<double, int, double, size_t>> order;
+    order.reserve(ps.size());
+    for (size_t i = 0; i < ps.size(); ++i) order.emplace_back(key(ps[i]), ps[i].hops, ps[i].length_km, i);
+    std::sort(order.begin(), order.end());
+    std::vector<Path> sorted;
+    sorted.reserve(ps.size());
+    for (const auto& o : order) sorted.push_back(std::move(ps[std::get<3>(o)]));
+    ps = std::move(sorted);
   }
 }
 

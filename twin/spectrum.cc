@@ -1,5 +1,6 @@
 #include "twin/spectrum.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace eonops::twin {
@@ -40,7 +41,8 @@ FitPolicy ParseFitPolicy(const std::string& s) {
   if (s == "first-fit" || s == "ff") return FitPolicy::kFirstFit;
   if (s == "last-fit" || s == "lf") return FitPolicy::kLastFit;
   if (s == "best-fit" || s == "bf") return FitPolicy::kBestFit;
-  throw std::invalid_argument("fit policy must be first-fit, last-fit or best-fit, got '" + s + "'");
+  if (s == "exact-fit" || s == "ef") return FitPolicy::kExactFit;
+  throw std::invalid_argument("fit policy must be first-fit, last-fit, best-fit or exact-fit, got '" + s + "'");
 }
 
 const char* ToString(FitPolicy f) {
@@ -48,6 +50,7 @@ const char* ToString(FitPolicy f) {
     case FitPolicy::kFirstFit: return "first-fit";
     case FitPolicy::kLastFit: return "last-fit";
     case FitPolicy::kBestFit: return "best-fit";
+    case FitPolicy::kExactFit: return "exact-fit";
   }
   return "?";
 }
@@ -85,8 +88,33 @@ int BestFit(const uint64_t* occ, int num_slots, int width) {
   return found;
 }
 
+int ExactFit(const uint64_t* occ, int num_slots, int width) {
+  if (width <= 0 || width > num_slots) return -1;
+  int exact = -1, first = -1;
+  ForEachFreeRun(occ, num_slots, [&](int start, int len) {
+    if (len >= width && first < 0) first = start;
+    if (len == width) exact = start;
+    return exact >= 0;
+  });
+  return exact >= 0 ? exact : first;
+}
+
+int FeasibleStarts(const uint64_t* occ, int num_slots, int width, uint64_t* starts) {
+  const int words = (num_slots + 63) >> 6;
+  for (int i = 0; i < words; ++i) starts[i] = 0;
+  if (width <= 0 || width > num_slots) return 0;
+  int n = 0;
+  ForEachFreeRun(occ, num_slots, [&](int start, int len) {
+    for (int s = start; s + width <= start + len; ++s) starts[s >> 6] |= uint64_t{1} << (s & 63);
+    n += std::max(0, len - width + 1);
+    return false;
+  });
+  return n;
+}
+
 int Fit(FitPolicy policy, const uint64_t* occ, int num_slots, int width) {
   switch (policy) {
+    case FitPolicy::kExactFit: return ExactFit(occ, num_slots, width);
     case FitPolicy::kFirstFit: return FirstFit(occ, num_slots, width);
     case FitPolicy::kLastFit: return LastFit(occ, num_slots, width);
     case FitPolicy::kBestFit: return BestFit(occ, num_slots, width);

@@ -20,8 +20,8 @@
 
 namespace eonops::twin {
 
-enum class FitPolicy { kFirstFit, kLastFit, kBestFit };
-FitPolicy ParseFitPolicy(const std::string& s);  // "first-fit" | "last-fit" | "best-fit"
+enum class FitPolicy { kFirstFit, kLastFit, kBestFit, kExactFit };
+FitPolicy ParseFitPolicy(const std::string& s);  // "first-fit" | "last-fit" | "best-fit" | "exact-fit"
 const char* ToString(FitPolicy f);
 
 // Searches over an occupancy bitset of `num_slots` slots (bit = 1: occupied) for a free block
@@ -30,6 +30,12 @@ int FirstFit(const uint64_t* occupied, int num_slots, int width);
 int LastFit(const uint64_t* occupied, int num_slots, int width);
 // The block at the start of the smallest free run that fits (lowest index on ties).
 int BestFit(const uint64_t* occupied, int num_slots, int width);
+// The first free run of exactly `width` slots (it is consumed whole, leaving no fragment);
+// first fit when there is none.
+int ExactFit(const uint64_t* occupied, int num_slots, int width);
+// Bit s of `starts` (words(num_slots) words) is set when [s, s + width) is free: every start
+// slot a block of this width may take. Returns how many there are.
+int FeasibleStarts(const uint64_t* occupied, int num_slots, int width, uint64_t* starts);
 int Fit(FitPolicy policy, const uint64_t* occupied, int num_slots, int width);
 // DeepRMSA's candidate blocks: the first slot of each maximal free run of at least `width`
 // slots, lowest first, at most `max_blocks`; writes run sizes to `run_sizes` when non-null.

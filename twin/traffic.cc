@@ -22,6 +22,26 @@ double BoundFromJson(const nlohmann::json& j, const std::string& key, const std:
 }
 }  // namespace
 
+double TrafficConfig::MaxBitRateGbps() const {
+  if (classes.empty()) return bit_rate_max_gbps;
+  double m = 0.0;
+  for (const auto& c : classes) m = std::max(m, c.bit_rate_gbps);
+  return m;
+}
+
+std::vector<std::pair<double, double>> TrafficConfig::BitRateDistribution() const {
+  std::vector<std::pair<double, double>> d;
+  if (classes.empty()) {
+    const int n = std::max(1, bit_rate_max_gbps - bit_rate_min_gbps + 1);
+    for (int b = bit_rate_min_gbps; b <= bit_rate_max_gbps; ++b) d.push_back({static_cast<double>(b), 1.0 / n});
+    return d;
+  }
+  double total = 0;
+  for (const auto& c : classes) total += c.weight;
+  for (const auto& c : classes) d.push_back({c.bit_rate_gbps, total > 0 ? c.weight / total : 0.0});
+  return d;
+}
+
 TrafficConfig TrafficConfig::FromJson(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) ConfigError(origin, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {

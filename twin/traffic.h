@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -43,6 +44,10 @@ struct TrafficConfig {
   std::vector<double> traffic_matrix;
 
   double ArrivalRate() const { return load_erlang / mean_holding_time; }
+  // The largest bit rate a request can ask for (the classes' or the uniform range's).
+  double MaxBitRateGbps() const;
+  // Every bit rate a request can ask for, with its probability (sums to 1).
+  std::vector<std::pair<double, double>> BitRateDistribution() const;
   // Throws "<origin>.<field>: <reason>" on bad values. Unknown keys are rejected.
   static TrafficConfig FromJson(const nlohmann::json& j, const std::string& origin);
   nlohmann::json ToJson() const;

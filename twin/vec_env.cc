@@ -31,6 +31,9 @@ VecEnv::VecEnv(const Factory& factory, int num_envs, uint64_t seed, int num_thre
   masks_.assign(static_cast<size_t>(num_envs) * spec.num_actions, 0);
   rewards_.assign(num_envs, 0.0f);
   dones_.assign(num_envs, 0);
+  truncated_.assign(num_envs, 0);
+  final_observations_.assign(observations_.size(), 0.0f);
+  final_masks_.assign(masks_.size(), 0);
   accepted_.assign(num_envs, 0);
   num_parts_ = std::min(num_threads, num_envs);
   for (int w = 1; w < num_parts_; ++w) workers_.emplace_back([this, w] { WorkerLoop(w); });
@@ -53,8 +56,14 @@ void VecEnv::Reset() {
                     &masks_[static_cast<size_t>(i) * spec.num_actions]);
     rewards_[i] = 0.0f;
     dones_[i] = 0;
+    truncated_[i] = 0;
     accepted_[i] = 0;
   }
+}
+
+void VecEnv::Reset(uint64_t seed) {
+  seed_ = seed;
+  Reset();
 }
 
 void VecEnv::StepRange(int begin, int end) {
@@ -66,8 +75,11 @@ void VecEnv::StepRange(int begin, int end) {
     StepResult r = envs_[i]->Step(actions_[i], obs, mask);
     rewards_[i] = r.reward;
     dones_[i] = r.done;
+    truncated_[i] = r.done && r.truncated;
     accepted_[i] = r.accepted;
     if (r.done) {
+      std::copy_n(obs, spec.observation_size, &final_observations_[static_cast<size_t>(i) * spec.observation_size]);
+      std::copy_n(mask, spec.num_actions, &final_masks_[static_cast<size_t>(i) * spec.num_actions]);
       ++resets_[i];
       envs_[i]->Reset(seed_ + i + n * resets_[i], obs, mask);
     }

@@ -36,6 +36,9 @@ class VecEnv {
   int NumEnvs() const { return static_cast<int>(envs_.size()); }
 
   void Reset();
+  // Reset() from a new base seed: environment i is then seeded `seed + i` (Python's
+  // VecEnv.reset(seed=...) reseeds a batch without rebuilding it).
+  void Reset(uint64_t seed);
   // Steps every environment with its action; an environment whose episode ended is reset
   // and its slot holds the first observation of the new episode (Dones() says which). An
   // exception from any environment, on any thread, is rethrown here once the step is over.
@@ -45,6 +48,13 @@ class VecEnv {
   const uint8_t* Masks() const { return masks_.data(); }
   const float* Rewards() const { return rewards_.data(); }
   const uint8_t* Dones() const { return dones_.data(); }
+  // 1 where the episode ended on its step count (done and truncated): bootstrap from
+  // FinalObservations() there.
+  const uint8_t* Truncated() const { return truncated_.data(); }
+  // Where Dones()[i]: the observation env i wrote at its last step, before the reset replaced it
+  // (num_envs * observation_size; rows of envs not done are stale).
+  const float* FinalObservations() const { return final_observations_.data(); }
+  const uint8_t* FinalMasks() const { return final_masks_.data(); }  // likewise, their masks
   const uint8_t* Accepted() const { return accepted_.data(); }
 
  private:
@@ -60,6 +70,9 @@ class VecEnv {
   std::vector<uint8_t> masks_;
   std::vector<float> rewards_;
   std::vector<uint8_t> dones_;
+  std::vector<uint8_t> truncated_;
+  std::vector<float> final_observations_;
+  std::vector<uint8_t> final_masks_;
   std::vector<uint8_t> accepted_;
 
   // Worker pool: worker w steps a fixed contiguous slice of envs; the caller steps slice 0.

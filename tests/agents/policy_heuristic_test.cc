@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "agents/model.h"
+#include "agents/torch_policy.h"
 #include "agents/trainer.h"
 #include "tests/agents/test_envs.h"
 #include "twin/simulator.h"
@@ -81,6 +83,89 @@ TEST(PolicyHeuristic, RunsInTheSimulatorAndRefusesAnotherNetwork) {
     EXPECT_NE(std::string(e.what()).find("does not fit this network"), std::string::npos)
         << e.what();
   }
+}
+
+}  // namespace
+}  // namespace eonops::agents
+
+namespace eonops::agents {
+namespace {
+
+// The shipped DeepRMSA candidate-scorer experiment, shortened for a test.
+ExperimentConfig ScorerConfig() {
+  ExperimentConfig c = LoadExperimentConfig(std::string(EONOPS_CONFIG_DIR) +
+                                            "/experiments/deeprmsa-nsfnet-scorer.json");
+  c.train.num_envs = 2;
+  c.train.env_threads = 1;
+  c.twin["env"]["warmup"] = 200;
+  return c;
+}
+
+TEST(CandidateScorer, UntrainedPolicyIsTheMsclKspItsPriorEncodes) {
+  // Zero-initialised scorer: every logit is prior_scale x the capacity-loss gap, so the greedy
+  // policy takes the least-loss action and, among ties, the lowest action index: the earliest
+  // path and slot, as mscl-ksp. Same seed, same traffic: the same decisions to the request.
+  ExperimentConfig c = ScorerConfig();
+  const twin::EnvConfig env = twin::EnvConfig::FromJson(c.twin, c.source);
+  auto model = std::make_shared<const twin::NetworkModel>(env.network);
+  Trainer trainer(c, twin::MakeEnvFactory(model, env));
+  std::unique_ptr<Policy> policy = trainer.SnapshotPolicy();
+  EXPECT_EQ(policy->manifest().architecture.policy, PolicyArchitecture::kCandidateScorer);
+  PolicyHeuristic drl(*policy, model, env);
+  twin::HeuristicOptions ho;
+  ho.max_bit_rate_gbps = env.traffic.MaxBitRateGbps();
+  twin::SimulationOptions opt;
+  opt.requests = 3000;
+  opt.warmup = 500;
+  opt.batch_size = 1000;
+  opt.seed = 4;
+  const twin::SimulationResult a = twin::Simulate(model, env.traffic, drl, opt);
+  const twin::SimulationResult b = twin::Simulate(model, env.traffic, *twin::MakeHeuristic("mscl-ksp", ho), opt);
+  EXPECT_EQ(a.accepted, b.accepted);
+  EXPECT_EQ(a.blocked, b.blocked);
+  EXPECT_DOUBLE_EQ(a.power_mean_w, b.power_mean_w);  // same lightpaths lit, all along
+  EXPECT_GT(a.blocked, 0);
+}
+
+TEST(CandidateScorer, ExportedPolicyMatchesTheTorchNetworkAndRefusesNormalisation) {
+  ExperimentConfig c = ScorerConfig();
+  c.train.total_steps = 1024;
+  c.ppo.rollout_steps = 64;
+  const twin::EnvConfig env = twin::EnvConfig::FromJson(c.twin, c.source);
+  auto model = std::make_shared<const twin::NetworkModel>(env.network);
+  Trainer trainer(c, twin::MakeEnvFactory(model, env));
+  trainer.Train();
+  const std::string dir = ::testing::TempDir() + "/scorer-policy";
+  trainer.ExportPolicy(dir);
+  std::unique_ptr<Policy> loaded = Policy::Load(dir);
+  // The same weights through torch (ActorCriticImpl::forward) as the reference.
+  const Manifest manifest = ReadManifest(dir);
+  auto network = std::dynamic_pointer_cast<ActorCriticImpl>(MakeNetwork(manifest));
+  ASSERT_TRUE(network);
+  LoadModule(*network, dir + "/" + manifest.weights_file);
+  auto e = twin::MakeEnv(model, env);
+  const int n = e->Spec().num_actions;
+  std::vector<float> obs(e->Spec().observation_size);
+  std::vector<uint8_t> mask(n);
+  std::vector<float> scores(n);
+  e->Reset(5, obs.data(), mask.data());
+  int compared = 0;
+  for (int t = 0; t < 50; ++t) {
+    loaded->Scores(obs.data(), mask.data(), scores.data());
+    torch::NoGradGuard no_grad;
+    const PolicyOutput out = network->forward(FloatTensor(obs.data(), 1, static_cast<int64_t>(obs.size())));
+    MaskedCategorical dist(out.logits, MaskTensor(mask.data(), 1, n));
+    for (int a = 0; a < n; ++a) {
+      EXPECT_NEAR(scores[a], dist.probs()[0][a].item<float>(), 1e-5) << "step " << t << " action " << a;
+    }
+    EXPECT_NEAR(loaded->Act(obs.data(), mask.data()).value, out.value[0].item<float>(), 1e-4);
+    compared += 1;
+    e->Step(loaded->Act(obs.data(), mask.data()).action, obs.data(), mask.data());
+  }
+  EXPECT_EQ(compared, 50);
+  ExperimentConfig normalised = ScorerConfig();
+  normalised.train.normalize_observations = true;
+  EXPECT_THROW(Trainer(normalised, twin::MakeEnvFactory(model, env)), ConfigError);
 }
 
 }  // namespace

@@ -40,6 +40,40 @@ class TwoArmedBandit : public twin::Env {
   twin::EnvSpec spec_;
 };
 
+// A process that never ends: reward 1 at every step, one constant observation, every episode
+// truncated after one step. Its true value is 1 / (1 - gamma); a learner that treats the
+// truncation as a termination learns 1 instead.
+class EndlessTruncated : public twin::Env {
+ public:
+  EndlessTruncated() {
+    spec_.name = "endless-truncated";
+    spec_.observation_size = 1;
+    spec_.num_actions = 2;
+    spec_.observation_layout = {{"bias", 0, 1, "always 1"}};
+    spec_.action_description = "either action";
+    spec_.reward_description = "1 per step";
+    spec_.config_hash = "endless-truncated-v1";
+  }
+  const twin::EnvSpec& Spec() const override { return spec_; }
+  void Reset(uint64_t, float* obs, uint8_t* mask) override { Write(obs, mask); }
+  twin::StepResult Step(int, float* obs, uint8_t* mask) override {
+    Write(obs, mask);
+    twin::StepResult r;
+    r.reward = 1.0f;
+    r.accepted = true;
+    r.done = true;
+    r.truncated = true;
+    return r;
+  }
+
+ private:
+  static void Write(float* obs, uint8_t* mask) {
+    obs[0] = 1.0f;
+    mask[0] = mask[1] = 1;
+  }
+  twin::EnvSpec spec_;
+};
+
 // A contextual bandit with masks, eight requests per episode: the observation is a one-hot
 // context c in [0, K) (plus noise features), action c pays 1 and is accepted, any other feasible
 // action pays 0 (blocked). Action c is always feasible; each other action is feasible with

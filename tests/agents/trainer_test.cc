@@ -167,6 +167,85 @@ TEST(Trainer, FixedSeedRunIsBitReproducible) {
   }
 }
 
+TEST(Trainer, TruncatedEpisodesBootstrapTheValueOfTheFinalObservation) {
+  // Reward 1 forever, episodes cut after every step: with gamma = 0.5 the value is
+  // 1 + 0.5 + 0.25 + ... = 2. Treating the cut as an end would teach 1.
+  for (Algorithm algorithm : {Algorithm::kPpo, Algorithm::kDqn}) {
+    SCOPED_TRACE(ToString(algorithm));
+    ExperimentConfig c = TinyConfig(algorithm);
+    c.train.total_steps = algorithm == Algorithm::kPpo ? 40000 : 20000;
+    c.train.normalize_observations = false;
+    c.ppo.gamma = 0.5f;
+    c.ppo.gae_lambda = 0.9f;
+    c.ppo.learning_rate = 3e-3f;
+    c.ppo.clip_value = false;
+    c.dqn.gamma = 0.5f;
+    c.dqn.learning_rate = 1e-3f;
+    Trainer t(c, [] { return std::make_unique<testing::EndlessTruncated>(); });
+    t.Train();
+    std::unique_ptr<Policy> p = t.SnapshotPolicy();
+    const float obs[1] = {1.0f};
+    const uint8_t mask[2] = {1, 1};
+    EXPECT_NEAR(p->Act(obs, mask).value, 2.0, 0.15);
+  }
+}
+
+TEST(Trainer, LegsWithTheFinalHorizonMatchAStraightRun) {
+  // First leg: stop at 512 steps of a schedule planned for 1024; second leg: resume to 1024.
+  // Same learning-rate schedule, same weights, bit for bit, as one straight 1024-step run.
+  ExperimentConfig c = TinyConfig(Algorithm::kPpo);
+  c.train.total_steps = 1024;
+  const std::string dir = ::testing::TempDir() + "/ckpt-legs";
+  std::filesystem::remove_all(dir);
+  Trainer straight(c, Bandit());
+  straight.Train();
+  {
+    ExperimentConfig leg = c;
+    leg.train.total_steps = 512;
+    leg.train.schedule_steps = 1024;
+    Trainer first(leg, Bandit());
+    first.Train();
+    first.SaveCheckpoint(dir);
+  }
+  Trainer resumed(c, Bandit());
+  resumed.LoadCheckpoint(dir);
+  EXPECT_TRUE(resumed.ExtendSchedules(1024).empty());  // within the horizon: nothing to say
+  resumed.Train();
+  EXPECT_EQ(resumed.ScheduleJson().at("learning_rate_scale"), straight.ScheduleJson().at("learning_rate_scale"));
+  std::unique_ptr<Policy> a = straight.SnapshotPolicy(), b = resumed.SnapshotPolicy();
+  const float obs[1] = {1.0f};
+  const uint8_t mask[2] = {1, 1};
+  float sa[2], sb[2];
+  a->Scores(obs, mask, sa);
+  b->Scores(obs, mask, sb);
+  EXPECT_EQ(sa[0], sb[0]);
+  EXPECT_EQ(a->Act(obs, mask).value, b->Act(obs, mask).value);
+}
+
+TEST(Trainer, ResumingPastTheHorizonSaysWhatItDoesToTheSchedule) {
+  ExperimentConfig c = TinyConfig(Algorithm::kPpo);
+  c.train.total_steps = 512;
+  const std::string dir = ::testing::TempDir() + "/ckpt-past";
+  std::filesystem::remove_all(dir);
+  {
+    Trainer first(c, Bandit());
+    first.Train();
+    first.SaveCheckpoint(dir);
+  }
+  c.train.total_steps = 1024;
+  Trainer resumed(c, Bandit());
+  resumed.LoadCheckpoint(dir);
+  const std::vector<std::string> notes = resumed.ExtendSchedules(1024);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("restarted"), std::string::npos) << notes[0];
+  resumed.Train();
+  // The manifest records the schedule as run: the first leg's decay, then the restart.
+  const nlohmann::json sched = resumed.MakeManifest().schedule;
+  ASSERT_EQ(sched.at("learning_rate_scale").at("segments").size(), 2u);
+  EXPECT_EQ(sched.at("learning_rate_scale").at("segments")[1].at("from_step"), 512);
+  EXPECT_EQ(sched.at("notes").size(), 1u);
+}
+
 TEST(Trainer, ResumedRunMatchesUninterruptedRun) {
   // The bandit ignores episode seeds, so restarting its episodes on resume changes nothing and
   // the learner state alone decides the outcome: it must be restored completely.

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <set>
+#include <tuple>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/twin/test_util.h"
@@ -78,6 +82,140 @@ void CheckMasks(const EnvConfig& cfg, int steps) {
 TEST(EnvsTest, MasksAreExactForDeepRmsa) { CheckMasks(Config("deeprmsa", {"C"}, "reach"), 400); }
 TEST(EnvsTest, MasksAreExactForQotRmbsaOnThreeBands) { CheckMasks(Config("qot-rmbsa", {"C", "L", "S"}, "gsnr"), 200); }
 TEST(EnvsTest, MasksAreExactForEnergyRmsa) { CheckMasks(Config("energy-rmsa", {"C", "L"}, "reach"), 200); }
+
+EnvConfig RulesConfig(const std::string& use_case, std::vector<std::string> bands, const std::string& mode) {
+  EnvConfig cfg = Config(use_case, std::move(bands), mode);
+  nlohmann::json j = cfg.ToJson();
+  j["env"].erase("j_blocks");
+  j["env"]["block_rules"] = {"first-fit", "mscl", "exact-fit", "last-fit"};
+  j["env"]["action_features"] = true;
+  j["env"]["link_features"] = true;
+  return EnvConfig::FromJson(j, "test");
+}
+
+TEST(EnvsTest, RuleBlocksAreTheRulesChoicesDistinctAndCommittable) {
+  for (const EnvConfig& cfg : {RulesConfig("deeprmsa", {"C"}, "reach"), RulesConfig("qot-rmbsa", {"C", "L"}, "gsnr")}) {
+    auto model = std::make_shared<const NetworkModel>(cfg.network);
+    auto env = MakeEnv(model, cfg);
+    const EnvSpec& spec = env->Spec();
+    const ObservationLayout& l = env->layout();
+    ASSERT_EQ(l.j, 4);
+    ASSERT_GT(l.action_features_size, 0);
+    ASSERT_EQ(spec.observation_size,
+              l.base_size + l.link_features_size + (spec.num_actions - 1) * l.action_features_size);
+    std::vector<float> obs(spec.observation_size);
+    std::vector<uint8_t> mask(spec.num_actions);
+    env->Reset(3, obs.data(), mask.data());
+    HeuristicOptions ho;
+    ho.max_bit_rate_gbps = cfg.traffic.MaxBitRateGbps();
+    const auto ff = MakeHeuristic("ksp-ff", ho), mscl = MakeHeuristic("mscl-ksp", ho);
+    Rng rng(9);
+    int expert_found = 0, steps = 150;
+    for (int t = 0; t < steps; ++t) {
+      const Request& r = env->engine().current();
+      const NetworkState& st = env->engine().state();
+      std::set<std::tuple<int, int, int>> seen;
+      float least_gap = -100;
+      for (int a = 0; a + 1 < spec.num_actions; ++a) {
+        const float* f = &obs[l.ActionFeaturesOffset() + static_cast<size_t>(a) * l.action_features_size];
+        if (!mask[a]) {
+          EXPECT_EQ(f[ObservationLayout::kActionFeasible], 0.0f);
+          continue;
+        }
+        const int k = a / (l.bands * l.j), b = (a / l.j) % l.bands, rule = a % l.j;
+        const Candidate c = model->Evaluate(r, k, b);
+        ASSERT_TRUE(c.usable());
+        const int slot = static_cast<int>(std::lround(f[ObservationLayout::kActionStart] * model->plan().band(b).num_slots));
+        ASSERT_TRUE(st.spectrum().IsFree(c.path->fibres, b, slot, c.width)) << a;
+        EXPECT_TRUE(seen.insert({k, b, slot}).second) << "action " << a << " repeats a block";
+        EXPECT_EQ(f[ObservationLayout::kActionRule + rule], 1.0f);
+        EXPECT_LE(f[ObservationLayout::kActionLossGap], 0.0f);
+        least_gap = std::max(least_gap, f[ObservationLayout::kActionLossGap]);
+        // The first-fit rule's block is first fit on that path and band.
+        if (rule == 0) {
+          std::vector<uint64_t> occ(16);
+          st.spectrum().PathOccupancy(c.path->fibres, b, occ.data());
+          EXPECT_EQ(slot, FirstFit(occ.data(), model->plan().band(b).num_slots, c.width));
+        }
+      }
+      if (!seen.empty()) EXPECT_EQ(least_gap, 0.0f);  // the MSCL choice is on offer
+      // Both heuristics' decisions are actions of the env.
+      const int e1 = env->ExpertAction(*ff), e2 = env->ExpertAction(*mscl);
+      if (!seen.empty()) {
+        EXPECT_GE(e1, 0);
+        EXPECT_GE(e2, 0);
+        if (e2 >= 0) {
+          EXPECT_EQ(obs[l.ActionFeaturesOffset() + static_cast<size_t>(e2) * l.action_features_size +
+                        ObservationLayout::kActionLossGap],
+                    0.0f);
+        }
+        expert_found += e1 >= 0 && e2 >= 0;
+      } else {
+        EXPECT_EQ(e1, spec.num_actions - 1);
+      }
+      std::vector<int> valid;
+      for (int a = 0; a < spec.num_actions; ++a) {
+        if (mask[a]) valid.push_back(a);
+      }
+      const StepResult res = env->Step(valid[rng.UniformInt(0, valid.size() - 1)], obs.data(), mask.data());
+      ASSERT_EQ(st.CheckInvariants(), "");
+      (void)res;
+    }
+    EXPECT_GT(expert_found, steps / 2);
+  }
+}
+
+TEST(EnvsTest, TopCandidatesAreRankedByLossAndStartWithMsclKsp) {
+  nlohmann::json j = RulesConfig("deeprmsa", {"C"}, "reach").ToJson();
+  j["network"]["k_paths"] = 20;
+  j["network"]["path_order"] = "hops";
+  j["env"]["top_candidates"] = 8;
+  const EnvConfig cfg = EnvConfig::FromJson(j, "test");
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  const ObservationLayout& l = env->layout();
+  ASSERT_EQ(env->Spec().num_actions, 9);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(3, obs.data(), mask.data());
+  HeuristicOptions ho;
+  const auto mscl = MakeHeuristic("mscl-ksp", ho);
+  int checked = 0;
+  for (int t = 0; t < 100; ++t) {
+    if (!mask[l.RejectAction()]) {
+      EXPECT_EQ(env->ExpertAction(*mscl), 0) << "step " << t;
+      float previous = 1.0f;
+      for (int a = 0; a + 1 < l.num_actions && mask[a]; ++a) {
+        const float gap =
+            obs[l.ActionFeaturesOffset() + static_cast<size_t>(a) * l.action_features_size + ObservationLayout::kActionLossGap];
+        EXPECT_LE(gap, previous);  // best first
+        previous = gap;
+      }
+      ++checked;
+    }
+    int a = 0;
+    while (!mask[a]) ++a;
+    env->Step(a, obs.data(), mask.data());
+  }
+  EXPECT_GT(checked, 90);
+}
+
+TEST(EnvsTest, EpisodesEndAsTruncations) {
+  EnvConfig cfg = Config("deeprmsa", {"C"}, "reach");
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(1, obs.data(), mask.data());
+  for (int t = 1; t <= cfg.env.episode_length; ++t) {
+    int a = 0;
+    while (!mask[a]) ++a;
+    const StepResult r = env->Step(a, obs.data(), mask.data());
+    EXPECT_EQ(r.done, t == cfg.env.episode_length);
+    EXPECT_EQ(r.truncated, r.done);
+    EXPECT_FALSE(r.terminated());
+  }
+}
 
 TEST(EnvsTest, InfeasibleActionsBlockAndNeverCommit) {
   EnvConfig cfg = Config("deeprmsa", {"C"}, "reach");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/twin/twin_fixtures.h"
+#include "twin/capacity_loss.h"
 #include "twin/engine.h"
 #include "twin/rng.h"
 
@@ -339,6 +340,116 @@ TEST(HeuristicsTest, EveryPolicyChoosesAFreeBlockAndBlocksOnlyWhenNothingFits) {
   }
   EXPECT_GT(accepted, 100);
   EXPECT_GT(blocked, 10);  // the load is high enough that blocking is tested too
+}
+
+TEST(HeuristicsTest, ExactFitAndFfKspPickTheHandComputedSlots) {
+  const auto model = fixtures::MakeModel(fixtures::RingOptions({"C"}, 16));
+  NetworkState s(model);
+  const Path& p = model->paths().Get(0, 2)[0];
+  const int a = p.nodes[0], b = p.nodes[1], c = p.nodes[2];
+  // path 0: #...###..#.....#  free runs 1-3 (3), 7-8 (2), 10-14 (5), as above
+  Occupy(s, a, b, 0, 0, 0, 1);
+  Occupy(s, a, b, 0, 0, 4, 3);
+  Occupy(s, b, c, 0, 0, 9, 1);
+  Occupy(s, b, c, 0, 0, 15, 1);
+  const Request r2 = MakeRequest(0, 2, 25);  // 2 slots: the exact hole 7-8
+  const Request r4 = MakeRequest(0, 2, 100);  // ceil(100 / 37.5) + 1 = 4: no exact run, first fit 10
+  EXPECT_EQ(MakeHeuristic("ksp-ef")->Decide(r2, s).slot, 7);
+  EXPECT_EQ(MakeHeuristic("ksp-ef")->Decide(r4, s).slot, 10);
+  EXPECT_EQ(MakeHeuristic("ksp-ef")->Decide(r4, s).candidate.path_index, 0);
+  // FF-KSP: path 0's first fit for 2 slots is slot 1, but the other way round (empty) offers
+  // slot 0, which is lower.
+  const Decision f = MakeHeuristic("ff-ksp")->Decide(r2, s);
+  ASSERT_TRUE(f.accepted);
+  EXPECT_EQ(f.candidate.path_index, 1);
+  EXPECT_EQ(f.slot, 0);
+  // Ties go to the earlier path: on an empty ring both paths offer slot 0.
+  NetworkState empty(model);
+  EXPECT_EQ(MakeHeuristic("ff-ksp")->Decide(r2, empty).candidate.path_index, 0);
+}
+
+TEST(HeuristicsTest, MsclRulesChooseTheLeastCapacityLoss) {
+  const auto& model = fixtures::DeepRmsaModel();
+  TrafficConfig traffic;
+  traffic.load_erlang = 250;
+  Engine engine(model, traffic, 11);
+  const auto warm = MakeHeuristic("ksp-ff");
+  for (int i = 0; i < 3000; ++i) {
+    const Request& r = engine.Advance();
+    const Decision d = warm->Decide(r, engine.state());
+    if (d.accepted) engine.Commit(d.candidate, d.slot);
+  }
+  CapacityLoss cl(*model, CapacityLoss::MaxRequestWidth(*model, 100));
+  const auto ksp_mscl = MakeHeuristic("ksp-mscl");
+  const auto mscl_ksp = MakeHeuristic("mscl-ksp");
+  const auto ksp_ff = MakeHeuristic("ksp-ff");
+  int differs = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Request& r = engine.Advance();
+    const NetworkState& s = engine.state();
+    const Decision ff = ksp_ff->Decide(r, s);
+    const Decision a = ksp_mscl->Decide(r, s);
+    const Decision b = mscl_ksp->Decide(r, s);
+    ASSERT_EQ(a.accepted, ff.accepted);
+    if (!ff.accepted) continue;
+    ASSERT_TRUE(b.accepted);
+    EXPECT_EQ(a.candidate.path_index, ff.candidate.path_index);  // KSP path, MSCL slot
+    const int64_t la = cl.Loss(s, *a.candidate.path, 0, a.slot, a.candidate.width);
+    const int64_t lb = cl.Loss(s, *b.candidate.path, 0, b.slot, b.candidate.width);
+    // Nothing feasible on any path beats mscl-ksp; nothing on the KSP path beats ksp-mscl.
+    for (int k = 0; k < model->k(); ++k) {
+      const Candidate c = model->Evaluate(r, k, 0);
+      if (!c.usable()) continue;
+      for (int slot = 0; slot + c.width <= 100; ++slot) {
+        if (!s.spectrum().IsFree(c.path->fibres, 0, slot, c.width)) continue;
+        const int64_t l = cl.Loss(s, *c.path, 0, slot, c.width);
+        EXPECT_GE(l, lb);
+        if (k == a.candidate.path_index) EXPECT_GE(l, la);
+      }
+    }
+    differs += a.slot != ff.slot;
+    const Decision d = mscl_ksp->Decide(r, s);
+    if (d.accepted) engine.Commit(d.candidate, d.slot);
+  }
+  EXPECT_GT(differs, 10);  // the rule is not first fit in disguise
+}
+
+TEST(HeuristicsTest, DecideAmongTheModelsOwnPathsDecidesAsDecide) {
+  // The explicit-candidate entry (PCE constraints) with a copy of the model's candidate list
+  // gives the same path index, band and slot as the table-based one, for every rule.
+  const auto& model = fixtures::NsfnetClsGsnrModel();
+  TrafficConfig traffic;
+  traffic.load_erlang = 3000;
+  traffic.bit_rate_min_gbps = 100;
+  traffic.bit_rate_max_gbps = 400;
+  Engine engine(model, traffic, 5);
+  const auto warm = MakeHeuristic("ksp-ff");
+  for (int i = 0; i < 3000; ++i) {
+    const Request& r = engine.Advance();
+    const Decision d = warm->Decide(r, engine.state());
+    if (d.accepted) engine.Commit(d.candidate, d.slot);
+  }
+  HeuristicOptions opt;
+  opt.max_bit_rate_gbps = 400;
+  for (int i = 0; i < 40; ++i) {
+    const Request& r = engine.Advance();
+    const std::vector<Path> copy = model->paths().Get(r.src, r.dst);
+    for (const auto& name : HeuristicNames()) {
+      if (name == "sp-ff") continue;  // SP-FF takes one path whatever it is given
+      const auto h = MakeHeuristic(name, opt);
+      const Decision a = h->Decide(r, engine.state());
+      const Decision b = h->DecideAmong(r, engine.state(), copy);
+      ASSERT_EQ(a.accepted, b.accepted) << name;
+      EXPECT_EQ(a.cause, b.cause) << name;
+      if (!a.accepted) continue;
+      EXPECT_EQ(a.candidate.path_index, b.candidate.path_index) << name;
+      EXPECT_EQ(a.candidate.band, b.candidate.band) << name;
+      EXPECT_EQ(a.slot, b.slot) << name;
+      EXPECT_EQ(b.candidate.path, &copy[b.candidate.path_index]) << name;
+    }
+    const Decision d = warm->Decide(r, engine.state());
+    if (d.accepted) engine.Commit(d.candidate, d.slot);
+  }
 }
 
 TEST(HeuristicsTest, KnownNamesAndUnknownNameError) {

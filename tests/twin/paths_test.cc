@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/twin/test_util.h"
@@ -50,17 +55,78 @@ TEST(PathsTest, ReturnsFewerWhenFewerExist) {
   EXPECT_NE(paths[0].nodes, paths[1].nodes);
 }
 
-TEST(PathsTest, TableReordersByHopsWithinTheLengthCandidates) {
+TEST(PathsTest, HopsIsItsOwnCandidateSetNotTheKmSetResorted) {
   Topology t = YenGraph();
-  PathTable by_len(t, 4, PathOrder::kLength), by_hops(t, 4, PathOrder::kHops);
+  // By km the third path is C-D-E-F-H (7 km, 4 hops); by hops it is C-D-F-H (8 km, 3 hops):
+  // the fewest-hop set holds every 3-hop path before any 4-hop one, ties by km.
+  PathTable by_len(t, 3, PathOrder::kLength), by_hops(t, 3, PathOrder::kHops);
   const auto& a = by_len.Get(0, 5);
   const auto& b = by_hops.Get(0, 5);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 1; i < b.size(); ++i) {
-    EXPECT_LE(b[i - 1].hops, b[i].hops);
-    if (b[i - 1].hops == b[i].hops) EXPECT_LE(b[i - 1].length_km, b[i].length_km);
-  }
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(a[2].nodes, (std::vector<int>{0, 1, 2, 3, 5}));
+  EXPECT_EQ(b[0].nodes, (std::vector<int>{0, 2, 3, 5}));
+  EXPECT_EQ(b[1].nodes, (std::vector<int>{0, 2, 4, 5}));
+  EXPECT_EQ(b[2].nodes, (std::vector<int>{0, 1, 3, 5}));
   EXPECT_TRUE(by_len.Get(3, 3).empty());
+}
+
+// Every loopless path from src to dst, by depth-first search (small graphs only).
+void AllSimplePaths(const Topology& t, int node, int dst, std::vector<int>& stack, std::vector<char>& on,
+                    double km, std::vector<std::pair<int, double>>* out) {
+  if (node == dst) {
+    out->push_back({static_cast<int>(stack.size()) - 1, km});
+    return;
+  }
+  for (const auto& f : t.fibres()) {
+    if (f.src != node || on[f.dst]) continue;
+    on[f.dst] = 1;
+    stack.push_back(f.dst);
+    AllSimplePaths(t, f.dst, dst, stack, on, km + f.length_km, out);
+    stack.pop_back();
+    on[f.dst] = 0;
+  }
+}
+
+TEST(PathsTest, HopsSetHoldsTheKFewestHopPathsOfEveryNsfnetPair) {
+  // Against brute force: the (hops, km) keys of the table's paths are the K smallest keys of
+  // all loopless paths of the pair, for K = 5 and K = 50.
+  Topology t = Topology::Load(testing::TopologyPath("nsfnet"));
+  for (int k : {5, 50}) {
+    PathTable table(t, k, PathOrder::kHops);
+    for (int s = 0; s < t.NumNodes(); s += 3) {
+      for (int d = 0; d < t.NumNodes(); ++d) {
+        if (s == d) continue;
+        std::vector<std::pair<int, double>> all;
+        std::vector<int> stack{s};
+        std::vector<char> on(t.NumNodes(), 0);
+        on[s] = 1;
+        AllSimplePaths(t, s, d, stack, on, 0.0, &all);
+        std::sort(all.begin(), all.end());
+        const auto& ps = table.Get(s, d);
+        ASSERT_EQ(ps.size(), std::min<size_t>(k, all.size())) << s << "->" << d;
+        for (size_t i = 0; i < ps.size(); ++i) {
+          EXPECT_EQ(ps[i].hops, all[i].first) << s << "->" << d << " #" << i;
+          EXPECT_NEAR(ps[i].length_km, all[i].second, 1e-6) << s << "->" << d << " #" << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(PathsTest, RemovedFibresAreAvoided) {
+  Topology t = YenGraph();
+  std::vector<char> removed(t.NumFibres(), 0);
+  removed[t.FibreBetween(2, 3)] = 1;  // E->F
+  for (const auto& p : KShortestPaths(t, 0, 5, 4, PathMetric::kLength, &removed)) {
+    for (int f : p.fibres) EXPECT_NE(f, t.FibreBetween(2, 3));
+  }
+  EXPECT_EQ(KShortestPaths(t, 0, 5, 1, PathMetric::kLength, &removed)[0].nodes, (std::vector<int>{0, 2, 4, 5}));
+}
+
+TEST(PathsTest, ParsesEveryOrder) {
+  for (auto o : {PathOrder::kLength, PathOrder::kHops, PathOrder::kHopsSe}) EXPECT_EQ(ParsePathOrder(ToString(o)), o);
+  EXPECT_THROW(ParsePathOrder("km"), std::invalid_argument);
 }
 
 TEST(PathsTest, NsfnetHasFivePathsForEveryPair) {
