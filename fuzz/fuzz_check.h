@@ -2,9 +2,12 @@
 // with a message saying which property broke, and the split of a raw input into its parts.
 //
 //   EONOPS_FUZZ_CHECK(reply.status != 500, "a client's request got a 500: " + reply.body);
+//   std::string_view rest = AsText(data, size);
 //   std::string_view line = TakeLine(&rest);   // up to '\n' (excluded); rest moves past it
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -15,6 +18,11 @@ namespace eonops::fuzz {
 [[noreturn]] inline void Fail(const char* file, int line, const std::string& what) {
   std::fprintf(stderr, "%s:%d: fuzz property violated: %s\n", file, line, what.c_str());
   std::abort();
+}
+
+// A fuzz input as text (bytes as they are: not necessarily UTF-8).
+inline std::string_view AsText(const uint8_t* data, size_t size) {
+  return std::string_view(reinterpret_cast<const char*>(data), size);
 }
 
 // The first line of `*rest` (without its '\n'); `*rest` keeps what follows.

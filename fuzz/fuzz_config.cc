@@ -168,7 +168,7 @@ const std::map<std::string, std::function<void(const Json&)>>& Loaders() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace eonops::fuzz;
-  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  std::string_view rest = AsText(data, size);
   const std::string loader(TakeLine(&rest));
   auto it = Loaders().find(loader);
   if (it == Loaders().end()) return 0;

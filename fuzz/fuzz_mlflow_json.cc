@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/tracking_check.h"
 #include "tracking/errors.h"
 #include "tracking/mlflow_json.h"
 
@@ -25,32 +26,21 @@ namespace eonops::fuzz {
 namespace {
 
 using tracking::Json;
-using tracking::TrackingError;
-
-// Runs `f`; a TrackingError is a fine answer when it is a client error.
-template <typename F>
-void Expect4xx(F&& f) {
-  try {
-    f();
-  } catch (const TrackingError& e) {
-    const int status = tracking::HttpStatus(e.code());
-    EONOPS_FUZZ_CHECK(status >= 400 && status < 500,
-                      std::string(tracking::ErrorCodeName(e.code())) + ": " + e.what());
-  }
-}
 
 // FromJson(ToJson(FromJson(j))) must equal FromJson(j), compared through ToJson.
 template <typename Parse>
 void CheckFixedPoint(const Json& j, Parse parse, const char* entity) {
-  Expect4xx([&] {
-    const Json once = tracking::ToJson(parse(j));
-    const Json twice = tracking::ToJson(parse(once));
-    EONOPS_FUZZ_CHECK(once == twice,
-                      std::string(entity) + " changes when read back: " +
-                          Shown(once.dump(-1, ' ', false, Json::error_handler_t::replace)) +
-                          " vs " +
-                          Shown(twice.dump(-1, ' ', false, Json::error_handler_t::replace)));
-  });
+  ExpectClientError(
+      [&] {
+        const Json once = tracking::ToJson(parse(j));
+        const Json twice = tracking::ToJson(parse(once));
+        EONOPS_FUZZ_CHECK(once == twice,
+                          std::string(entity) + " changes when read back: " +
+                              Shown(once.dump(-1, ' ', false, Json::error_handler_t::replace)) +
+                              " vs " +
+                              Shown(twice.dump(-1, ' ', false, Json::error_handler_t::replace)));
+      },
+      entity);
 }
 
 void ParseEntities(const Json& j) {
@@ -69,15 +59,15 @@ void ReadArguments(const tracking::RequestArgs& args) {
   for (const auto& item : args.json().items()) {
     const std::string name = item.key();
     const Json& value = item.value();
-    Expect4xx([&] { args.Has(name); });
-    Expect4xx([&] { args.RequiredString(name); });
-    Expect4xx([&] { args.OptString(name); });
-    Expect4xx([&] { args.OptInt64(name); });
-    Expect4xx([&] { args.OptDouble(name); });
-    Expect4xx([&] { args.OptBool(name); });
-    Expect4xx([&] { args.StringList(name); });
-    Expect4xx([&] { args.ObjectList(name); });
-    Expect4xx([&] { args.Tags(name); });
+    ExpectClientError([&] { args.Has(name); }, name + ": Has");
+    ExpectClientError([&] { args.RequiredString(name); }, name + ": RequiredString");
+    ExpectClientError([&] { args.OptString(name); }, name + ": OptString");
+    ExpectClientError([&] { args.OptInt64(name); }, name + ": OptInt64");
+    ExpectClientError([&] { args.OptDouble(name); }, name + ": OptDouble");
+    ExpectClientError([&] { args.OptBool(name); }, name + ": OptBool");
+    ExpectClientError([&] { args.StringList(name); }, name + ": StringList");
+    ExpectClientError([&] { args.ObjectList(name); }, name + ": ObjectList");
+    ExpectClientError([&] { args.Tags(name); }, name + ": Tags");
     // Members of a body are what log-batch, create and search requests carry as entities.
     ParseEntities(value);
     if (value.is_array())
@@ -92,7 +82,7 @@ void ReadArguments(const tracking::RequestArgs& args) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace eonops;
   using namespace eonops::fuzz;
-  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  std::string_view rest = AsText(data, size);
   if (!rest.empty() && rest.front() == '?') {
     rest.remove_prefix(1);
     std::multimap<std::string, std::string> params;
@@ -105,6 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ReadArguments(tracking::RequestArgs::FromQuery(params));
     return 0;
   }
-  Expect4xx([&] { ReadArguments(tracking::RequestArgs::FromJsonBody(std::string(rest))); });
+  ExpectClientError([&] { ReadArguments(tracking::RequestArgs::FromJsonBody(std::string(rest))); },
+                    "FromJsonBody");
   return 0;
 }

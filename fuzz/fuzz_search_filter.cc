@@ -20,25 +20,13 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/tracking_check.h"
 #include "tracking/errors.h"
 #include "tracking/search_filter.h"
 #include "tracking/store.h"
 
 namespace eonops::fuzz {
 namespace {
-
-using tracking::TrackingError;
-
-template <typename F>
-void Expect4xx(F&& f, const std::string& what) {
-  try {
-    f();
-  } catch (const TrackingError& e) {
-    const int status = tracking::HttpStatus(e.code());
-    EONOPS_FUZZ_CHECK(status >= 400 && status < 500,
-                      what + ": " + tracking::ErrorCodeName(e.code()) + ": " + e.what());
-  }
-}
 
 // A store with two experiments, three runs with metrics, params and tags, and a registered
 // model with two versions and an alias: every entity a filter can name exists.
@@ -93,7 +81,7 @@ const Fixture& Fix() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace eonops;
   using namespace eonops::fuzz;
-  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  std::string_view rest = AsText(data, size);
   const std::string filter(TakeLine(&rest));
   std::vector<std::string> order_by;
   std::string page_token;
@@ -106,47 +94,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  Expect4xx([&] { tracking::ParseFilter(filter); }, "ParseFilter");
-  for (const auto& o : order_by) Expect4xx([&] { tracking::ParseOrderBy(o); }, "ParseOrderBy");
+  ExpectClientError([&] { tracking::ParseFilter(filter); }, "ParseFilter");
+  for (const auto& o : order_by)
+    ExpectClientError([&] { tracking::ParseOrderBy(o); }, "ParseOrderBy");
 
+  // The same filter, order and page token as each of the four searches takes them.
+  auto request = [&](auto r) {
+    r.filter = filter;
+    r.order_by = order_by;
+    r.page_token = page_token;
+    return r;
+  };
   tracking::TrackingStore& store = *Fix().store;
-  Expect4xx(
-      [&] {
-        tracking::SearchRunsRequest r;
-        r.experiment_ids = Fix().experiment_ids;
-        r.filter = filter;
-        r.order_by = order_by;
-        r.page_token = page_token;
-        r.max_results = 2;
-        store.SearchRuns(r);
-      },
-      "SearchRuns");
-  Expect4xx(
-      [&] {
-        tracking::SearchExperimentsRequest r;
-        r.filter = filter;
-        r.order_by = order_by;
-        r.page_token = page_token;
-        store.SearchExperiments(r);
-      },
-      "SearchExperiments");
-  Expect4xx(
-      [&] {
-        tracking::SearchModelsRequest r;
-        r.filter = filter;
-        r.order_by = order_by;
-        r.page_token = page_token;
-        store.SearchRegisteredModels(r);
-      },
-      "SearchRegisteredModels");
-  Expect4xx(
-      [&] {
-        tracking::SearchModelsRequest r;
-        r.filter = filter;
-        r.order_by = order_by;
-        r.page_token = page_token;
-        store.SearchModelVersions(r);
-      },
-      "SearchModelVersions");
+  tracking::SearchRunsRequest runs = request(tracking::SearchRunsRequest{});
+  runs.experiment_ids = Fix().experiment_ids;
+  runs.max_results = 2;
+  ExpectClientError([&] { store.SearchRuns(runs); }, "SearchRuns");
+  ExpectClientError([&] { store.SearchExperiments(request(tracking::SearchExperimentsRequest{})); },
+                    "SearchExperiments");
+  const tracking::SearchModelsRequest models = request(tracking::SearchModelsRequest{});
+  ExpectClientError([&] { store.SearchRegisteredModels(models); }, "SearchRegisteredModels");
+  ExpectClientError([&] { store.SearchModelVersions(models); }, "SearchModelVersions");
   return 0;
 }

@@ -103,7 +103,7 @@ void CheckErrorBody(const tapi::TapiServer::Reply& r, const std::string& request
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace eonops;
   using namespace eonops::fuzz;
-  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  std::string_view rest = AsText(data, size);
   const std::string_view request_line = TakeLine(&rest);
   const size_t space = request_line.find(' ');
   if (space == std::string_view::npos) return 0;

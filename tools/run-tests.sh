@@ -38,10 +38,12 @@ case "$mode" in
     # TAPI server under concurrent clients, the tracking server and store under concurrent
     # writers, VecEnv's worker threads, the gRPC twin/policy services.
     ctest_args+=(-R "${EONOPS_TSAN_TESTS:-Concurren|Parallel|Thread|VecEnv|Swap|Poll|Durab|Remote|Worker|LogBatch}")
+    targets=(twin_tests tracking_tests pce_tests tapi_tests proto_tests)
     ;;
   *)
     build_dir="${EONOPS_BUILD_DIR:-build-asan}"
     fuzz=ON
+    targets=(test_executables)  # every test and fuzz executable, no CLI, no benchmark
     ;;
 esac
 # clang for every sanitizer tree: libFuzzer exists only there, and one compiler for the ASan
@@ -49,6 +51,6 @@ esac
 cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER="${EONOPS_SANITIZE_CXX:-clang++}" \
   -DCMAKE_BUILD_TYPE=Release -DEONOPS_SANITIZE="$mode" -DEONOPS_FUZZ="$fuzz" \
   -DEONOPS_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build_dir" -j "$jobs"
+cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
 cd "$build_dir"
 exec ctest "${ctest_args[@]}" "$@"
