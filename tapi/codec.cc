@@ -174,6 +174,12 @@ pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& pat
   }
   const double lf = NumberAt(*lo, path + "/lower-frequency"),
                uf = NumberAt(*hi, path + "/upper-frequency");
+  // Optical bands lie between 100 and 1000 THz; outside that the MHz arithmetic below could
+  // overflow int64 (l + u for two values near 9e18: undefined behaviour, which UBSan reports on
+  // fuzz/corpus/fuzz_tapi_decoder/regression-spectrum-frequency-overflow.json).
+  constexpr double kMinMhz = 1e8, kMaxMhz = 1e9;
+  if (!(lf >= kMinMhz && lf <= kMaxMhz && uf >= kMinMhz && uf <= kMaxMhz))
+    Invalid(path, "frequencies are in MHz between 100 and 1000 THz (e.g. 193100000)");
   const int64_t l = std::llround(lf), u = std::llround(uf);
   if (std::abs(lf - l) > 1e-3 || std::abs(uf - u) > 1e-3)
     Invalid(path, "frequencies are integral MHz");

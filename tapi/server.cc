@@ -121,7 +121,8 @@ TapiServerOptions TapiServerOptions::FromConfig(const pce::PceConfig& config) {
                                  ".bare_output: expected true, false or \"auto\" (as the input)");
       }
     } else if (k == "threads") {
-      if (!it->is_number_integer() || it->get<int>() < 1 || it->get<int>() > 1024) {
+      // Compared as int64: get<int>() would wrap 4294967300 to 4 and accept it.
+      if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 1024) {
         throw std::runtime_error(where + ".threads: expected an integer in 1..1024");
       }
       o.threads = it->get<int>();

@@ -11,7 +11,9 @@ namespace eonops::tracking {
 namespace {
 
 [[noreturn]] void BadValue(const std::string& where, const Json& value, const char* expected) {
-  std::string shown = value.dump();
+  // Query-string values are bytes after URL decoding, not always UTF-8: a strict dump() would
+  // throw json::type_error instead of naming the parameter (found by fuzz_mlflow_json).
+  std::string shown = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (shown.size() > 80) shown = shown.substr(0, 80) + "...";
   throw TrackingError(ErrorCode::kInvalidParameterValue,
                       "Invalid value " + shown + " for parameter '" + where +

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -85,7 +86,15 @@ double RequirePositive(const nlohmann::json& j, const std::string& key, const st
 int RequireInt(const nlohmann::json& j, const std::string& key, const std::string& where) {
   const auto& v = Require(j, key, where);
   if (!v.is_number_integer()) ConfigError(where + "." + key, "expected an integer, got " + v.dump());
-  return v.get<int>();
+  // get<int>() would wrap: 4294967336 slots would be read as 40 (found by fuzz_config's check
+  // that a loader keeps the numbers it is given).
+  const bool fits =
+      v.is_number_unsigned()
+          ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max())
+          : v.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                v.get<int64_t>() <= std::numeric_limits<int>::max();
+  if (!fits) ConfigError(where + "." + key, "out of range, got " + v.dump());
+  return static_cast<int>(v.get<int64_t>());
 }
 
 bool RequireBool(const nlohmann::json& j, const std::string& key, const std::string& where) {

@@ -176,6 +176,18 @@ TEST(CodecTest, BadInputsNameTheMemberAndTheReason) {
   Json dir = ep(3);
   dir["direction"] = "SIDEWAYS";
   expect({{"end-point", {a, dir}}}, ErrorCode::kInvalidValue, "end-point[1]/direction", "SIDEWAYS");
+  // Frequencies far outside any band are refused before any arithmetic on them (5e18 + 5e18
+  // MHz overflowed int64: undefined behaviour, reported by UBSan).
+  for (const auto& [lower, upper] : {std::pair<double, double>{5e18, 5.000000000000012288e18},
+                                     {-9e18, 9e18},
+                                     {0, 12500},
+                                     {1e15, 1e15 + 12500}}) {
+    Json far = a;
+    far["media-channel-connectivity-service-end-point-spec"]["mc-config"]["spectrum"] = {
+        {"lower-frequency", lower}, {"upper-frequency", upper}};
+    expect({{"end-point", {far, ep(3)}}}, ErrorCode::kInvalidValue, "mc-config/spectrum",
+           "between 100 and 1000 THz");
+  }
 }
 
 // TAPI's capacity-unit has bit rates and frequencies: GHz/MHz ask for that much spectrum (a media

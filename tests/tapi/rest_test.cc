@@ -22,6 +22,17 @@ using testing::Server;
 using testing::ServiceBody;
 using testing::TempDir;
 
+// The "tapi" section of the PCE config: integers beyond int are refused, not wrapped.
+TEST(TapiServerOptionsTest, OutOfRangeThreadsAreRefusedNotWrapped) {
+  pce::PceConfig c = pce::testing::SmallConfig();
+  c.tapi = {{"threads", 8}};
+  EXPECT_EQ(TapiServerOptions::FromConfig(c).threads, 8);
+  for (const Json& bad : {Json(4294967300ull), Json(-4294967288ll), Json(0), Json(1025)}) {
+    c.tapi = {{"threads", bad}};
+    EXPECT_THROW(TapiServerOptions::FromConfig(c), std::runtime_error) << bad;
+  }
+}
+
 class RestTest : public ::testing::Test {
  protected:
   Server s_;

@@ -48,6 +48,35 @@ TEST(NetworkModelTest, DeepRmsaScenarioLoadsAsPublished) {
   }
 }
 
+// Band names and sizes are checked against bands.json when the model is built; the error names
+// the option and the file like a config loader's (fuzz_config found "unknown band 'V'" naming
+// neither).
+TEST(NetworkModelTest, BadBandsNameTheOptionAndTheBandsFile) {
+  auto message = [](const NetworkOptions& o) -> std::string {
+    try {
+      NetworkModel model(o);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  NetworkOptions o;
+  o.topology = "ring4";
+  o.bands = {"C", "V"};
+  std::string m = message(o);
+  EXPECT_NE(m.find("network.bands"), std::string::npos) << m;
+  EXPECT_NE(m.find("'V'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bands.json"), std::string::npos) << m;
+  o.bands = {"C", "C"};
+  m = message(o);
+  EXPECT_NE(m.find("network.bands"), std::string::npos) << m;
+  o.bands = {"C"};
+  o.slots_per_band = 1000;  // the C band has 384
+  m = message(o);
+  EXPECT_NE(m.find("network.slots_per_band"), std::string::npos) << m;
+  EXPECT_NE(m.find("bands.json"), std::string::npos) << m;
+}
+
 TEST(NetworkModelTest, ReachBasedModulationAndSlotsByHand) {
   const NetworkModel& m = *fixtures::DeepRmsaModel();
   const auto& f = m.modulations();
