@@ -9,6 +9,10 @@
 #include <set>
 #include <sstream>
 
+#include "twin/envs.h"
+#include "twin/json_util.h"
+#include "twin/scenario.h"
+
 namespace eonops::agents {
 
 using nlohmann::json;
@@ -43,21 +47,6 @@ std::string ToString(Algorithm algorithm) {
 namespace {
 
 const char* TypeName(const json& j) { return j.type_name(); }
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // Reads the members of one JSON object into struct fields, remembering which keys it knew, so
 // that Finish() can reject the rest by name (with a "did you mean" for near misses).
@@ -129,13 +118,10 @@ class ObjectReader {
   // Rejects every key that no Read() asked for.
   void Finish() const {
     for (auto it = j_.begin(); it != j_.end(); ++it) {
-      if (known_.count(it.key())) continue;
-      std::string best;
-      size_t best_distance = 3;  // suggest only near misses
-      for (const std::string& k : known_) {
-        size_t d = EditDistance(it.key(), k);
-        if (d < best_distance) best_distance = d, best = k;
-      }
+      // '_' keys are comments ("_source"), allowed anywhere as in every eonops config.
+      if (known_.count(it.key()) || it.key().rfind('_', 0) == 0) continue;
+      const std::string best =
+          twin::NearestKey(it.key(), std::vector<std::string>(known_.begin(), known_.end()));
       std::string reason = "unknown key";
       if (!best.empty()) reason += " (did you mean '" + Path(best) + "'?)";
       Fail(Path(it.key()), reason);
@@ -404,6 +390,10 @@ ExperimentConfig ParseExperimentConfig(const json& j, const std::string& source)
   for (const std::string& section : ExperimentConfig::TwinSections()) {
     if (const json* v = top.Section(section)) c.twin[section] = *v;
   }
+  // The twin's sections are the twin's to read, but now: a config is checked at load, never
+  // half-read (twin::ConfigError names the file and the key path).
+  twin::Scenario::FromJson(c.twin, source);
+  twin::EnvConfig::FromJson(c.twin, source);
   if (const json* v = top.Section("train")) {
     ObjectReader r(*v, source, "train");
     ReadTrain(r, &c.train);

@@ -590,6 +590,31 @@ void Trainer::SaveCheckpoint(const std::string& dir) const {
   fs::remove_all(old);
 }
 
+void Trainer::WarmStart(const std::string& policy_dir) {
+  Impl& m = *impl_;
+  const Manifest p = ReadManifest(policy_dir);
+  auto fail = [&](const std::string& why) {
+    throw ConfigError(policy_dir + ": cannot warm-start from this policy: " + why);
+  };
+  if (m.env_steps > 0) fail("this run has already trained " + std::to_string(m.env_steps) + " steps");
+  if (p.algorithm != ToString(m.config.train.algorithm))
+    fail("it is " + p.algorithm + ", this run is " + ToString(m.config.train.algorithm));
+  if (p.env_name != m.spec.name || p.observation_size != m.obs_size ||
+      p.num_actions != m.num_actions) {
+    fail("it was trained on '" + p.env_name + "' with " + std::to_string(p.observation_size) +
+         " observations and " + std::to_string(p.num_actions) + " actions; this run's is '" +
+         m.spec.name + "' with " + std::to_string(m.obs_size) + " and " +
+         std::to_string(m.num_actions));
+  }
+  if (!(p.architecture == m.config.model)) fail("its network architecture differs from the model section");
+  if (p.normalization.has_value() != m.normalizer.has_value())
+    fail("observation normalisation differs from train.normalize_observations");
+  const std::string weights = (fs::path(policy_dir) / p.weights_file).string();
+  LoadModule(m.network(), weights);
+  if (m.dqn) LoadModule(*m.dqn->target(), weights);
+  if (m.normalizer) m.normalizer = *p.normalization;
+}
+
 void Trainer::LoadCheckpoint(const std::string& dir) {
   Impl& m = *impl_;
   const fs::path root(dir);

@@ -13,6 +13,7 @@
 //   };
 //   Trainer trainer(cfg, [&] { return twin::MakeEnv(cfg.env); }, setup);
 //   if (resume) trainer.LoadCheckpoint(setup.checkpoint_dir);
+//   else if (!parent.empty()) trainer.WarmStart(parent);   // a served policy's artifact
 //   TrainResult r = trainer.Train();
 //   trainer.ExportPolicy(out + "/policy");
 //
@@ -115,6 +116,12 @@ class Trainer {
   // Throws ConfigError when the checkpoint belongs to another algorithm, environment or
   // architecture.
   void LoadCheckpoint(const std::string& dir);
+
+  // Starts from an exported policy's weights (and observation statistics) instead of a fresh
+  // initialisation: fine-tuning a served policy on new traffic. The optimiser, counters and
+  // generators stay fresh. Call before Train(). Throws ConfigError when the policy was trained
+  // with another algorithm, environment, observation layout, architecture or normalisation.
+  void WarmStart(const std::string& policy_dir);
 
   // Called by Train(): when `steps` lies past the schedules' horizon (train.schedule_steps, or
   // total_steps), extends them (agents/schedule.h) and returns what changed, one line each.

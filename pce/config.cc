@@ -9,17 +9,9 @@
 namespace eonops::pce {
 
 using twin::ConfigError;
+using twin::RejectUnknownKeys;
 
 namespace {
-
-void RejectUnknownKeys(const nlohmann::json& j, const std::set<std::string>& known,
-                       const std::string& where) {
-  if (!j.is_object()) ConfigError(where, "expected an object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!known.count(it.key()) && it.key().rfind('_', 0) != 0)
-      ConfigError(where + "." + it.key(), "unknown key");
-  }
-}
 
 twin::UseCase UseCaseAt(const nlohmann::json& j, const std::string& key, const std::string& where) {
   try {
@@ -48,11 +40,12 @@ bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
 }
 
 PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
-  RejectUnknownKeys(
-      j,
-      {"default_use_case", "fallback", "fallback_by_use_case", "policies", "validation",
-       "registry_poll_ms", "max_computed_paths", "durability", "decision_log"},
-      where);
+  RejectUnknownKeys(j,
+                    {"default_use_case", "fallback", "fallback_by_use_case", "policies",
+                     "validation", "registry_poll_ms", "max_computed_paths", "durability",
+                     "decision_log", "trace_events", "default_bit_rate_gbps",
+                     "bidirectional_spectrum"},
+                    where);
   PceOptions o;
   if (j.contains("default_use_case")) o.default_use_case = UseCaseAt(j, "default_use_case", where);
   if (j.contains("fallback")) o.fallback = HeuristicAt(j, "fallback", where);
@@ -109,6 +102,11 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
     if (n < 1) ConfigError(where + ".max_computed_paths", "must be positive");
     o.max_computed_paths = static_cast<size_t>(n);
   }
+  if (j.contains("trace_events")) {
+    int n = twin::RequireInt(j, "trace_events", where);
+    if (n < 100 || n > 10000000) ConfigError(where + ".trace_events", "must be in 100..10000000");
+    o.trace_events = static_cast<size_t>(n);
+  }
   if (j.contains("durability")) {
     std::string d = twin::RequireString(j, "durability", where);
     if (d == "normal") {
@@ -118,6 +116,22 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
     } else {
       ConfigError(where + ".durability",
                   "must be \"normal\" (survives a process crash) or \"full\" (power loss)");
+    }
+  }
+  if (j.contains("default_bit_rate_gbps")) {
+    o.default_bit_rate_gbps = twin::RequirePositive(j, "default_bit_rate_gbps", where);
+    if (o.default_bit_rate_gbps > 1e5)
+      ConfigError(where + ".default_bit_rate_gbps", "exceeds any line rate");
+  }
+  if (j.contains("bidirectional_spectrum")) {
+    const std::string b = twin::RequireString(j, "bidirectional_spectrum", where);
+    if (b == "symmetric") {
+      o.bidirectional_spectrum = BidirectionalSpectrum::kSymmetric;
+    } else if (b == "per-direction") {
+      o.bidirectional_spectrum = BidirectionalSpectrum::kPerDirection;
+    } else {
+      ConfigError(where + ".bidirectional_spectrum",
+                  "must be \"symmetric\" (same slots both ways) or \"per-direction\"");
     }
   }
   if (j.contains("decision_log")) {
@@ -162,6 +176,7 @@ PceConfig PceConfig::FromJson(const nlohmann::json& j, const std::string& origin
   RejectUnknownKeys(
       j, {"name", "description", "network", "traffic", "measurement", "env", "pce", "tapi"},
       origin);
+  twin::Require(j, "network", origin);  // a PCE serves one network: name it
   PceConfig c;
   c.origin = origin;
   twin::Scenario s = twin::Scenario::FromJson(j, origin);  // network, traffic, measurement
@@ -197,7 +212,12 @@ nlohmann::json PceConfig::ToJson() const {
                {{"gsnr_margin_db", pce.validation.gsnr_margin_db}, {"qot", pce.validation.qot}}},
               {"registry_poll_ms", pce.registry_poll_ms},
               {"max_computed_paths", pce.max_computed_paths},
+              {"trace_events", pce.trace_events},
               {"durability", DurabilityName(pce.durability)},
+              {"default_bit_rate_gbps", pce.default_bit_rate_gbps},
+              {"bidirectional_spectrum",
+               pce.bidirectional_spectrum == BidirectionalSpectrum::kSymmetric ? "symmetric"
+                                                                               : "per-direction"},
               {"decision_log",
                {{"enabled", pce.decision_log.enabled},
                 {"experiment", pce.decision_log.experiment},

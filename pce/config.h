@@ -14,6 +14,8 @@
 //                          "alias": "champion"}],
 //            "validation": {"gsnr_margin_db": 0.5, "qot": true},
 //            "registry_poll_ms": 250, "max_computed_paths": 10000, "durability": "normal",
+//            "trace_events": 50000,
+//            "default_bit_rate_gbps": 100, "bidirectional_spectrum": "symmetric",
 //            "decision_log": {"enabled": true, "experiment": "pce", "flush_interval_ms": 1000,
 //                             "max_batch": 2000, "max_queue": 200000}},
 //    "tapi": {...}}
@@ -58,6 +60,10 @@ struct DecisionLogOptions {
 
 enum class Durability { kNormal, kFull };  // SQLite synchronous=NORMAL (process crash) or FULL
 
+// Spectrum of the two lightpaths of a bidirectional service: the same slots both ways (one
+// transceiver pair on one frequency, the usual choice), or the best block per direction.
+enum class BidirectionalSpectrum { kSymmetric, kPerDirection };
+
 struct PceOptions {
   twin::UseCase default_use_case = twin::UseCase::kDeepRmsa;
   std::string fallback = "ksp-ff";                            // twin heuristic name
@@ -66,8 +72,13 @@ struct PceOptions {
   ValidationOptions validation;
   int registry_poll_ms = 250;
   size_t max_computed_paths = 10000;
+  // Served requests and releases kept for readers of the service trace (pce/service_trace.h).
+  size_t trace_events = 50000;
   Durability durability = Durability::kNormal;
   DecisionLogOptions decision_log;
+  // The bit rate of a request that gives no capacity (absent, or an empty container).
+  double default_bit_rate_gbps = 100.0;
+  BidirectionalSpectrum bidirectional_spectrum = BidirectionalSpectrum::kSymmetric;
 
   const std::string& FallbackFor(twin::UseCase u) const;
 };

@@ -24,44 +24,6 @@ namespace {
 constexpr twin::UseCase kUseCases[] = {twin::UseCase::kDeepRmsa, twin::UseCase::kLatencyRsa,
                                        twin::UseCase::kQotRmbsa, twin::UseCase::kEnergyRmsa};
 
-twin::Request ToTwinRequest(const PathRequest& p, int64_t id) {
-  twin::Request r;
-  r.id = id;
-  r.src = p.src;
-  r.dst = p.dst;
-  r.bit_rate_gbps = p.bit_rate_gbps;
-  r.latency_bound_us = p.latency_bound_us;
-  return r;
-}
-
-std::string BlockReason(const twin::NetworkModel& m, const PathRequest& r, twin::BlockCause cause,
-                        bool constrained) {
-  const std::string where =
-      " between " + m.topology().node(r.src).name + " and " + m.topology().node(r.dst).name;
-  const std::string paths =
-      constrained ? "candidate path satisfying the topology constraints" : "candidate path";
-  switch (cause) {
-    case twin::BlockCause::kNoSpectrum:
-      return "no free block of contiguous slots on any " + paths + " and band" + where;
-    case twin::BlockCause::kQot:
-      return "no modulation format meets the QoT on any " + paths + where;
-    case twin::BlockCause::kQotImpact:
-      return "every usable lightpath" + where + " would push a lit one below its GSNR threshold";
-    case twin::BlockCause::kLatency: {
-      std::ostringstream s;
-      s << "every " << paths << where << " exceeds the latency bound of " << r.latency_bound_us
-        << " us";
-      return s.str();
-    }
-    case twin::BlockCause::kNoPath:
-      return constrained ? "no path" + where + " satisfies the topology constraints"
-                         : "no path" + where;
-    case twin::BlockCause::kNone:
-      break;
-  }
-  return "blocked";
-}
-
 std::string SanitiseName(const std::string& s) {
   std::string out;
   for (char c : s)
@@ -71,24 +33,21 @@ std::string SanitiseName(const std::string& s) {
 
 }  // namespace
 
-// A decided lightpath before it is committed.
-struct Pce::Proposal {
-  twin::Candidate candidate;
-  int slot = -1;
-  Check check;
-};
-
 Pce::Pce(PceConfig config, PceSetup setup)
     : config_(std::move(config)),
       setup_(std::move(setup)),
       model_(std::make_shared<const twin::NetworkModel>(config_.network)),
       ted_(model_),
-      state_(model_) {
+      state_(model_),
+      trace_(config_.pce.trace_events) {
   // Validation refuses a lightpath that would push a lit one below its threshold: that needs the
   // lit lightpaths' GSNR kept up to date (twin/qot_impact.h).
   if (config_.pce.validation.qot) state_.EnableQotTracking();
   for (twin::UseCase u : kUseCases) {
-    fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u));
+    twin::HeuristicOptions ho;  // the widest request the capacity-loss rules plan for
+    ho.max_bit_rate_gbps =
+        std::max(config_.traffic.MaxBitRateGbps(), config_.pce.default_bit_rate_gbps);
+    fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u), ho);
     slots_[u];
   }
   for (const auto& b : config_.pce.policies) {
@@ -107,8 +66,7 @@ Pce::Pce(PceConfig config, PceSetup setup)
     for (const auto& [uuid, live] : services_) max_seq = std::max(max_seq, live->service.seq);
     for (ComputedPath& p : store_->LoadPaths()) {
       max_seq = std::max(max_seq, p.seq);
-      path_by_service_[p.service_uuid] = p.uuid;
-      path_by_seq_[p.seq] = p.uuid;
+      IndexPathLocked(p);
       std::string uuid = p.uuid;
       paths_.emplace(std::move(uuid), std::move(p));
     }
@@ -176,261 +134,73 @@ std::shared_ptr<const ServedPolicy> Pce::ServedFor(twin::UseCase u) const {
 void Pce::Relight(Service s) {
   const twin::Topology& t = model_->topology();
   auto live = std::make_unique<LiveService>();
-  const PathDecision& d = s.decision;
-  if (!d.feasible || d.nodes.size() < 2)
-    throw std::runtime_error("state database: service " + s.uuid + " has no lightpath");
-  live->path = std::make_unique<twin::Path>(twin::PathFromNodes(t, d.nodes));
-  twin::Request r = ToTwinRequest(s.request, next_request_id_++);
-  twin::Candidate c = model_->EvaluatePath(r, *live->path, d.band);
-  // The stored decision is what was lit; the rules of the day may have been different.
-  c.cause = twin::BlockCause::kNone;
-  c.width = d.width;
-  c.modulation = d.modulation;
-  if (d.band < 0 || d.band >= model_->NumBands() || c.modulation < 0 ||
-      c.modulation >= model_->modulations().NumFormats()) {
-    throw std::runtime_error("state database: service " + s.uuid +
-                             " names a band or format this network lacks");
+  const PathRequest back = s.request.Reversed(t);
+  for (const PathDecision* d : s.Directions()) {
+    if (!d->feasible || d->nodes.size() < 2)
+      throw std::runtime_error("state database: service " + s.uuid + " has no lightpath");
+    LiveService::Lit lit;
+    lit.path = std::make_unique<twin::Path>(twin::PathFromNodes(t, d->nodes));
+    twin::Request r = (d == &s.decision ? s.request : back)
+                          .ToTwin(next_request_id_++, model_->plan().slot_width_hz());
+    twin::Candidate c = model_->EvaluatePath(r, *lit.path, d->band);
+    // The stored decision is what was lit; the rules of the day may have been different.
+    c.cause = twin::BlockCause::kNone;
+    c.width = d->width;
+    c.modulation = d->modulation;
+    if (d->band < 0 || d->band >= model_->NumBands() || c.modulation < 0 ||
+        c.modulation >= model_->modulations().NumFormats()) {
+      throw std::runtime_error("state database: service " + s.uuid +
+                               " names a band or format this network lacks");
+    }
+    lit.lightpath_id = state_.Provision(r, c, d->slot, std::numeric_limits<double>::infinity());
+    if (lit.lightpath_id < 0) {
+      throw std::runtime_error("state database: service " + s.uuid +
+                               " cannot be re-lit: its slots are taken or out of range");
+    }
+    live->lit.push_back(std::move(lit));
   }
-  const int32_t id = state_.Provision(r, c, d.slot, std::numeric_limits<double>::infinity());
-  if (id < 0) {
-    throw std::runtime_error("state database: service " + s.uuid +
-                             " cannot be re-lit: its slots are taken or out of range");
-  }
-  live->lightpath_id = id;
   live->service = std::move(s);
   std::string uuid = live->service.uuid;
   services_.emplace(std::move(uuid), std::move(live));
 }
 
-PathDecision Pce::Decide(const PathRequest& request, bool provision,
-                         const std::string& service_uuid, const nlohmann::json& name,
-                         Service* created, bool* duplicate) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const twin::NetworkModel& m = *model_;
-  PathDecision d;
-  d.use_case = request.use_case.value_or(config_.pce.default_use_case);
-  d.bit_rate_gbps = request.bit_rate_gbps;
-  d.required_margin_db = config_.pce.validation.gsnr_margin_db;
-  auto done = [&](PathDecision& x) {
-    x.compute_us =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+void Pce::Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
+              const Outcome& o) {
+  auto one = [&](const PathRequest& request, const PathDecision& d) {
+    const std::string uc = twin::ToString(d.use_case);
+    const std::string by = d.decided_by.rfind("heuristic:", 0) == 0 ? "heuristic" : d.decided_by;
+    metrics_.ObserveDecision(uc, by, d.feasible, twin::ToString(d.cause));
+    if (d.fell_back) {
+      std::string key = d.fallback_reason.empty() ? "unknown" : d.fallback_reason;
+      if (key.rfind("no policy served", 0) == 0)
+        key = "no_policy";
+      else if (key.rfind("the policy's answer failed validation", 0) == 0)
+        key = "invalid_answer";
+      else if (key.rfind("the policy has no feasible action", 0) == 0 ||
+               key.rfind("no action of the policy", 0) == 0)
+        key = "no_feasible_action";
+      else if (key.rfind("the policy rejected", 0) == 0)
+        key = "policy_rejected";
+      metrics_.ObserveFallback(uc, key);
+    }
+    if (decision_log_) decision_log_->Record({operation, uuid, request, d});
   };
-  if (std::string err = request.Check(m); !err.empty()) {
-    d.cause = twin::BlockCause::kNoPath;
-    d.reason = err;
-    done(d);
-    return d;
-  }
-  const twin::Request r = ToTwinRequest(request, next_request_id_++);
-  const bool constrained = request.HasTopologyConstraints();
-  std::vector<twin::Path> constrained_paths;
-  if (constrained) constrained_paths = ConstrainedPaths(m, request, m.k());
-
-  // 1. The policy, on a snapshot; no lock is held while it decides.
-  std::shared_ptr<const ServedPolicy> served =
-      request.spectrum ? nullptr : SlotFor(d.use_case).Get();
-  std::optional<twin::ActionChoice> choice;
-  std::string fallback_reason, fallback_key;
-  if (served) {
-    d.policy = served->ref;
-    const twin::ObservationLayout& l = served->layout;
-    std::vector<float> obs(l.observation_size);
-    std::vector<uint8_t> mask(l.num_actions);
-    std::vector<twin::ActionChoice> actions;
-    {
-      std::shared_lock<std::shared_mutex> lock(state_mutex_);
-      twin::BuildObservation(l, served->env, state_, r, obs.data(), mask.data(), &actions);
-    }
-    const int reject = l.RejectAction();
-    bool any = false;
-    for (int a = 0; a < reject; ++a) {
-      if (mask[a] && constrained && !PathAllowed(*actions[a].candidate.path, request)) mask[a] = 0;
-      any = any || mask[a];
-    }
-    mask[reject] = any ? 0 : 1;
-    if (!any) {
-      fallback_reason = constrained ? "no action of the policy satisfies the topology constraints"
-                                    : "the policy has no feasible action (it can only reject)";
-      fallback_key = "no_feasible_action";
-    } else {
-      agents::Decision pd = served->policy->Act(obs.data(), mask.data());
-      if (pd.action < 0 || pd.action >= reject || !actions[pd.action].feasible) {
-        fallback_reason = "the policy rejected a request that had feasible actions";
-        fallback_key = "policy_rejected";
-      } else {
-        choice = actions[pd.action];
-      }
-    }
-  } else if (!request.spectrum) {
-    fallback_reason = "no policy served for " + std::string(twin::ToString(d.use_case));
-    fallback_key = "no_policy";
-  }
-
-  // 2. Validate (and commit) on the current state.
-  std::unique_lock<std::shared_mutex> exclusive(state_mutex_, std::defer_lock);
-  std::shared_lock<std::shared_mutex> shared(state_mutex_, std::defer_lock);
-  if (provision) {
-    exclusive.lock();
-    if (services_.count(service_uuid)) {
-      if (duplicate) *duplicate = true;
-      d.reason = "connectivity service " + service_uuid + " already exists";
-      done(d);
-      return d;
-    }
-  } else {
-    shared.lock();
-  }
-  const ValidationOptions& vo = config_.pce.validation;
-  std::optional<Proposal> accepted;
-  twin::BlockCause cause = twin::BlockCause::kNoPath;
-  std::string reason;
-  if (choice) {
-    Check k = Validate(state_, r, choice->candidate, choice->slot, vo);
-    if (k.ok) {
-      accepted = Proposal{choice->candidate, choice->slot, k};
-      d.decided_by = "policy";
-    } else {
-      fallback_reason = "the policy's answer failed validation: " + k.reason;
-      fallback_key = std::string("invalid_") + twin::ToString(k.cause);
-    }
-  }
-  if (!accepted && request.spectrum) {
-    // The client named the media channel: the first candidate path where it is usable.
-    const auto& spec = *request.spectrum;
-    const std::vector<twin::Path>& list =
-        constrained ? constrained_paths : m.paths().Get(r.src, r.dst);
-    bool any_candidate = false, any_usable = false, any_latency_ok = false;
-    std::string last_reason;
-    for (size_t p = 0; p < list.size() && !accepted; ++p) {
-      twin::Candidate c = constrained ? m.EvaluatePath(r, list[p], spec.band)
-                                      : m.Evaluate(r, static_cast<int>(p), spec.band);
-      any_candidate = true;
-      if (c.cause != twin::BlockCause::kLatency) any_latency_ok = true;
-      if (!c.usable()) continue;
-      any_usable = true;
-      if (c.width > spec.width) {
-        last_reason = "the requested media channel of " + std::to_string(spec.width) +
-                      " slots is narrower than the " + std::to_string(c.width) + " slots " +
-                      m.modulations().format(c.modulation).name + " needs";
-        continue;
-      }
-      c.width = spec.width;
-      Check k = Validate(state_, r, c, spec.slot, vo);
-      if (k.ok) {
-        accepted = Proposal{c, spec.slot, k};
-        d.decided_by = "explicit-spectrum";
-      } else {
-        last_reason = k.reason;
-      }
-    }
-    if (!accepted) {
-      d.decided_by = "explicit-spectrum";
-      cause = twin::AggregateCause(any_usable, any_latency_ok, any_candidate);
-      reason = "requested spectrum: " +
-               (last_reason.empty() ? BlockReason(m, request, cause, constrained) : last_reason);
-    }
-  } else if (!accepted) {
-    const twin::Heuristic& h = FallbackFor(d.use_case);
-    twin::Decision hd = constrained ? FitOver(m, state_, r, constrained_paths, FitOf(h.Name()))
-                                    : h.Decide(r, state_);
-    d.fell_back = true;
-    d.fallback_reason = fallback_reason;
-    if (hd.accepted) {
-      Check k = Validate(state_, r, hd.candidate, hd.slot, vo);
-      if (k.ok) {
-        accepted = Proposal{hd.candidate, hd.slot, k};
-        d.decided_by = "heuristic:" + h.Name();
-      } else {
-        cause = k.cause;
-        reason = h.Name() + "'s lightpath failed validation: " + k.reason;
-      }
-    } else {
-      cause = hd.cause;
-      reason = BlockReason(m, request, hd.cause, constrained);
-    }
-    if (!accepted && d.decided_by.empty()) d.decided_by = "heuristic:" + h.Name();
-  }
-
-  if (accepted) {
-    const twin::Candidate& c = accepted->candidate;
-    d.feasible = true;
-    d.cause = twin::BlockCause::kNone;
-    d.nodes = c.path->nodes;
-    d.fibres = c.path->fibres;
-    d.length_km = c.path->length_km;
-    d.band = c.band;
-    d.band_name = m.plan().band(c.band).name;
-    d.slot = accepted->slot;
-    d.width = c.width;
-    d.modulation = c.modulation;
-    d.modulation_name = m.modulations().format(c.modulation).name;
-    d.channel = m.plan().SlotsToGrid(c.band, accepted->slot, c.width);
-    d.gsnr_db = std::isnan(accepted->check.gsnr_db)
-                    ? ActualGsnrDb(state_, c.path->fibres, c.band, accepted->slot, c.width)
-                    : accepted->check.gsnr_db;
-    d.worst_case_gsnr_db = c.gsnr_db;
-    d.threshold_db = m.modulations().format(c.modulation).gsnr_threshold_db;
-    d.latency_us = c.latency_us;
-    d.incremental_power_w = state_.IncrementalPowerW(c);
-    if (provision) {
-      auto live = std::make_unique<LiveService>();
-      live->path = std::make_unique<twin::Path>(*c.path);
-      twin::Candidate lit = c;
-      lit.path = live->path.get();
-      Service& s = live->service;
-      s.uuid = service_uuid;
-      s.name = name.is_array() ? name : nlohmann::json::array();
-      s.request = request;
-      s.created_ms = tracking::NowMs();
-      s.seq = next_seq_++;
-      done(d);
-      s.decision = d;
-      if (store_) store_->PutService(s);  // write ahead: throws before anything changes
-      const int32_t id =
-          state_.Provision(r, lit, accepted->slot, std::numeric_limits<double>::infinity());
-      if (id < 0) {
-        if (store_) store_->DeleteService(service_uuid);
-        throw std::logic_error("validated block " + std::to_string(accepted->slot) +
-                               " could not be lit");
-      }
-      live->lightpath_id = id;
-      if (created) *created = s;
-      services_.emplace(service_uuid, std::move(live));
-    }
-  } else {
-    d.feasible = false;
-    d.cause = cause;
-    d.reason = reason;
-  }
-  done(d);
-  return d;
+  one(r, o.decision);
+  if (o.reverse) one(r.Reversed(model_->topology()), *o.reverse);
 }
 
-void Pce::Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
-              const PathDecision& d) {
-  const std::string uc = twin::ToString(d.use_case);
-  const std::string by = d.decided_by.rfind("heuristic:", 0) == 0 ? "heuristic" : d.decided_by;
-  metrics_.ObserveDecision(uc, by, d.feasible, twin::ToString(d.cause));
-  if (d.fell_back) {
-    std::string key = d.fallback_reason.empty() ? "unknown" : d.fallback_reason;
-    if (key.rfind("no policy served", 0) == 0)
-      key = "no_policy";
-    else if (key.rfind("the policy's answer failed validation", 0) == 0)
-      key = "invalid_answer";
-    else if (key.rfind("the policy has no feasible action", 0) == 0 ||
-             key.rfind("no action of the policy", 0) == 0)
-      key = "no_feasible_action";
-    else if (key.rfind("the policy rejected", 0) == 0)
-      key = "policy_rejected";
-    metrics_.ObserveFallback(uc, key);
+PathRequest Pce::WithDefaults(PathRequest r) const {
+  if (r.bit_rate_gbps == 0 && r.spectrum_width_hz == 0) {
+    r.bit_rate_gbps = config_.pce.default_bit_rate_gbps;
+    r.capacity_defaulted = true;
   }
-  if (decision_log_) decision_log_->Record({operation, uuid, r, d});
+  return r;
 }
 
 PathDecision Pce::ComputePath(const PathRequest& request) {
-  PathDecision d = Decide(request, false, "", nullptr, nullptr, nullptr);
-  Log("compute", "", request, d);
-  return d;
+  Outcome o = Decide(request, nullptr);
+  Log("compute", "", WithDefaults(request), o);
+  return o.decision;
 }
 
 void Pce::EvictComputedPathsLocked() {
@@ -440,50 +210,52 @@ void Pce::EvictComputedPathsLocked() {
     auto it = paths_.find(uuid);
     if (it == paths_.end()) continue;
     if (store_) store_->DeletePath(uuid);
-    path_by_service_.erase(it->second.service_uuid);
+    UnindexPathLocked(it->second);
     paths_.erase(it);
   }
 }
 
-Result<ComputedPath> Pce::ComputeAndStorePath(const PathRequest& request,
+Result<ComputedPath> Pce::ComputeAndStorePath(const PathRequest& given,
                                               const nlohmann::json& name) {
   Result<ComputedPath> res;
+  const PathRequest request = WithDefaults(given);
   if (std::string err = request.Check(*model_); !err.empty()) {
     res.error = ErrorKind::kInvalid;
     res.message = err;
     return res;
   }
-  PathDecision d = Decide(request, false, "", nullptr, nullptr, nullptr);
+  Outcome o = Decide(request, nullptr);
   ComputedPath p;
-  if (d.feasible) {
+  if (o.decision.feasible) {
     p.uuid = RandomUuid();
     p.service_uuid = RandomUuid();
     p.name = name.is_array() ? name : nlohmann::json::array();
     p.request = request;
-    p.decision = d;
+    p.decision = o.decision;
+    p.reverse = o.reverse;
+    if (p.reverse) p.reverse_uuid = RandomUuid();
     p.created_ms = tracking::NowMs();
     p.seq = next_seq_++;
     std::lock_guard<std::mutex> lock(paths_mutex_);
     if (store_) store_->PutPath(p);
-    path_by_service_[p.service_uuid] = p.uuid;
-    path_by_seq_[p.seq] = p.uuid;
+    IndexPathLocked(p);
     paths_[p.uuid] = p;
     EvictComputedPathsLocked();
   }
-  Log("compute", p.uuid, request, d);
-  if (!d.feasible) {
+  Log("compute", p.uuid, request, o);
+  if (!o.decision.feasible) {
     res.error = ErrorKind::kBlocked;
-    res.message = d.reason;
-    res.decision = d;
+    res.message = o.decision.reason;
+    res.decision = o.decision;
     return res;
   }
   res.value = std::move(p);
-  res.decision = d;
+  res.decision = o.decision;
   return res;
 }
 
 Result<ComputedPath> Pce::OptimizePath(const std::string& uuid,
-                                       const std::optional<PathRequest>& request) {
+                                       const std::optional<PathRequest>& given) {
   Result<ComputedPath> res;
   std::optional<ComputedPath> current = GetComputedPath(uuid);
   if (!current) {
@@ -491,18 +263,18 @@ Result<ComputedPath> Pce::OptimizePath(const std::string& uuid,
     res.message = "no computed path " + uuid;
     return res;
   }
-  PathRequest r = request.value_or(current->request);
+  const PathRequest r = WithDefaults(given.value_or(current->request));
   if (std::string err = r.Check(*model_); !err.empty()) {
     res.error = ErrorKind::kInvalid;
     res.message = err;
     return res;
   }
-  PathDecision d = Decide(r, false, "", nullptr, nullptr, nullptr);
-  Log("optimize", current->uuid, r, d);
-  if (!d.feasible) {
+  Outcome o = Decide(r, nullptr);
+  Log("optimize", current->uuid, r, o);
+  if (!o.decision.feasible) {
     res.error = ErrorKind::kBlocked;
-    res.message = d.reason;
-    res.decision = d;
+    res.message = o.decision.reason;
+    res.decision = o.decision;
     return res;
   }
   std::lock_guard<std::mutex> lock(paths_mutex_);
@@ -512,23 +284,45 @@ Result<ComputedPath> Pce::OptimizePath(const std::string& uuid,
     res.message = "computed path " + uuid + " was deleted meanwhile";
     return res;
   }
-  it->second.request = r;
-  it->second.decision = d;
-  if (store_) store_->PutPath(it->second);
-  res.value = it->second;
-  res.decision = d;
+  ComputedPath& p = it->second;
+  UnindexPathLocked(p);
+  p.request = r;
+  p.decision = o.decision;
+  p.reverse = o.reverse;
+  if (p.reverse && p.reverse_uuid.empty()) p.reverse_uuid = RandomUuid();
+  if (!p.reverse) p.reverse_uuid.clear();
+  IndexPathLocked(p);
+  if (store_) store_->PutPath(p);
+  res.value = p;
+  res.decision = o.decision;
   return res;
+}
+
+// Paths are found by their own uuid, their path-comp-service's, and their Z->A path's.
+void Pce::IndexPathLocked(const ComputedPath& p) {
+  path_by_service_[p.service_uuid] = p.uuid;
+  if (!p.reverse_uuid.empty()) path_by_service_[p.reverse_uuid] = p.uuid;
+  path_by_seq_[p.seq] = p.uuid;
+}
+
+void Pce::UnindexPathLocked(const ComputedPath& p) {
+  path_by_service_.erase(p.service_uuid);
+  if (!p.reverse_uuid.empty()) path_by_service_.erase(p.reverse_uuid);
+  path_by_seq_.erase(p.seq);
+}
+
+std::unordered_map<std::string, ComputedPath>::iterator Pce::FindPathLocked(
+    const std::string& uuid) {
+  auto it = paths_.find(uuid);
+  if (it != paths_.end()) return it;
+  auto s = path_by_service_.find(uuid);
+  return s == path_by_service_.end() ? paths_.end() : paths_.find(s->second);
 }
 
 std::optional<ComputedPath> Pce::GetComputedPath(const std::string& uuid) const {
   std::lock_guard<std::mutex> lock(paths_mutex_);
-  auto it = paths_.find(uuid);
-  if (it == paths_.end()) {
-    auto s = path_by_service_.find(uuid);
-    if (s == path_by_service_.end()) return std::nullopt;
-    it = paths_.find(s->second);
-    if (it == paths_.end()) return std::nullopt;
-  }
+  auto it = const_cast<Pce*>(this)->FindPathLocked(uuid);
+  if (it == paths_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -545,65 +339,80 @@ std::vector<ComputedPath> Pce::ListComputedPaths() const {
 
 std::optional<ComputedPath> Pce::DeleteComputedPath(const std::string& uuid) {
   std::lock_guard<std::mutex> lock(paths_mutex_);
-  auto it = paths_.find(uuid);
-  if (it == paths_.end()) {
-    auto s = path_by_service_.find(uuid);
-    if (s == path_by_service_.end()) return std::nullopt;
-    it = paths_.find(s->second);
-    if (it == paths_.end()) return std::nullopt;
-  }
+  auto it = FindPathLocked(uuid);
+  if (it == paths_.end()) return std::nullopt;
   if (store_) store_->DeletePath(it->first);
   ComputedPath p = std::move(it->second);
-  path_by_service_.erase(p.service_uuid);
-  path_by_seq_.erase(p.seq);
+  UnindexPathLocked(p);
   paths_.erase(it);
   return p;
 }
 
-Result<Service> Pce::CreateService(const ServiceSpec& spec) {
+Result<Service> Pce::CreateService(const ServiceSpec& given) {
   Result<Service> res;
+  ServiceSpec spec = given;
+  spec.request = WithDefaults(given.request);
   if (std::string err = spec.request.Check(*model_); !err.empty()) {
     res.error = ErrorKind::kInvalid;
     res.message = err;
     return res;
   }
-  const std::string uuid = spec.uuid.empty() ? RandomUuid() : spec.uuid;
-  if (GetService(uuid)) {
+  if (spec.uuid.empty()) spec.uuid = RandomUuid();
+  if (GetService(spec.uuid)) {
     res.error = ErrorKind::kExists;
-    res.message = "connectivity service " + uuid + " already exists";
+    res.message = "connectivity service " + spec.uuid + " already exists";
     return res;
   }
-  Service created;
-  bool duplicate = false;
-  PathDecision d = Decide(spec.request, true, uuid, spec.name, &created, &duplicate);
-  if (duplicate) {
+  Outcome o = Decide(spec.request, &spec);
+  if (o.duplicate) {
     res.error = ErrorKind::kExists;
-    res.message = d.reason;
+    res.message = o.decision.reason;
     return res;
   }
-  Log("create", d.feasible ? uuid : "", spec.request, d);
-  if (!d.feasible) {
+  Log("create", o.decision.feasible ? spec.uuid : "", spec.request, o);
+  trace_.RecordArrival(spec.uuid, spec.request, o.decision, PowerW());
+  if (!o.decision.feasible) {
     res.error = ErrorKind::kBlocked;
-    res.message = d.reason;
-    res.decision = d;
+    res.message = o.decision.reason;
+    res.decision = o.decision;
     return res;
   }
-  res.value = std::move(created);
-  res.decision = d;
+  res.value = std::move(o.created);
+  res.decision = o.decision;
   return res;
 }
 
+// Both directions or neither: the row goes in one transaction, then every lightpath is freed.
 std::optional<Service> Pce::DeleteService(const std::string& uuid) {
   std::unique_lock<std::shared_mutex> lock(state_mutex_);
   auto it = services_.find(uuid);
   if (it == services_.end()) return std::nullopt;
   if (store_) store_->DeleteService(uuid);
-  if (!state_.Release(it->second->lightpath_id)) {
-    throw std::logic_error("service " + uuid + ": its lightpath was not lit");
+  for (const auto& lit : it->second->lit) {
+    if (!state_.Release(lit.lightpath_id))
+      throw std::logic_error("service " + uuid + ": its lightpath was not lit");
   }
   Service s = std::move(it->second->service);
   services_.erase(it);
+  lock.unlock();
+  trace_.RecordRelease(uuid);
   return s;
+}
+
+TraceSnapshot Pce::Snapshot() const {
+  TraceSnapshot snap;
+  snap.next_seq = trace_.next_seq();  // first: see TraceSnapshot on why this order is safe
+  snap.epoch_us = trace_.epoch_us();
+  snap.time_s = trace_.NowS();
+  snap.time_ms = tracking::NowMs();
+  snap.network = model_->options().ToJson();
+  for (const Service& s : ListServices()) {
+    TraceEvent e = TraceEvent::Arrival(s.uuid, s.request, s.decision);
+    e.time_ms = s.created_ms;
+    e.time_s = snap.time_s - (snap.time_ms - s.created_ms) * 1e-3;
+    snap.services.push_back(std::move(e));
+  }
+  return snap;
 }
 
 std::optional<Service> Pce::GetService(const std::string& uuid) const {
@@ -662,26 +471,35 @@ std::string Pce::CheckInvariants() const {
   std::shared_lock<std::shared_mutex> lock(state_mutex_);
   std::string err = state_.CheckInvariants();
   if (!err.empty()) return err;
-  if (static_cast<int>(services_.size()) != state_.ActiveLightpaths()) {
-    return std::to_string(services_.size()) + " services but " +
-           std::to_string(state_.ActiveLightpaths()) + " lightpaths lit";
-  }
+  size_t lit = 0;
   for (const auto& [uuid, live] : services_) {
-    const twin::Lightpath* lp = state_.Find(live->lightpath_id);
-    const PathDecision& d = live->service.decision;
-    if (lp == nullptr) return "service " + uuid + " has no lit lightpath";
-    if (lp->path->fibres != d.fibres || lp->band != d.band || lp->slot != d.slot ||
-        lp->width != d.width) {
-      return "service " + uuid + " is lit elsewhere than it says";
-    }
-    for (int f : d.fibres) {
-      for (int x = d.slot; x < d.slot + d.width; ++x) {
-        if (state_.spectrum().Owner(f, d.band, x) != live->lightpath_id) {
-          return "service " + uuid + " does not own slot " + std::to_string(x) + " on fibre " +
-                 std::to_string(f);
+    const std::vector<const PathDecision*> directions = live->service.Directions();
+    if (directions.size() != live->lit.size())
+      return "service " + uuid + " has " + std::to_string(live->lit.size()) +
+             " lightpaths lit for " + std::to_string(directions.size()) + " directions";
+    lit += live->lit.size();
+    for (size_t i = 0; i < directions.size(); ++i) {
+      const PathDecision& d = *directions[i];
+      const int32_t id = live->lit[i].lightpath_id;
+      const twin::Lightpath* lp = state_.Find(id);
+      if (lp == nullptr) return "service " + uuid + " has no lit lightpath";
+      if (lp->path->fibres != d.fibres || lp->band != d.band || lp->slot != d.slot ||
+          lp->width != d.width) {
+        return "service " + uuid + " is lit elsewhere than it says";
+      }
+      for (int f : d.fibres) {
+        for (int x = d.slot; x < d.slot + d.width; ++x) {
+          if (state_.spectrum().Owner(f, d.band, x) != id) {
+            return "service " + uuid + " does not own slot " + std::to_string(x) + " on fibre " +
+                   std::to_string(f);
+          }
         }
       }
     }
+  }
+  if (static_cast<int>(lit) != state_.ActiveLightpaths()) {
+    return std::to_string(lit) + " lightpaths of services but " +
+           std::to_string(state_.ActiveLightpaths()) + " lit";
   }
   return "";
 }
@@ -843,11 +661,16 @@ void Pce::PollOnce() {
     }
     std::string dir, local;
     try {
-      dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) + "-" +
-            std::to_string(fetch_counter_++);
-      local = FetchArtifactDir(*registry_, *v, dir);
-      auto served = LoadServedPolicy(local, b.use_case, PolicyRef{b.model, v->version, v->run_id},
-                                     v->source, *model_, config_);
+      const PolicyRef ref{b.model, v->version, v->run_id};
+      std::shared_ptr<const ServedPolicy> served;
+      if (auto h = HeuristicSource::Parse(v->source)) {
+        served = LoadServedHeuristic(*h, b.use_case, ref, *model_, config_.traffic.MaxBitRateGbps());
+      } else {
+        dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) +
+              "-" + std::to_string(fetch_counter_++);
+        local = FetchArtifactDir(*registry_, *v, dir);
+        served = LoadServedPolicy(local, b.use_case, ref, v->source, *model_, config_);
+      }
       slot.Publish(served);
       metrics_.PolicySwapped();
       if (decision_log_) decision_log_->SetTag("pce.policy." + uc, served->ref.Label());

@@ -2,15 +2,25 @@
 // keeps the services it provisioned and the paths it computed, and serves the DRL policy the
 // tracking registry marks as champion.
 //
-// A request is decided like this (PathDecision says which branch was taken):
-//   1. the use case's served policy, if any, sees the observation the twin's environments build
-//      (twin::BuildObservation, the one shared function) and picks an action among the feasible
-//      ones (topology constraints mask the rest);
-//   2. its answer is validated on the current state (pce/validation.h: spectrum free on every
-//      fibre, latency within the bound, actual-occupancy GSNR >= threshold + margin);
-//   3. when there is no policy, when it can only reject, or when its answer fails validation,
-//      the configured heuristic decides instead (fell_back = true, with the reason), and its
-//      answer is validated too; a request that nothing feasible serves is refused with a cause.
+// A request is decided in steps, each a function of pce/decide.cc (PathDecision says which
+// branch was taken):
+//   1. Admit: a request with no capacity gets the config's default bit rate; a capacity in GHz
+//      asks for that much spectrum (RSA: the width is given, no format is chosen); checked;
+//      a bidirectional request is two legs, A->Z and Z->A;
+//   2. Constrain: the candidate paths, the model's k unless topology constraints filter the
+//      twin's Yen; for a symmetric pair, the routes whose reverse exists, carrying its fibres;
+//   3. AskPolicy: the use case's served policy, if any, sees the observation the twin's
+//      environments build (twin::BuildObservation, the one shared function) and picks an
+//      action among the feasible ones (constraints and pairing mask the rest); a served
+//      heuristic version decides on the state directly;
+//   4. Place: its answer is validated on the current state (pce/validation.h: spectrum free on
+//      every fibre, latency within the bound, actual-occupancy GSNR >= threshold + margin);
+//   5. FallBack: when there is no policy, when it can only reject, or when its answer fails
+//      validation, the configured heuristic decides among the same candidates
+//      (twin::Heuristic::Decide / DecideAmong; fell_back = true, with the reason), validated
+//      too; a request nothing feasible serves is refused with a cause, both legs or neither;
+//   6. Commit: the service and every leg in one SQLite transaction, then lit;
+//   7. Log: the decision log and the metrics.
 //
 // Concurrency: policy inference runs without any lock on a consistent snapshot read under a
 // shared lock; validation and commit take the exclusive lock, so a slot is never booked twice.
@@ -18,7 +28,7 @@
 //
 //   Pce pce(PceConfig::Load("configs/pce.json"), setup);
 //   Result<Service> s = pce.CreateService(spec);      // refused: s.error
-//   PathDecision d = pce.ComputePath(request);        // decides without provisioning
+//   PathDecision d = pce.ComputePath(request);        // decides without provisioning (A->Z)
 //   pce.DeleteService(uuid);
 #pragma once
 
@@ -40,9 +50,11 @@
 #include "pce/metrics.h"
 #include "pce/request.h"
 #include "pce/served_policy.h"
+#include "pce/service_trace.h"
 #include "pce/state_store.h"
 #include "pce/ted.h"
 #include "pce/tracking_backend.h"
+#include "pce/validation.h"
 #include "twin/heuristics.h"
 #include "twin/network.h"
 
@@ -126,6 +138,8 @@ class Pce {
   std::optional<ComputedPath> DeleteComputedPath(const std::string& uuid);
 
   Result<Service> CreateService(const ServiceSpec& spec);
+  // `r` with the config's default bit rate when it asks for no capacity (capacity_defaulted).
+  PathRequest WithDefaults(PathRequest r) const;
   std::optional<Service> DeleteService(const std::string& uuid);
   std::optional<Service> GetService(const std::string& uuid) const;
   std::vector<Service> ListServices() const;  // creation order
@@ -159,6 +173,10 @@ class Pce {
   std::string RenderMetrics() const { return metrics_.Render(CurrentGauges()); }
   // The decision log (null when disabled or no tracking is configured).
   DecisionLog* decision_log() { return decision_log_.get(); }
+  // Every provisioning request and release, for the lifecycle service (KPIs, drift, replay),
+  // and the live services to start reading it from.
+  const ServiceTrace& trace() const { return trace_; }
+  TraceSnapshot Snapshot() const;
 
  private:
   // Publishes a policy for `use_case` and keeps the registry poller away from it.
@@ -166,23 +184,56 @@ class Pce {
 
   struct LiveService {
     Service service;
-    std::unique_ptr<twin::Path> path;  // the lightpath points here
-    int32_t lightpath_id = -1;
+    // What is lit for it: one lightpath per direction (A->Z, then Z->A when bidirectional).
+    struct Lit {
+      std::unique_ptr<twin::Path> path;  // the lightpath points here
+      int32_t lightpath_id = -1;
+    };
+    std::vector<Lit> lit;
   };
-  struct Proposal;  // a decision before it is committed
+  struct Proposal;  // one direction's lightpath before it is committed (pce/decide.cc)
+  struct Leg;       // one direction of a request on its way through the steps
+  struct Job;       // a request on its way through the steps
 
-  // Decides `request`; with `provision`, lights it as service `service_uuid` (named `name`) and
-  // copies the new service to `created`; `duplicate` is set when that uuid is taken.
-  PathDecision Decide(const PathRequest& request, bool provision, const std::string& service_uuid,
-                      const nlohmann::json& name, Service* created, bool* duplicate);
+  // What Decide found: the A->Z decision (or the refusal), the Z->A one of a bidirectional
+  // request, and, when provisioning, the service made or why not.
+  struct Outcome {
+    PathDecision decision;
+    std::optional<PathDecision> reverse;
+    bool duplicate = false;  // the service uuid is taken
+    std::optional<Service> created;
+  };
+  // Decides `request` by the steps below; with `spec`, provisions it as that service.
+  Outcome Decide(const PathRequest& request, const ServiceSpec* spec);
+  // The steps (pce/decide.cc), in order; each records in the job why it gave up.
+  Job Admit(const PathRequest& request);       // 1. defaults, checks, twin requests
+  void Constrain(Job& job) const;              // 2. candidate paths: constraints, pairing
+  void AskPolicy(Job& job) const;              // 3. the served policy, on a snapshot
+  void Place(Job& job) const;                  // 4-5. validate it, else fall back
+  void PlaceLeg(Job& job, Leg& leg) const;     //      one direction
+  void PlacePair(Job& job) const;              //      both, on the same slots
+  void PlaceExplicitSpectrum(Leg& leg) const;  //      the media channel the client named
+  void FallBack(Leg& leg) const;               //      the configured heuristic
+  void Describe(Job& job) const;               //    the decisions, in the client's terms
+  void Commit(Job& job, const ServiceSpec& spec, Service* created);  // 6. provision
+  std::optional<Proposal> PairedWith(const Job& job, const twin::Candidate& forward, int slot,
+                                     Check* failed) const;
   void Relight(Service s);
+  // Step 3 for a served heuristic version: its answer on the current state (shared lock).
+  std::optional<twin::ActionChoice> AskServedHeuristic(
+      const twin::Heuristic& h, const twin::Request& r, bool constrained,
+      const std::vector<twin::Path>& constrained_paths) const;
   void PollLoop();
   void PollOnce();
   PolicySlot& SlotFor(twin::UseCase u);
   const twin::Heuristic& FallbackFor(twin::UseCase u) const;
+  // 7. the decision log and metrics: one record per direction decided, or the refusal.
   void Log(const std::string& operation, const std::string& uuid, const PathRequest& r,
-           const PathDecision& d);
+           const Outcome& o);
   void EvictComputedPathsLocked();
+  void IndexPathLocked(const ComputedPath& p);  // paths_mutex_ held
+  void UnindexPathLocked(const ComputedPath& p);
+  std::unordered_map<std::string, ComputedPath>::iterator FindPathLocked(const std::string& uuid);
   OccupancySnapshot OccupancyLocked() const;  // state_mutex_ held
 
   PceConfig config_;
@@ -201,12 +252,14 @@ class Pce {
   std::atomic<int64_t> next_request_id_{1};
 
   mutable std::mutex paths_mutex_;
-  std::unordered_map<std::string, ComputedPath> paths_;           // by path uuid
-  std::unordered_map<std::string, std::string> path_by_service_;  // path-comp-service -> path
-  std::map<int64_t, std::string> path_by_seq_;                    // oldest first, for eviction
+  std::unordered_map<std::string, ComputedPath> paths_;  // by path uuid
+  std::unordered_map<std::string, std::string>
+      path_by_service_;                         // path-comp-service and Z->A path uuids -> path
+  std::map<int64_t, std::string> path_by_seq_;  // oldest first, for eviction
 
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<DecisionLog> decision_log_;
+  ServiceTrace trace_;
 
   // Registry polling.
   mutable std::mutex policy_mutex_;

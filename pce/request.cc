@@ -1,5 +1,6 @@
 #include "pce/request.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <stdexcept>
@@ -37,10 +38,23 @@ std::string PathRequest::Check(const twin::NetworkModel& m) const {
   if (dst < 0 || dst >= n) return "destination node " + std::to_string(dst) + " out of range";
   if (src == dst)
     return "source and destination are the same node (" + m.topology().node(src).name + ")";
-  if (!(bit_rate_gbps > 0) || !std::isfinite(bit_rate_gbps))
-    return "capacity must be a positive number of Gb/s";
-  if (bit_rate_gbps > 1e5)
-    return "capacity " + std::to_string(bit_rate_gbps) + " Gb/s exceeds any line rate";
+  if (IsSpectrumRequest()) {
+    if (bit_rate_gbps != 0) return "a request asks for a bit rate or for spectrum, not both";
+    if (!std::isfinite(spectrum_width_hz)) return "spectrum width must be a finite number";
+    const twin::BandPlan& plan = m.plan();
+    double widest_hz = 0;
+    for (const auto& b : plan.bands())
+      widest_hz = std::max(widest_hz, b.num_slots * plan.slot_width_hz());
+    if (spectrum_width_hz > widest_hz + 1.0) {
+      return "spectrum width " + std::to_string(spectrum_width_hz / 1e9) +
+             " GHz is wider than any band (" + std::to_string(widest_hz / 1e9) + " GHz)";
+    }
+  } else {
+    if (!(bit_rate_gbps > 0) || !std::isfinite(bit_rate_gbps))
+      return "capacity must be a positive number of Gb/s or of GHz";
+    if (bit_rate_gbps > 1e5)
+      return "capacity " + std::to_string(bit_rate_gbps) + " Gb/s exceeds any line rate";
+  }
   if (!(latency_bound_us > 0)) return "latency bound must be positive";
   for (const auto* list : {&include_links, &exclude_links}) {
     for (int f : *list) {
@@ -72,14 +86,56 @@ std::string PathRequest::Check(const twin::NetworkModel& m) const {
     if (spectrum->width < 1 || spectrum->slot < 0 || spectrum->slot + spectrum->width > s) {
       return "requested spectrum does not fit in band " + m.plan().band(spectrum->band).name;
     }
+    const double named_hz = spectrum->width * m.plan().slot_width_hz();
+    if (IsSpectrumRequest() && named_hz + 1.0 < spectrum_width_hz) {
+      return "the capacity asks for " + std::to_string(spectrum_width_hz / 1e9) +
+             " GHz but the media channel named is " + std::to_string(named_hz / 1e9) + " GHz wide";
+    }
   }
   return "";
+}
+
+PathRequest PathRequest::Reversed(const twin::Topology& t) const {
+  PathRequest r = *this;
+  std::swap(r.src, r.dst);
+  auto reverse_links = [&](const std::vector<int>& links) {
+    std::vector<int> out;
+    for (int f : links) {
+      const int back = t.FibreBetween(t.fibre(f).dst, t.fibre(f).src);
+      if (back >= 0) out.push_back(back);
+    }
+    return out;
+  };
+  r.include_links = reverse_links(include_links);
+  r.exclude_links = reverse_links(exclude_links);
+  return r;
+}
+
+twin::Request PathRequest::ToTwin(int64_t id, double slot_width_hz) const {
+  twin::Request r;
+  r.id = id;
+  r.src = src;
+  r.dst = dst;
+  r.bit_rate_gbps = bit_rate_gbps;
+  r.latency_bound_us = latency_bound_us;
+  if (IsSpectrumRequest())
+    r.media_channel_slots = static_cast<int>(std::ceil(spectrum_width_hz / slot_width_hz - 1e-9));
+  return r;
+}
+
+std::vector<const PathDecision*> Service::Directions() const {
+  std::vector<const PathDecision*> out = {&decision};
+  if (reverse) out.push_back(&*reverse);
+  return out;
 }
 
 nlohmann::json PathRequest::ToJson() const {
   nlohmann::json j = {{"src", src},
                       {"dst", dst},
                       {"bit_rate_gbps", bit_rate_gbps},
+                      {"spectrum_width_hz", spectrum_width_hz},
+                      {"capacity_defaulted", capacity_defaulted},
+                      {"bidirectional", bidirectional},
                       {"latency_bound_us", Num(latency_bound_us)},
                       {"include_links", include_links},
                       {"exclude_links", exclude_links},
@@ -98,6 +154,9 @@ PathRequest PathRequest::FromJson(const nlohmann::json& j) {
   r.src = j.at("src").get<int>();
   r.dst = j.at("dst").get<int>();
   r.bit_rate_gbps = j.at("bit_rate_gbps").get<double>();
+  r.spectrum_width_hz = NumOr(j, "spectrum_width_hz", 0.0);  // absent in schema-1 databases
+  r.capacity_defaulted = j.value("capacity_defaulted", false);
+  r.bidirectional = j.value("bidirectional", false);
   r.latency_bound_us = NumOr(j, "latency_bound_us", std::numeric_limits<double>::infinity());
   r.include_links = Ints(j, "include_links");
   r.exclude_links = Ints(j, "exclude_links");
@@ -122,7 +181,9 @@ nlohmann::json PathDecision::ToJson() const {
                       {"fell_back", fell_back},
                       {"fallback_reason", fallback_reason},
                       {"compute_us", compute_us},
-                      {"bit_rate_gbps", bit_rate_gbps}};
+                      {"bit_rate_gbps", bit_rate_gbps},
+                      {"spectrum_width_hz", spectrum_width_hz},
+                      {"capacity_defaulted", capacity_defaulted}};
   if (policy) {
     j["policy"] = {
         {"model", policy->model}, {"version", policy->version}, {"run_id", policy->run_id}};
@@ -166,6 +227,8 @@ PathDecision PathDecision::FromJson(const nlohmann::json& j) {
   d.fallback_reason = j.value("fallback_reason", "");
   d.compute_us = NumOr(j, "compute_us", 0.0);
   d.bit_rate_gbps = NumOr(j, "bit_rate_gbps", 0.0);
+  d.spectrum_width_hz = NumOr(j, "spectrum_width_hz", 0.0);
+  d.capacity_defaulted = j.value("capacity_defaulted", false);
   if (j.contains("policy") && j["policy"].is_object()) {
     const auto& p = j["policy"];
     d.policy = PolicyRef{p.at("model").get<std::string>(), p.at("version").get<int64_t>(),

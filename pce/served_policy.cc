@@ -23,6 +23,78 @@ std::string DiffKeys(const nlohmann::json& a, const nlohmann::json& b) {
 
 }  // namespace
 
+std::string HeuristicSource::ToSource() const {
+  return kScheme + name + (k > 0 ? "?k=" + std::to_string(k) : "");
+}
+
+twin::HeuristicOptions HeuristicSource::Options(double max_bit_rate_gbps) const {
+  twin::HeuristicOptions o;
+  o.k = k;
+  o.max_bit_rate_gbps = max_bit_rate_gbps;
+  return o;
+}
+
+std::optional<HeuristicSource> HeuristicSource::Parse(const std::string& source) {
+  const std::string scheme = kScheme;
+  if (source.compare(0, scheme.size(), scheme) != 0) return std::nullopt;
+  HeuristicSource h;
+  const std::string rest = source.substr(scheme.size());
+  const size_t q = rest.find('?');
+  h.name = rest.substr(0, q);
+  if (q != std::string::npos) {
+    const std::string query = rest.substr(q + 1);
+    size_t i = 0;
+    while (i < query.size()) {
+      size_t j = query.find('&', i);
+      if (j == std::string::npos) j = query.size();
+      const std::string kv = query.substr(i, j - i);
+      const size_t eq = kv.find('=');
+      const std::string key = kv.substr(0, eq), value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      if (key != "k")
+        throw std::invalid_argument("heuristic source '" + source + "': unknown parameter '" + key +
+                                    "' (known: k)");
+      size_t used = 0;
+      int k = -1;
+      try {
+        k = std::stoi(value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != value.size() || value.empty() || k < 1 || k > 50)
+        throw std::invalid_argument("heuristic source '" + source +
+                                    "': k must be an integer in 1..50");
+      h.k = k;
+      i = j + 1;
+    }
+  }
+  if (!twin::IsHeuristicName(h.name)) twin::MakeHeuristic(h.name);  // throws, listing the names
+  return h;
+}
+
+std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& source,
+                                                        twin::UseCase use_case,
+                                                        const PolicyRef& ref,
+                                                        const twin::NetworkModel& model,
+                                                        double max_bit_rate_gbps) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string who = ref.model.empty() ? source.ToSource() : ref.Label();
+  if (source.k > model.k()) {
+    throw std::invalid_argument(who + ": " + source.ToSource() + " asks for " +
+                                std::to_string(source.k) + " candidate paths, this network has " +
+                                std::to_string(model.k()));
+  }
+  auto served = std::make_shared<ServedPolicy>();
+  served->heuristic = twin::MakeHeuristic(source.name, source.Options(max_bit_rate_gbps));
+  served->use_case = use_case;
+  served->ref = ref;
+  served->source = source.ToSource();
+  served->note = "heuristic " + source.name + " (no weights)";
+  served->loaded_at_ms = tracking::NowMs();
+  served->load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return served;
+}
+
 std::shared_ptr<const ServedPolicy> LoadServedPolicy(const std::string& dir, twin::UseCase use_case,
                                                      const PolicyRef& ref,
                                                      const std::string& source,

@@ -1,6 +1,11 @@
 // A DRL policy ready to serve one use case on this PCE's network, and the slot that publishes
 // it to request threads.
 //
+// A registered version may also be a heuristic: its source "heuristic:<name>[?k=<paths>]" names
+// one of the twin's heuristics (twin/heuristics.h) and its parameters, and there are no weights.
+// It is served like a DRL policy (same slot, same provenance in decisions), so the best heuristic
+// can be champion and a trained policy has to beat it to serve.
+//
 // Loading checks that the policy was trained for this network: the manifest's environment must
 // be the use case, its env_config "network" section (when present) must equal the PCE's, and
 // the observation layout rebuilt from the PCE's model with the policy's env options must have
@@ -12,6 +17,7 @@
 // policy decides.
 //
 //   auto served = LoadServedPolicy(dir, binding, version, *model, config);   // throws on mismatch
+//   auto h = LoadServedHeuristic(*HeuristicSource::Parse("heuristic:ksp-ff?k=3"), ...);
 //   slot.Publish(served);
 //   std::shared_ptr<const ServedPolicy> p = slot.Get();   // null: none served
 #pragma once
@@ -19,18 +25,34 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agents/policy.h"
 #include "pce/config.h"
 #include "pce/request.h"
 #include "twin/envs.h"
+#include "twin/heuristics.h"
 #include "twin/network.h"
 
 namespace eonops::pce {
 
+// The source of a registered heuristic version: "heuristic:ksp-ff" or "heuristic:ksp-ff?k=3".
+struct HeuristicSource {
+  static constexpr const char* kScheme = "heuristic:";
+  std::string name;
+  int k = 0;  // candidate paths considered; 0: all the network's
+  std::string ToSource() const;
+  // `max_bit_rate_gbps`: the largest request the traffic brings (capacity-loss rules need it).
+  twin::HeuristicOptions Options(double max_bit_rate_gbps = 100.0) const;
+  // nullopt when `source` is not a heuristic source; std::invalid_argument when it is one but
+  // names an unknown heuristic or a bad parameter.
+  static std::optional<HeuristicSource> Parse(const std::string& source);
+};
+
 struct ServedPolicy {
-  std::unique_ptr<agents::Policy> policy;
+  std::unique_ptr<agents::Policy> policy;        // a DRL policy, or
+  std::unique_ptr<twin::Heuristic> heuristic;    // a registered heuristic version
   twin::UseCase use_case = twin::UseCase::kDeepRmsa;
   twin::ObservationLayout layout;
   twin::EnvOptions env;  // the options the observation is built with
@@ -55,6 +77,14 @@ std::shared_ptr<const ServedPolicy> CheckServedPolicy(
     std::unique_ptr<agents::Policy> policy, twin::UseCase use_case, const PolicyRef& ref,
     const std::string& source, const twin::NetworkModel& model, const PceConfig& config,
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
+
+// A heuristic version for `use_case`. Throws std::invalid_argument when it cannot serve on this
+// network (unknown name, more paths than the network has).
+std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& source,
+                                                        twin::UseCase use_case,
+                                                        const PolicyRef& ref,
+                                                        const twin::NetworkModel& model,
+                                                        double max_bit_rate_gbps = 100.0);
 
 class PolicySlot {
  public:

@@ -12,6 +12,10 @@
 //
 // Durability::kNormal (WAL, synchronous=NORMAL) survives a process crash; kFull also a power
 // loss, at the cost of an fsync per operation.
+//
+// One owner: a StateStore holds an exclusive lock (flock on "<path>.lock", which records its
+// pid) for its whole life; a second one on the same file throws naming the holder's pid. The
+// kernel releases the lock when the process ends, SIGKILL included, so no stale lock remains.
 #pragma once
 
 #include <memory>
@@ -28,6 +32,20 @@ class Connection;
 }
 
 namespace eonops::pce {
+
+// An exclusive flock on "<db_path>.lock" holding this process's pid; throws when another
+// process holds it, naming that pid.
+class StateLock {
+ public:
+  explicit StateLock(const std::string& db_path);
+  ~StateLock();
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 class StateStore {
  public:
@@ -50,6 +68,7 @@ class StateStore {
 
  private:
   std::string path_;
+  StateLock lock_;  // taken before the database is opened
   std::mutex mutex_;
   std::unique_ptr<tracking::Connection> db_;
 };

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include "tracking/errors.h"
 #include "tracking/model_source.h"
@@ -17,8 +18,12 @@ namespace {
 template <typename Client>
 class Adapter final : public TrackingBackend {
  public:
-  Adapter(Client* client, std::unique_ptr<Client> owned, std::string description)
-      : client_(client), owned_(std::move(owned)), description_(std::move(description)) {}
+  Adapter(Client* client, std::unique_ptr<Client> owned, std::string description,
+          std::string actor = "")
+      : client_(client),
+        owned_(std::move(owned)),
+        description_(std::move(description)),
+        actor_(std::move(actor)) {}
   std::string Describe() const override { return description_; }
   tracking::ModelVersion GetModelVersionByAlias(const std::string& n,
                                                 const std::string& a) override {
@@ -52,11 +57,54 @@ class Adapter final : public TrackingBackend {
     client_->SetTag(r, k, v);
   }
   void EndRun(const std::string& r, tracking::RunStatus s) override { client_->EndRun(r, s); }
+  tracking::ModelVersion GetModelVersion(const std::string& n, int64_t v) override {
+    return client_->GetModelVersion(n, v);
+  }
+  tracking::Page<tracking::ModelVersion> SearchModelVersions(
+      const tracking::SearchModelsRequest& r) override {
+    return client_->SearchModelVersions(r);
+  }
+  std::vector<tracking::AliasEvent> GetAliasHistory(const std::string& n,
+                                                    const std::string& a) override {
+    return client_->GetAliasHistory(n, a);
+  }
+  tracking::RegisteredModel CreateRegisteredModel(const std::string& n,
+                                                  const std::string& d) override {
+    return client_->CreateRegisteredModel(n, d);
+  }
+  tracking::ModelVersion CreateModelVersion(const std::string& n, const std::string& s,
+                                            const std::string& r, const std::string& d,
+                                            const std::vector<tracking::Tag>& t) override {
+    if constexpr (std::is_same_v<Client, tracking::TrackingStore>) {
+      return client_->CreateModelVersion(n, s, r, d, t, actor_);
+    } else {
+      return client_->CreateModelVersion(n, s, r, d, t);
+    }
+  }
+  tracking::ModelDecision RecordModelDecision(const tracking::RecordDecisionRequest& r) override {
+    if constexpr (std::is_same_v<Client, tracking::TrackingStore>) {
+      return client_->RecordModelDecision(r, actor_);
+    } else {
+      return client_->RecordModelDecision(r);
+    }
+  }
+  std::vector<tracking::ModelDecision> GetModelDecisions(const std::string& n,
+                                                         int64_t max) override {
+    return client_->GetModelDecisions(n, max);
+  }
+  tracking::Page<tracking::Run> SearchRuns(const tracking::SearchRunsRequest& r) override {
+    return client_->SearchRuns(r);
+  }
+  tracking::ArtifactFile LogArtifact(const std::string& r, const std::string& f,
+                                     const std::string& d) override {
+    return client_->LogArtifact(r, f, d);
+  }
 
  private:
   Client* client_;
   std::unique_ptr<Client> owned_;
   std::string description_;
+  std::string actor_;  // the store's alias moves and decisions (HTTP sends its user instead)
 };
 
 void CopyTree(TrackingBackend& backend, const std::string& run_id, const std::string& path,
@@ -79,10 +127,10 @@ void CopyTree(TrackingBackend& backend, const std::string& run_id, const std::st
 
 }  // namespace
 
-TrackingConnector StoreConnector(tracking::TrackingStore* store) {
-  return [store]() -> std::unique_ptr<TrackingBackend> {
-    return std::make_unique<Adapter<tracking::TrackingStore>>(store, nullptr,
-                                                              "sqlite:" + store->options().db_path);
+TrackingConnector StoreConnector(tracking::TrackingStore* store, std::string actor) {
+  return [store, actor]() -> std::unique_ptr<TrackingBackend> {
+    return std::make_unique<Adapter<tracking::TrackingStore>>(
+        store, nullptr, "sqlite:" + store->options().db_path, actor);
   };
 }
 

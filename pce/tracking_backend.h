@@ -1,5 +1,6 @@
 // The PCE's view of experiment tracking: the model registry it serves policies from, the run
-// artifacts it loads them from, and the run it logs its decisions to.
+// artifacts it loads them from, and the run it logs its decisions to; and the registry calls of
+// the lifecycle service that drives the PCE (lifecycle/: versions, lineage, decisions).
 //
 // Two implementations: an in-process TrackingStore (`--tracking-db FILE --artifacts DIR`) and
 // the REST client of a tracking server (`--tracking http://...`). A connector makes one backend
@@ -49,12 +50,36 @@ class TrackingBackend {
   virtual void SetTag(const std::string& run_id, const std::string& key,
                       const std::string& value) = 0;
   virtual void EndRun(const std::string& run_id, tracking::RunStatus status) = 0;
+
+  // What the lifecycle service adds: registering versions with their lineage, recording its
+  // decisions (which move aliases), and finding what it registered before a restart.
+  virtual tracking::ModelVersion GetModelVersion(const std::string& name, int64_t version) = 0;
+  virtual tracking::Page<tracking::ModelVersion> SearchModelVersions(
+      const tracking::SearchModelsRequest& request) = 0;
+  virtual std::vector<tracking::AliasEvent> GetAliasHistory(const std::string& name,
+                                                            const std::string& alias) = 0;
+  virtual tracking::RegisteredModel CreateRegisteredModel(const std::string& name,
+                                                          const std::string& description) = 0;
+  virtual tracking::ModelVersion CreateModelVersion(const std::string& name,
+                                                    const std::string& source,
+                                                    const std::string& run_id,
+                                                    const std::string& description,
+                                                    const std::vector<tracking::Tag>& tags) = 0;
+  virtual tracking::ModelDecision RecordModelDecision(
+      const tracking::RecordDecisionRequest& request) = 0;
+  virtual std::vector<tracking::ModelDecision> GetModelDecisions(const std::string& name,
+                                                                 int64_t max_results) = 0;
+  virtual tracking::Page<tracking::Run> SearchRuns(const tracking::SearchRunsRequest& request) = 0;
+  virtual tracking::ArtifactFile LogArtifact(const std::string& run_id,
+                                             const std::string& local_file,
+                                             const std::string& artifact_dir) = 0;
 };
 
 using TrackingConnector = std::function<std::unique_ptr<TrackingBackend>()>;
 
-// `store` is not owned and must outlive every backend made.
-TrackingConnector StoreConnector(tracking::TrackingStore* store);
+// `store` is not owned and must outlive every backend made. `actor` is recorded as who moved an
+// alias or made a decision through it (an HTTP client sends HttpClientOptions::user instead).
+TrackingConnector StoreConnector(tracking::TrackingStore* store, std::string actor = "");
 TrackingConnector HttpConnector(const std::string& base_url,
                                 tracking::HttpClientOptions options = {});
 

@@ -13,7 +13,6 @@
 
 namespace eonops::proto {
 
-namespace v1 = eonops::proto::v1;
 using internal::InvalidArgument;
 
 namespace {

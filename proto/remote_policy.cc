@@ -9,8 +9,6 @@
 
 namespace eonops::proto {
 
-namespace v1 = eonops::proto::v1;
-
 namespace {
 constexpr const char* kRole = "policy server";
 }

@@ -11,8 +11,6 @@
 
 namespace eonops::proto {
 
-namespace v1 = eonops::proto::v1;
-
 namespace {
 
 constexpr const char* kRole = "twin worker";

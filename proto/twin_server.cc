@@ -23,7 +23,6 @@
 
 namespace eonops::proto {
 
-namespace v1 = eonops::proto::v1;
 using internal::InvalidArgument;
 
 namespace {

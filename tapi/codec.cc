@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <map>
+#include <optional>
 #include <set>
 
 namespace eonops::tapi {
@@ -88,13 +90,30 @@ struct Hints {
   }
 };
 
-double CapacityGbps(const Json& cap, const std::string& path, Hints* h) {
+// What a TAPI capacity asks for: a bit rate (Gb/s) or, in a frequency unit, a media channel of
+// that much spectrum (Hz). TAPI's capacity-unit has both kinds: TBPS/GBPS/MBPS/KBPS and
+// GHz/MHz (2.1 enum; CAPACITY_UNIT_GHZ... as 2.4 identities).
+struct Capacity {
+  double bit_rate_gbps = 0.0;
+  double spectrum_width_hz = 0.0;
+  bool SameAs(const Capacity& o) const {
+    return std::abs(bit_rate_gbps - o.bit_rate_gbps) < 1e-9 &&
+           std::abs(spectrum_width_hz - o.spectrum_width_hz) < 1e-3;
+  }
+};
+
+// An empty container ({}, or a total-size of {}) asks for nothing: nullopt, and the PCE's
+// default applies.
+std::optional<Capacity> CapacityOf(const Json& cap, const std::string& path, Hints* h) {
   if (!cap.is_object()) Invalid(path, "expected an object with total-size");
+  if (cap.empty()) return std::nullopt;
   const Json* total = Member(cap, "total-size");
   const Json& t = total ? *total : cap;  // some clients put value/unit directly under capacity
   const std::string tp = total ? path + "/total-size" : path;
+  if (!t.is_object()) Invalid(tp, "expected an object with value and unit");
+  if (t.empty()) return std::nullopt;
   const Json* value = Member(t, "value");
-  if (!value) Missing(tp + "/value", "capacity needs total-size/value");
+  if (!value) Missing(tp + "/value", "a capacity needs a value (or leave the container empty)");
   const double x = NumberAt(*value, tp + "/value");
   std::string unit = "GBPS";
   if (const Json* u = Member(t, "unit")) {
@@ -102,20 +121,38 @@ double CapacityGbps(const Json& cap, const std::string& path, Hints* h) {
     unit = EnumOf(*u, tp + "/unit", "CAPACITY_UNIT_", &identity);
     (identity ? h->v24 : h->v21) = true;
   }
-  double factor;
-  if (unit == "GBPS") {
-    factor = 1.0;
-  } else if (unit == "TBPS") {
-    factor = 1e3;
-  } else if (unit == "MBPS") {
-    factor = 1e-3;
-  } else if (unit == "KBPS") {
-    factor = 1e-6;
-  } else {
-    Invalid(tp + "/unit", "unknown capacity unit '" + unit + "' (TBPS, GBPS, MBPS or KBPS)");
-  }
   if (!(x > 0)) Invalid(tp + "/value", "capacity must be positive");
-  return x * factor;
+  static const std::map<std::string, double> kGbps = {
+      {"TBPS", 1e3}, {"GBPS", 1.0}, {"MBPS", 1e-3}, {"KBPS", 1e-6}};
+  static const std::map<std::string, double> kHz = {{"THZ", 1e12}, {"GHZ", 1e9}, {"MHZ", 1e6}};
+  Capacity c;
+  if (auto it = kGbps.find(unit); it != kGbps.end()) {
+    c.bit_rate_gbps = x * it->second;
+  } else if (auto f = kHz.find(unit); f != kHz.end()) {
+    c.spectrum_width_hz = x * f->second;
+  } else if (unit == "TB" || unit == "GB" || unit == "MB" || unit == "KB") {
+    Invalid(tp + "/unit",
+            "'" + unit + "' is an amount of data, not a rate: use GBPS (or GHz for spectrum)");
+  } else {
+    Invalid(tp + "/unit", "unknown capacity unit '" + unit +
+                              "' (a bit rate: TBPS, GBPS, MBPS, KBPS; spectrum: GHz, MHz)");
+  }
+  return c;
+}
+
+// The one capacity of a request, from wherever it was given; they must agree.
+void MergeCapacity(const std::optional<Capacity>& c, const std::string& path,
+                   std::optional<Capacity>* merged) {
+  if (!c) return;
+  if (*merged && !(*merged)->SameAs(*c))
+    Invalid(path, "the capacities of the request disagree (end-points and requested-capacity)");
+  *merged = c;
+}
+
+void ApplyCapacity(const std::optional<Capacity>& c, pce::PathRequest* r) {
+  // Neither: the PCE applies its default bit rate (Pce::WithDefaults) and says so in the reply.
+  r->bit_rate_gbps = c ? c->bit_rate_gbps : 0.0;
+  r->spectrum_width_hz = c ? c->spectrum_width_hz : 0.0;
 }
 
 pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& path,
@@ -137,6 +174,12 @@ pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& pat
   }
   const double lf = NumberAt(*lo, path + "/lower-frequency"),
                uf = NumberAt(*hi, path + "/upper-frequency");
+  // Optical bands lie between 100 and 1000 THz; outside that the MHz arithmetic below could
+  // overflow int64 (l + u for two values near 9e18: undefined behaviour, which UBSan reports on
+  // fuzz/corpus/fuzz_tapi_decoder/regression-spectrum-frequency-overflow.json).
+  constexpr double kMinMhz = 1e8, kMaxMhz = 1e9;
+  if (!(lf >= kMinMhz && lf <= kMaxMhz && uf >= kMinMhz && uf <= kMaxMhz))
+    Invalid(path, "frequencies are in MHz between 100 and 1000 THz (e.g. 193100000)");
   const int64_t l = std::llround(lf), u = std::llround(uf);
   if (std::abs(lf - l) > 1e-3 || std::abs(uf - u) > 1e-3)
     Invalid(path, "frequencies are integral MHz");
@@ -158,7 +201,7 @@ pce::PathRequest::MediaChannel SpectrumOf(const Json& sp, const std::string& pat
 struct EndPoint {
   int node = -1;
   int role = 0;  // +1 source, -1 sink, 0 unspecified
-  std::optional<double> capacity_gbps;
+  std::optional<Capacity> capacity;
   std::optional<pce::PathRequest::MediaChannel> spectrum;
 };
 
@@ -213,8 +256,7 @@ EndPoint ParseEndPoint(const Json& ep, const std::string& path, const pce::TeDat
   }
   if (const Json* l = Member(ep, "layer-protocol-name"))
     CheckLayer(*l, path + "/layer-protocol-name", h);
-  if (const Json* c = Member(ep, "capacity"))
-    e.capacity_gbps = CapacityGbps(*c, path + "/capacity", h);
+  if (const Json* c = Member(ep, "capacity")) e.capacity = CapacityOf(*c, path + "/capacity", h);
   const std::string mc =
       path +
       "/tapi-photonic-media:media-channel-connectivity-service-end-point-spec/mc-config/spectrum";
@@ -419,7 +461,8 @@ void AssignEndPoints(const std::vector<EndPoint>& eps, const std::string& path,
   if (r->src == r->dst) Invalid(path, "both end-points are on the same node");
 }
 
-void CheckDirection(const Json& x, const std::string& path, Hints* h) {
+// connectivity-direction (or direction): BIDIRECTIONAL asks for both directions at once.
+void CheckDirection(const Json& x, const std::string& path, Hints* h, pce::PathRequest* r) {
   const Json* d = Member(x, "connectivity-direction");
   if (!d) d = Member(x, "direction");
   if (!d || !d->is_string()) return;
@@ -427,12 +470,12 @@ void CheckDirection(const Json& x, const std::string& path, Hints* h) {
   const std::string dir = EnumOf(*d, path, "FORWARDING_DIRECTION_", &identity);
   if (identity) h->v24 = true;
   if (dir == "BIDIRECTIONAL") {
-    Invalid(path,
-            "a lightpath is provisioned in one direction; ask for UNIDIRECTIONAL (one service per "
-            "direction)");
+    r->bidirectional = true;
+  } else if (dir == "UNIDIRECTIONAL" || dir == "UNDEFINED_OR_UNKNOWN") {
+    r->bidirectional = false;
+  } else {
+    Invalid(path, "unknown direction " + dir + " (UNIDIRECTIONAL or BIDIRECTIONAL)");
   }
-  if (dir != "UNIDIRECTIONAL" && dir != "UNDEFINED_OR_UNKNOWN")
-    Invalid(path, "unknown direction " + dir);
 }
 
 }  // namespace
@@ -501,26 +544,19 @@ ParsedRequest ParseComputeInput(const Json& input, const pce::TeDatabase& ted,
         ParseEndPoint(*list[i], ip + "/" + ep_name + "[" + std::to_string(i) + "]", ted, &h));
   }
   AssignEndPoints(parsed, ip + "/" + ep_name, &out.request);
-  std::optional<double> cap;
-  for (const auto& e : parsed) {
-    if (!e.capacity_gbps) continue;
-    if (cap && std::abs(*cap - *e.capacity_gbps) > 1e-9)
-      Invalid(ip + "/" + ep_name, "the end-points ask for different capacities");
-    cap = e.capacity_gbps;
-  }
+  std::optional<Capacity> cap;
+  for (const auto& e : parsed) MergeCapacity(e.capacity, ip + "/" + ep_name, &cap);
   if (const Json* rc = Member(input, "requested-capacity"))
-    cap = CapacityGbps(*rc, ip + "/requested-capacity", &h);
-  if (!cap)
-    Missing(ip + "/" + ep_name + "/capacity",
-            "the capacity (end-point capacity/total-size) is required");
-  out.request.bit_rate_gbps = *cap;
+    MergeCapacity(CapacityOf(*rc, ip + "/requested-capacity", &h), ip + "/requested-capacity",
+                  &cap);
+  ApplyCapacity(cap, &out.request);
   for (const auto& e : parsed) {
     if (e.spectrum) out.request.spectrum = e.spectrum;
   }
   ParseConstraints(input, ip, ted, &out.request, &h);
   if (const Json* l = Member(input, "layer-protocol-name"))
     CheckLayer(*l, ip + "/layer-protocol-name", &h);
-  CheckDirection(input, ip + "/direction", &h);
+  CheckDirection(input, ip + "/direction", &h, &out.request);
   if (const Json* n = Member(input, "name"); n && n->is_array()) out.name = *n;
   out.dialect = h.Get(&out.dialect_known);
   return out;
@@ -554,38 +590,27 @@ ParsedService ParseConnectivityService(const Json& svc, const pce::TeDatabase& t
   }
   pce::PathRequest& r = out.spec.request;
   AssignEndPoints(parsed, path + "/end-point", &r);
-  std::optional<double> cap;
+  std::optional<Capacity> cap;
   const Json* cc = Member(svc, "connectivity-constraint");
   if (cc && !cc->is_object()) Invalid(path + "/connectivity-constraint", "expected an object");
   if (cc) {
     h.v21 = true;
-    if (const Json* rc = Member(*cc, "requested-capacity")) {
-      cap = CapacityGbps(*rc, path + "/connectivity-constraint/requested-capacity", &h);
-    }
-    CheckDirection(*cc, path + "/connectivity-constraint/connectivity-direction", &h);
-    if (const Json* l = Member(*cc, "service-layer"))
-      CheckLayer(*l, path + "/connectivity-constraint/service-layer", &h);
-    ParseConstraints(*cc, path + "/connectivity-constraint", ted, &r, &h);
+    const std::string cp = path + "/connectivity-constraint";
+    if (const Json* rc = Member(*cc, "requested-capacity"))
+      MergeCapacity(CapacityOf(*rc, cp + "/requested-capacity", &h), cp, &cap);
+    CheckDirection(*cc, cp + "/connectivity-direction", &h, &r);
+    if (const Json* l = Member(*cc, "service-layer")) CheckLayer(*l, cp + "/service-layer", &h);
+    ParseConstraints(*cc, cp, ted, &r, &h);
   }
   if (const Json* rc = Member(svc, "requested-capacity"))
-    cap = CapacityGbps(*rc, path + "/requested-capacity", &h);
-  for (const auto& e : parsed) {
-    if (!e.capacity_gbps) continue;
-    if (cap && std::abs(*cap - *e.capacity_gbps) > 1e-9) {
-      Invalid(path + "/end-point", "end-point capacity disagrees with the requested capacity");
-    }
-    cap = e.capacity_gbps;
-  }
-  if (!cap) {
-    Missing(path + "/connectivity-constraint/requested-capacity",
-            "the capacity is required (requested-capacity/total-size, or end-point capacity)");
-  }
-  r.bit_rate_gbps = *cap;
+    MergeCapacity(CapacityOf(*rc, path + "/requested-capacity", &h), path, &cap);
+  for (const auto& e : parsed) MergeCapacity(e.capacity, path + "/end-point", &cap);
+  ApplyCapacity(cap, &r);
   for (const auto& e : parsed) {
     if (e.spectrum) r.spectrum = e.spectrum;
   }
   ParseConstraints(svc, path, ted, &r, &h);
-  CheckDirection(svc, path + "/connectivity-direction", &h);
+  CheckDirection(svc, path + "/connectivity-direction", &h, &r);
   if (const Json* l = Member(svc, "layer-protocol-name"))
     CheckLayer(*l, path + "/layer-protocol-name", &h);
   if (const Json* l = Member(svc, "service-layer")) CheckLayer(*l, path + "/service-layer", &h);
@@ -639,12 +664,14 @@ Encoder::Encoder(const pce::Pce& pce, Dialect dialect)
 void Encoder::Load(pce::OccupancySnapshot occupancy, std::vector<pce::Service> services) {
   occupancy_ = std::move(occupancy);
   services_ = std::move(services);
-  services_by_fibre_.clear();
-  services_by_node_.clear();
+  channels_by_fibre_.clear();
+  channels_by_node_.clear();
   for (const auto& s : services_) {
-    for (int f : s.decision.fibres) services_by_fibre_[f].push_back(&s);
-    services_by_node_[s.request.src].push_back(&s);
-    services_by_node_[s.request.dst].push_back(&s);
+    for (const pce::PathDecision* d : s.Directions()) {
+      for (int f : d->fibres) channels_by_fibre_[f].push_back(d);
+      channels_by_node_[d->nodes.front()].push_back(d);
+      channels_by_node_[d->nodes.back()].push_back(d);
+    }
   }
 }
 
@@ -693,10 +720,10 @@ std::vector<std::pair<double, double>> Encoder::FreeRuns(int fibre, int band) co
 
 std::vector<std::pair<double, double>> Encoder::ChannelsOn(int fibre) const {
   std::vector<std::pair<double, double>> out;
-  auto it = services_by_fibre_.find(fibre);
-  if (it == services_by_fibre_.end()) return out;
-  for (const pce::Service* s : it->second)
-    out.push_back({s->decision.channel.lower_hz, s->decision.channel.upper_hz});
+  auto it = channels_by_fibre_.find(fibre);
+  if (it == channels_by_fibre_.end()) return out;
+  for (const pce::PathDecision* d : it->second)
+    out.push_back({d->channel.lower_hz, d->channel.upper_hz});
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -712,16 +739,20 @@ std::string Encoder::Direction(bool source) const {
   return source ? "INPUT" : "OUTPUT";
 }
 
-Json Encoder::Capacity(double gbps) const {
+// The capacity as it was asked for: GHz for spectrum (TAPI's frequency unit), else the bit rate
+// (the config's default when the client gave none).
+Json Encoder::Capacity(const pce::PathRequest& r) const {
   const bool v24 = dialect_ == Dialect::kV24;
-  if (std::abs(gbps - std::round(gbps)) < 1e-9) {
-    return {{"total-size",
-             {{"value", std::llround(gbps)},
-              {"unit", v24 ? "tapi-common:CAPACITY_UNIT_GBPS" : "GBPS"}}}};
-  }
-  return {{"total-size",
-           {{"value", std::llround(gbps * 1000)},
-            {"unit", v24 ? "tapi-common:CAPACITY_UNIT_MBPS" : "MBPS"}}}};
+  auto total = [&](double value, const char* unit21, const char* unit24) {
+    const Json v =
+        std::abs(value - std::round(value)) < 1e-9 ? Json(std::llround(value)) : Json(value);
+    return Json{{"total-size", {{"value", v}, {"unit", v24 ? unit24 : unit21}}}};
+  };
+  if (r.IsSpectrumRequest())
+    return total(r.spectrum_width_hz / 1e9, "GHz", "tapi-common:CAPACITY_UNIT_GHZ");
+  if (std::abs(r.bit_rate_gbps - std::round(r.bit_rate_gbps)) < 1e-9)
+    return total(r.bit_rate_gbps, "GBPS", "tapi-common:CAPACITY_UNIT_GBPS");
+  return total(std::llround(r.bit_rate_gbps * 1000), "MBPS", "tapi-common:CAPACITY_UNIT_MBPS");
 }
 
 Json Encoder::Sip(int node) const {
@@ -755,11 +786,13 @@ Json Encoder::Sip(int node) const {
       s = e;
     }
   }
-  if (auto it = services_by_node_.find(node); it != services_by_node_.end()) {
-    for (const pce::Service* s : it->second)
-      occupied.push_back({s->decision.channel.lower_hz, s->decision.channel.upper_hz});
+  if (auto it = channels_by_node_.find(node); it != channels_by_node_.end()) {
+    for (const pce::PathDecision* d : it->second)
+      occupied.push_back({d->channel.lower_hz, d->channel.upper_hz});
   }
+  // A bidirectional pair on the same slots is added and dropped on one band: listed once.
   std::sort(occupied.begin(), occupied.end());
+  occupied.erase(std::unique(occupied.begin(), occupied.end()), occupied.end());
   Json sip = {{"uuid", ted_.SipUuid(node)},
               {"name",
                {{{"value-name", "local-name"}, {"value", ted_.NodeName(node)}},
@@ -903,14 +936,19 @@ Json Encoder::Lightpath(const pce::PathDecision& d) const {
             {"nodes", nodes},
             {"length-km", d.length_km},
             {"band", d.band_name},
-            {"modulation", d.modulation_name},
+            // A spectrum request chose no format: this is the densest one the channel carries.
+            {d.spectrum_width_hz > 0 ? "supported-modulation" : "modulation", d.modulation_name},
             {"spectrum", Band(d.channel.lower_hz, d.channel.upper_hz)},
             {"central-frequency-mhz", std::llround(d.channel.centre_hz / 1e6)},
             {"n", d.channel.n},
             {"m", d.channel.m},
             {"first-slot", d.slot},
             {"slots", d.width},
+            {"spectrum-width-ghz", d.width * ted_.model().plan().slot_width_hz() / 1e9},
             {"capacity-gbps", d.bit_rate_gbps},
+            {"capacity-source", d.capacity_defaulted      ? "default (pce.default_bit_rate_gbps)"
+                                : d.spectrum_width_hz > 0 ? "requested spectrum"
+                                                          : "requested bit rate"},
             {"gsnr-db", num(d.gsnr_db)},
             {"worst-case-gsnr-db", num(d.worst_case_gsnr_db)},
             {"threshold-db", num(d.threshold_db)},
@@ -968,7 +1006,11 @@ Json Encoder::Constraints(const pce::PathRequest& r, Json* routing) const {
   return tc;
 }
 
-Json Encoder::EndPoints(const pce::PathRequest& r, const pce::PathDecision& d, bool service) const {
+// The two end-points; `decisions` holds A->Z (and Z->A when bidirectional): each end-point
+// shows the media channel it transmits on.
+Json Encoder::EndPoints(const pce::PathRequest& r,
+                        const std::vector<const pce::PathDecision*>& decisions,
+                        bool service) const {
   Json eps = Json::array();
   for (int i = 0; i < 2; ++i) {
     const int node = i == 0 ? r.src : r.dst;
@@ -976,9 +1018,10 @@ Json Encoder::EndPoints(const pce::PathRequest& r, const pce::PathDecision& d, b
                {"service-interface-point", {{"service-interface-point-uuid", ted_.SipUuid(node)}}},
                {"layer-protocol-name", "PHOTONIC_MEDIA"},
                {"layer-protocol-qualifier", "tapi-photonic-media:PHOTONIC_LAYER_QUALIFIER_MC"},
-               {"direction", Direction(i == 0)},
-               {"capacity", Capacity(r.bit_rate_gbps)}};
+               {"direction", r.bidirectional ? std::string("BIDIRECTIONAL") : Direction(i == 0)},
+               {"capacity", Capacity(r)}};
     if (service) ep["role"] = "SYMMETRIC";
+    const pce::PathDecision& d = *decisions[decisions.size() > 1 ? i : 0];
     if (d.feasible) {
       ep["tapi-photonic-media:media-channel-connectivity-service-end-point-spec"] = {
           {"mc-config", {{"spectrum", Band(d.channel.lower_hz, d.channel.upper_hz)}}}};
@@ -995,20 +1038,23 @@ Json Encoder::EndPoints(const pce::PathRequest& r, const pce::PathDecision& d, b
   return eps;
 }
 
+// One TAPI service, with both directions of a bidirectional one: the A->Z lightpath in
+// eonops-pce:lightpath, the Z->A one in eonops-pce:reverse-lightpath.
 Json Encoder::Service(const pce::Service& s) const {
   const bool v24 = dialect_ == Dialect::kV24;
+  const char* direction = s.request.bidirectional ? "BIDIRECTIONAL" : "UNIDIRECTIONAL";
   Json routing;
   Json tc = Constraints(s.request, &routing);
   Json j = {{"uuid", s.uuid},
             {"name", s.name.is_array() ? s.name : Json::array()},
-            {"end-point", EndPoints(s.request, s.decision, true)},
+            {"end-point", EndPoints(s.request, s.Directions(), true)},
             {"layer-protocol-name", "PHOTONIC_MEDIA"},
-            {"direction", "UNIDIRECTIONAL"}};
+            {"direction", direction}};
   j.update(State());
   Json constraint = {{"service-type", "POINT_TO_POINT_CONNECTIVITY"},
                      {"service-layer", "PHOTONIC_MEDIA"},
-                     {"requested-capacity", Capacity(s.request.bit_rate_gbps)},
-                     {"connectivity-direction", "UNIDIRECTIONAL"}};
+                     {"requested-capacity", Capacity(s.request)},
+                     {"connectivity-direction", direction}};
   if (v24) {
     j.update(constraint);  // 2.4 flattened the connectivity constraint into the service
   } else {
@@ -1017,6 +1063,7 @@ Json Encoder::Service(const pce::Service& s) const {
   if (!routing.empty()) j["routing-constraint"] = routing;
   if (!tc.is_null()) j["topology-constraint"] = tc;
   j["eonops-pce:lightpath"] = Lightpath(s.decision);
+  if (s.reverse) j["eonops-pce:reverse-lightpath"] = Lightpath(*s.reverse);
   return j;
 }
 
@@ -1026,18 +1073,21 @@ Json Encoder::ConnectivityContext() const {
   return {{"connectivity-service", list}};
 }
 
-Json Encoder::Path(const pce::ComputedPath& p, bool with_lightpath) const {
+Json Encoder::Path(const pce::ComputedPath& p, bool with_lightpath, bool reverse) const {
+  const pce::PathDecision& d = reverse ? *p.reverse : p.decision;
   Json links = Json::array();
-  for (int f : p.decision.fibres)
+  for (int f : d.fibres)
     links.push_back({{"topology-uuid", ted_.TopologyUuid()}, {"link-uuid", ted_.LinkUuid(f)}});
   Json routing;
   Constraints(p.request, &routing);
-  Json j = {{"uuid", p.uuid},
-            {"name", {{{"value-name", "path-comp-service"}, {"value", p.service_uuid}}}},
+  Json j = {{"uuid", reverse ? p.reverse_uuid : p.uuid},
+            {"name",
+             {{{"value-name", "path-comp-service"}, {"value", p.service_uuid}},
+              {{"value-name", "direction"}, {"value", reverse ? "Z->A" : "A->Z"}}}},
             {"link", links},
             {"direction", "UNIDIRECTIONAL"},
             {"layer-protocol-name", "PHOTONIC_MEDIA"}};
-  if (with_lightpath) j["eonops-pce:lightpath"] = Lightpath(p.decision);
+  if (with_lightpath) j["eonops-pce:lightpath"] = Lightpath(d);
   if (!routing.empty()) j["routing-constraint"] = routing;
   return j;
 }
@@ -1045,11 +1095,15 @@ Json Encoder::Path(const pce::ComputedPath& p, bool with_lightpath) const {
 Json Encoder::PathCompService(const pce::ComputedPath& p, bool with_paths) const {
   Json routing;
   Json tc = Constraints(p.request, &routing);
+  Json path_refs = {{{"path-uuid", p.uuid}}};
+  if (p.reverse) path_refs.push_back({{"path-uuid", p.reverse_uuid}});
+  std::vector<const pce::PathDecision*> decisions = {&p.decision};
+  if (p.reverse) decisions.push_back(&*p.reverse);
   Json j = {{"uuid", p.service_uuid},
             {"name", p.name.is_array() ? p.name : Json::array()},
-            {"path", {{{"path-uuid", p.uuid}}}},
-            {"end-point", EndPoints(p.request, p.decision, false)},
-            {"direction", "UNIDIRECTIONAL"},
+            {"path", path_refs},
+            {"end-point", EndPoints(p.request, decisions, false)},
+            {"direction", p.request.bidirectional ? "BIDIRECTIONAL" : "UNIDIRECTIONAL"},
             {"layer-protocol-name", "PHOTONIC_MEDIA"}};
   if (!routing.empty()) j["routing-constraint"] = routing;
   if (!tc.is_null()) j["topology-constraint"] = tc;
@@ -1058,8 +1112,13 @@ Json Encoder::PathCompService(const pce::ComputedPath& p, bool with_paths) const
         {"name", {{{"value-name", "use-case"}, {"value", twin::ToString(*p.request.use_case)}}}}};
   }
   if (with_paths) {
+    // The service carries each lightpath once; the paths themselves follow without it.
     j["eonops-pce:lightpath"] = Lightpath(p.decision);
-    j["eonops-pce:path"] = {Path(p, /*with_lightpath=*/false)};  // the service carries it once
+    j["eonops-pce:path"] = {Path(p, /*with_lightpath=*/false)};
+    if (p.reverse) {
+      j["eonops-pce:reverse-lightpath"] = Lightpath(*p.reverse);
+      j["eonops-pce:path"].push_back(Path(p, false, /*reverse=*/true));
+    }
   }
   return j;
 }
@@ -1069,6 +1128,7 @@ Json Encoder::PathComputationContext(const std::vector<pce::ComputedPath>& paths
   for (const auto& p : paths) {
     services.push_back(PathCompService(p, false));
     list.push_back(Path(p));
+    if (p.reverse) list.push_back(Path(p, true, /*reverse=*/true));
   }
   return {{"path-comp-service", services}, {"path", list}};
 }

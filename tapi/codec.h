@@ -86,7 +86,8 @@ class Encoder {
   Json ConnectivityContext() const;
   Json Service(const pce::Service& s) const;
   Json PathComputationContext(const std::vector<pce::ComputedPath>& paths) const;
-  Json Path(const pce::ComputedPath& p, bool with_lightpath = true) const;
+  // The A->Z path, or with `reverse` the Z->A one of a bidirectional request.
+  Json Path(const pce::ComputedPath& p, bool with_lightpath = true, bool reverse = false) const;
   // The path-comp-service; with `with_paths`, also the paths themselves (RPC output).
   Json PathCompService(const pce::ComputedPath& p, bool with_paths) const;
   Json Lightpath(const pce::PathDecision& d) const;
@@ -98,8 +99,9 @@ class Encoder {
   Json McPool(const std::vector<std::pair<double, double>>& available,
               const std::vector<std::pair<double, double>>& occupied) const;
   Json Supportable() const;
-  Json Capacity(double gbps) const;
-  Json EndPoints(const pce::PathRequest& r, const pce::PathDecision& d, bool service) const;
+  Json Capacity(const pce::PathRequest& r) const;
+  Json EndPoints(const pce::PathRequest& r, const std::vector<const pce::PathDecision*>& decisions,
+                 bool service) const;
   Json Constraints(const pce::PathRequest& r, Json* routing) const;
   Json State() const;
   std::string Direction(bool source) const;
@@ -111,7 +113,9 @@ class Encoder {
   Dialect dialect_;
   pce::OccupancySnapshot occupancy_;
   std::vector<pce::Service> services_;
-  std::map<int, std::vector<const pce::Service*>> services_by_fibre_, services_by_node_;
+  // Lit channels (one per direction of each service) by fibre, and by the node adding or
+  // dropping them.
+  std::map<int, std::vector<const pce::PathDecision*>> channels_by_fibre_, channels_by_node_;
 };
 
 }  // namespace eonops::tapi

@@ -194,12 +194,15 @@ LiveView::Cached LiveView::Current() {
     j["fibres"] = d.fibres;
     j["created_ms"] = s.created_ms;
     j["seq"] = s.seq;
+    if (s.reverse) j["reverse_fibres"] = s.reverse->fibres;
     service_list.push_back(std::move(j));
-    if (d.band < 0 || d.band >= num_bands) continue;
-    for (int f : d.fibres) {
-      if (f < 0 || f >= num_fibres) continue;
-      runs[static_cast<size_t>(f)][static_cast<size_t>(d.band)].push_back({d.slot, d.width, static_cast<int64_t>(i)});
-      used[static_cast<size_t>(d.band)] += d.width;
+    for (const pce::PathDecision* x : s.Directions()) {  // both lightpaths of a bidirectional one
+      if (x->band < 0 || x->band >= num_bands) continue;
+      for (int f : x->fibres) {
+        if (f < 0 || f >= num_fibres) continue;
+        runs[static_cast<size_t>(f)][static_cast<size_t>(x->band)].push_back({x->slot, x->width, static_cast<int64_t>(i)});
+        used[static_cast<size_t>(x->band)] += x->width;
+      }
     }
   }
   Json occupancy = Json::array();

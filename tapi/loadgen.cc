@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <queue>
 #include <stdexcept>
 #include <thread>
@@ -60,7 +62,100 @@ std::string Describe(const httplib::Result& r) {
   return msg;
 }
 
+Json ReadJsonFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(what + " " + path + ": cannot read");
+  Json j = Json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw std::runtime_error(what + " " + path + ": not valid JSON");
+  return j;
+}
+
+std::vector<double> MatrixFromJson(const Json& j, int num_nodes, const std::string& where) {
+  const Json& m = j.is_object() && j.contains("traffic_matrix") ? j["traffic_matrix"] : j;
+  if (!m.is_array() || m.size() != static_cast<size_t>(num_nodes))
+    throw std::runtime_error(where + ": expected a " + std::to_string(num_nodes) + " x " +
+                             std::to_string(num_nodes) + " array of node-pair weights");
+  twin::TrafficConfig c;
+  for (size_t r = 0; r < m.size(); ++r) {
+    if (!m[r].is_array() || m[r].size() != m.size())
+      throw std::runtime_error(where + ": row " + std::to_string(r) + " must have " +
+                               std::to_string(num_nodes) + " numbers");
+    for (const auto& x : m[r]) {
+      if (!x.is_number()) throw std::runtime_error(where + ": row " + std::to_string(r) + " holds a non-number");
+      c.traffic_matrix.push_back(x.get<double>());
+    }
+  }
+  try {
+    c.Validate(num_nodes);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(where + ": " + e.what());
+  }
+  return c.traffic_matrix;
+}
+
 }  // namespace
+
+std::vector<double> LoadTrafficMatrix(const std::string& path, int num_nodes) {
+  return MatrixFromJson(ReadJsonFile(path, "traffic matrix"), num_nodes, path);
+}
+
+std::vector<TrafficPhase> LoadTrafficPhases(const std::string& path, int num_nodes) {
+  const Json j = ReadJsonFile(path, "phases");
+  if (!j.is_object() || !j.contains("phases") || !j["phases"].is_array() || j["phases"].empty())
+    throw std::runtime_error(path + ": expected {\"phases\": [...]} with at least one phase");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() != "phases" && it.key().rfind('_', 0) != 0)
+      throw std::runtime_error(path + ": " + it.key() + ": unknown key");
+  }
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::vector<TrafficPhase> out;
+  for (size_t i = 0; i < j["phases"].size(); ++i) {
+    const Json& p = j["phases"][i];
+    const std::string where = path + ": phases[" + std::to_string(i) + "]";
+    if (!p.is_object()) throw std::runtime_error(where + ": expected an object");
+    TrafficPhase ph;
+    for (auto it = p.begin(); it != p.end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "at_request") {
+        if (!it->is_number_integer() || it->get<int64_t>() < 0)
+          throw std::runtime_error(where + ".at_request: expected a non-negative integer");
+        ph.at_request = it->get<int64_t>();
+      } else if (k == "label") {
+        if (!it->is_string()) throw std::runtime_error(where + ".label: expected a string");
+        ph.label = it->get<std::string>();
+      } else if (k == "load_erlang") {
+        if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
+          throw std::runtime_error(where + ".load_erlang: expected a positive number");
+        ph.load_erlang = it->get<double>();
+      } else if (k == "traffic_matrix") {
+        if (it->is_string() && it->get<std::string>() == "uniform") {
+          ph.traffic_matrix = std::vector<double>{};
+        } else if (it->is_string()) {
+          std::filesystem::path f = it->get<std::string>();
+          if (f.is_relative()) f = dir / f;
+          ph.traffic_matrix = LoadTrafficMatrix(f.string(), num_nodes);
+        } else {
+          ph.traffic_matrix = MatrixFromJson(*it, num_nodes, where + ".traffic_matrix");
+        }
+      } else if (k.rfind('_', 0) != 0) {
+        throw std::runtime_error(where + "." + k + ": unknown key");
+      }
+    }
+    if (!p.contains("at_request")) throw std::runtime_error(where + ": at_request is missing");
+    if (!out.empty() && ph.at_request <= out.back().at_request)
+      throw std::runtime_error(where + ".at_request: phases must start at increasing requests");
+    if (ph.label.empty()) ph.label = "phase " + std::to_string(i + 1);
+    out.push_back(std::move(ph));
+  }
+  return out;
+}
+
+Json TrafficPhase::ToJson() const {
+  Json j = {{"at_request", at_request}, {"label", label}};
+  if (load_erlang) j["load_erlang"] = *load_erlang;
+  if (traffic_matrix) j["traffic_matrix"] = traffic_matrix->empty() ? Json("uniform") : Json("matrix");
+  return j;
+}
 
 Json LoadgenResult::ToJson() const {
   return {{"warmup", warmup},
@@ -77,7 +172,19 @@ Json LoadgenResult::ToJson() const {
           {"delete_latency", StatsJson(remove)},
           {"wall_seconds", wall_s},
           {"achieved_rate_per_s", achieved_rate_per_s},
-          {"last_error", last_error}};
+          {"last_error", last_error},
+          {"phases", [&] {
+             Json list = Json::array();
+             for (const auto& p : phases)
+               list.push_back({{"label", p.label},
+                               {"from_request", p.from_request},
+                               {"load_erlang", p.load_erlang},
+                               {"requests", p.requests},
+                               {"accepted", p.accepted},
+                               {"blocked", p.blocked},
+                               {"blocking_probability", p.blocking}});
+             return list;
+           }()}};
 }
 
 LoadgenResult RunLoadgen(const LoadgenOptions& o) {
@@ -125,8 +232,37 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
                              std::to_string(topo.NumNodes()) + " nodes");
   }
 
-  twin::TrafficGenerator gen(o.scenario.traffic, topo.NumNodes(), o.seed);
+  std::vector<TrafficPhase> phases = o.phases;
+  std::stable_sort(phases.begin(), phases.end(), [](const TrafficPhase& a, const TrafficPhase& b) {
+    return a.at_request < b.at_request;
+  });
+  twin::TrafficConfig traffic = o.scenario.traffic;
+  size_t next_phase = 0;
   LoadgenResult res;
+  auto apply_phases = [&](int64_t i) {
+    bool changed = false;
+    while (next_phase < phases.size() && phases[next_phase].at_request <= i) {
+      const TrafficPhase& ph = phases[next_phase++];
+      if (ph.load_erlang) traffic.load_erlang = *ph.load_erlang;
+      if (ph.traffic_matrix) traffic.traffic_matrix = *ph.traffic_matrix;
+      PhaseResult pr;
+      pr.label = ph.label;
+      pr.from_request = i;
+      if (!res.phases.empty() && res.phases.back().from_request == i) res.phases.pop_back();
+      res.phases.push_back(pr);
+      changed = true;
+    }
+    if (!res.phases.empty()) res.phases.back().load_erlang = traffic.load_erlang;
+    return changed;
+  };
+  if (phases.empty() || phases.front().at_request > 0) {
+    PhaseResult pr;
+    pr.label = "initial";
+    res.phases.push_back(pr);
+  }
+  apply_phases(0);
+  res.phases.back().load_erlang = traffic.load_erlang;
+  twin::TrafficGenerator gen(traffic, topo.NumNodes(), o.seed);
   res.warmup = o.scenario.measurement.warmup;
   const int64_t total = o.scenario.measurement.warmup + o.scenario.measurement.requests;
   struct Departure {
@@ -158,6 +294,7 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
   const auto start = Clock::now();
   const int64_t progress_every = std::max<int64_t>(1, total / 100);
   for (int64_t i = 0; i < total; ++i) {
+    if (i > 0 && apply_phases(i)) gen.Reconfigure(traffic);
     const twin::Request req = gen.Next();
     while (!departures.empty() && departures.top().time <= req.arrival_time) {
       remove(departures.top().uuid);
@@ -224,6 +361,7 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
       departures.push({req.arrival_time + req.holding_time, i, s["uuid"].get<std::string>()});
       if (counted) {
         ++res.accepted;
+        ++res.phases.back().accepted;
         const Json lp = s.value("eonops-pce:lightpath", Json::object());
         ++res.decided_by[lp.value("decided-by", "?")];
         ++res.policy_versions[lp.value("policy-version", "none")];
@@ -244,6 +382,7 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
       }
       if (counted) {
         ++res.blocked;
+        ++res.phases.back().blocked;
         ++res.blocked_by_cause[info.value("eonops-pce:block-cause", "?")];
         ++res.decided_by[info.value("eonops-pce:decided-by", "?")];
         ++res.policy_versions[info.value("eonops-pce:policy-version", "none")];
@@ -252,7 +391,10 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
     } else {
       fail("create: " + Describe(r));
     }
-    if (counted) ++res.requests;
+    if (counted) {
+      ++res.requests;
+      ++res.phases.back().requests;
+    }
     if (o.progress && (i + 1) % progress_every == 0) o.progress(i + 1, total);
   }
   const auto end = Clock::now();
@@ -263,6 +405,7 @@ LoadgenResult RunLoadgen(const LoadgenOptions& o) {
     }
   }
   res.blocking = res.requests > 0 ? double(res.blocked) / res.requests : 0.0;
+  for (auto& p : res.phases) p.blocking = p.requests > 0 ? double(p.blocked) / p.requests : 0.0;
   res.create = Stats(create_us);
   res.remove = Stats(delete_us);
   res.wall_s = std::chrono::duration<double>(end - start).count();

@@ -15,6 +15,11 @@
 //   o.scenario = PceConfig::Load("configs/pce.json").ToScenario();
 //   LoadgenResult r = RunLoadgen(o);      // throws on an unreachable PCE or repeated errors
 //   std::cout << r.ToJson().dump(2);
+//
+// Traffic that changes, to produce drift on purpose: `phases` (from a JSON file, see
+// LoadTrafficPhases) switch the load and/or the traffic matrix at given request counts; the
+// generator's clock and random stream go on across a switch (twin::TrafficGenerator::Reconfigure),
+// and the result is reported per phase as well.
 #pragma once
 
 #include <cstdint>
@@ -23,11 +28,40 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "twin/envs.h"
 #include "twin/scenario.h"
 
 namespace eonops::tapi {
+
+// From request `at_request` on (0-based, warm-up included), the traffic takes these values; what
+// a phase leaves unset stays as it was.
+struct TrafficPhase {
+  int64_t at_request = 0;
+  std::string label;
+  std::optional<double> load_erlang;
+  std::optional<std::vector<double>> traffic_matrix;  // N x N row-major; empty: uniform pairs
+  nlohmann::json ToJson() const;
+};
+
+// A node-pair weight matrix for `num_nodes` nodes from a JSON file: an N x N array of
+// non-negative numbers, or an object with that array under "traffic_matrix". Throws
+// std::runtime_error naming the file and what is wrong.
+std::vector<double> LoadTrafficMatrix(const std::string& path, int num_nodes);
+// Phases from a JSON file: {"phases": [{"at_request": 0, "label": "uniform", "load_erlang": 250},
+// {"at_request": 4000, "label": "hot spot", "load_erlang": 400, "traffic_matrix": "hot.json"}]};
+// "traffic_matrix" is a file (relative to the phases file), an inline N x N array, or "uniform".
+// Checked strictly (unknown keys, unordered or duplicate starts, bad values): std::runtime_error.
+std::vector<TrafficPhase> LoadTrafficPhases(const std::string& path, int num_nodes);
+
+struct PhaseResult {
+  std::string label;
+  int64_t from_request = 0;
+  double load_erlang = 0.0;
+  int64_t requests = 0, accepted = 0, blocked = 0;  // counted requests (after warm-up) only
+  double blocking = 0.0;
+};
 
 struct LoadgenOptions {
   std::string pce_url = "http://127.0.0.1:8080";
@@ -40,6 +74,7 @@ struct LoadgenOptions {
   bool cleanup = true;  // delete the services still up at the end
   int timeout_s = 30;
   int max_errors = 10;  // unexpected replies tolerated before giving up
+  std::vector<TrafficPhase> phases;  // applied in order of at_request
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
@@ -56,6 +91,7 @@ struct LoadgenResult {
   LatencyStats create, remove;  // over every request, warm-up included
   double wall_s = 0.0, achieved_rate_per_s = 0.0;
   std::string last_error;
+  std::vector<PhaseResult> phases;  // one per phase (one in all without phases)
   nlohmann::json ToJson() const;
 };
 

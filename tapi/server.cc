@@ -3,13 +3,16 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "tapi/live_view.h"
 #include "tracking/errors.h"
+#include "tracking/exclusive_listen.h"
 #include "tracking/server.h"
+#include "twin/json_util.h"
 
 namespace eonops::tapi {
 
@@ -99,6 +102,7 @@ TapiServerOptions TapiServerOptions::FromConfig(const pce::PceConfig& config) {
   TapiServerOptions o;
   const Json& t = config.tapi;
   const std::string where = config.origin + ".tapi";
+  twin::RejectUnknownKeys(t, {"version", "bare_output", "threads", "max_body_bytes"}, where);
   for (auto it = t.begin(); it != t.end(); ++it) {
     const std::string& k = it.key();
     if (k == "version") {
@@ -110,11 +114,15 @@ TapiServerOptions TapiServerOptions::FromConfig(const pce::PceConfig& config) {
         throw std::runtime_error(where + ".version: " + e.what());
       }
     } else if (k == "bare_output") {
-      if (!it->is_boolean())
-        throw std::runtime_error(where + ".bare_output: expected true or false");
-      o.bare_output = it->get<bool>();
+      if (it->is_boolean()) {
+        o.bare_output = it->get<bool>();
+      } else if (*it != "auto") {
+        throw std::runtime_error(where +
+                                 ".bare_output: expected true, false or \"auto\" (as the input)");
+      }
     } else if (k == "threads") {
-      if (!it->is_number_integer() || it->get<int>() < 1 || it->get<int>() > 1024) {
+      // Compared as int64: get<int>() would wrap 4294967300 to 4 and accept it.
+      if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 1024) {
         throw std::runtime_error(where + ".threads: expected an integer in 1..1024");
       }
       o.threads = it->get<int>();
@@ -123,8 +131,6 @@ TapiServerOptions TapiServerOptions::FromConfig(const pce::PceConfig& config) {
         throw std::runtime_error(where + ".max_body_bytes: expected an integer >= 1024");
       }
       o.max_body_bytes = it->get<size_t>();
-    } else if (k.rfind('_', 0) != 0) {
-      throw std::runtime_error(where + "." + k + ": unknown key");
     }
   }
   return o;
@@ -163,11 +169,6 @@ struct TapiServer::Impl {
     if (!q.empty()) return ParseDialect(q);
     return detected.value_or(options.dialect);
   }
-  bool Bare(const Request& req) const {
-    const std::string q = req.Query("bare-output");
-    if (q.empty()) return options.bare_output;
-    return q == "true" || q == "1" || q == "yes";
-  }
 
   static void SetJson(Ctx& c, int status, const Json& body) {
     c.reply.status = status;
@@ -185,10 +186,6 @@ struct TapiServer::Impl {
     pce::Pce::StateView v = pce.View();  // one instant: occupancy and services agree
     e.Load(std::move(v.occupancy), std::move(v.services));
     return e;
-  }
-
-  Json Output(const Request& req, const std::string& module, Json value) const {
-    return {{Bare(req) ? std::string("output") : module + ":output", std::move(value)}};
   }
 
   Json ParseBody(const Request& req, bool required) const {
@@ -488,13 +485,15 @@ struct TapiServer::Impl {
     }
     const std::string& uuid = *s[3].key;
     auto p = pce.GetComputedPath(uuid);
-    if (!p || (is_path ? p->uuid : p->service_uuid) != uuid) {
+    const bool reverse = p && is_path && !p->reverse_uuid.empty() && p->reverse_uuid == uuid;
+    if (!p || (is_path ? (p->uuid != uuid && !reverse) : p->service_uuid != uuid)) {
       NotFound(std::string("no ") + (is_path ? "path " : "path-comp-service ") + uuid);
     }
     if (get) {
       SetJson(c, 200,
               {{is_path ? "tapi-path-computation:path" : "tapi-path-computation:path-comp-service",
-                Json::array({is_path ? enc.Path(*p) : enc.PathCompService(*p, false)})}});
+                Json::array(
+                    {is_path ? enc.Path(*p, true, reverse) : enc.PathCompService(*p, false)})}});
       return;
     }
     if (req.method == "DELETE") {
@@ -508,189 +507,268 @@ struct TapiServer::Impl {
   }
 
   // --- RPCs ----------------------------------------------------------------------------------
-  void Operation(Ctx& c, const std::string& rpc) {
-    const Request& req = c.req;
-    c.operation = rpc;
-    static const std::map<std::string, std::string> kModule = {
-        {"compute-p-2-p-path", "tapi-path-computation"},
-        {"delete-p-2-p-path", "tapi-path-computation"},
-        {"optimize-p-2-p-path", "tapi-path-computation"},
-        {"create-connectivity-service", "tapi-connectivity"},
-        {"get-connectivity-service-list", "tapi-connectivity"},
-        {"get-connectivity-service-details", "tapi-connectivity"},
-        {"delete-connectivity-service", "tapi-connectivity"},
-        {"update-connectivity-service", "tapi-connectivity"},
-        {"get-service-interface-point-list", "tapi-common"},
-        {"get-service-interface-point-details", "tapi-common"},
-        {"get-topology-list", "tapi-topology"},
-        {"get-topology-details", "tapi-topology"},
-        {"get-node-details", "tapi-topology"},
-        {"get-link-details", "tapi-topology"},
+  // What every RPC handler gets: its error-path, the parsed body and whether its input was the
+  // bare "input" (RFC 7951 wants "<module>:input"; the reply mirrors what the client used).
+  struct RpcCall {
+    std::string module, path;
+    Json body;
+    bool bare_input = false;
+  };
+
+  // One RPC: which module it belongs to, the handler, and whether it only reads (no token).
+  struct Rpc {
+    const char* module;
+    void (Impl::*handle)(Ctx&, const RpcCall&);
+    bool read_only;
+  };
+  static const std::map<std::string, Rpc>& Rpcs() {
+    static const std::map<std::string, Rpc> kRpcs = {
+        {"compute-p-2-p-path", {"tapi-path-computation", &Impl::ComputeP2PPath, false}},
+        {"delete-p-2-p-path", {"tapi-path-computation", &Impl::DeleteP2PPath, false}},
+        {"optimize-p-2-p-path", {"tapi-path-computation", &Impl::OptimizeP2PPath, false}},
+        {"create-connectivity-service",
+         {"tapi-connectivity", &Impl::CreateConnectivityService, false}},
+        {"get-connectivity-service-list",
+         {"tapi-connectivity", &Impl::GetConnectivityServiceList, true}},
+        {"get-connectivity-service-details",
+         {"tapi-connectivity", &Impl::GetConnectivityServiceDetails, true}},
+        {"delete-connectivity-service",
+         {"tapi-connectivity", &Impl::DeleteConnectivityService, false}},
+        {"update-connectivity-service",
+         {"tapi-connectivity", &Impl::UpdateConnectivityService, false}},
+        {"get-service-interface-point-list", {"tapi-common", &Impl::GetSipList, true}},
+        {"get-service-interface-point-details", {"tapi-common", &Impl::GetSipDetails, true}},
+        {"get-topology-list", {"tapi-topology", &Impl::GetTopologyList, true}},
+        {"get-topology-details", {"tapi-topology", &Impl::GetTopologyDetails, true}},
+        {"get-node-details", {"tapi-topology", &Impl::GetNodeDetails, true}},
+        {"get-link-details", {"tapi-topology", &Impl::GetLinkDetails, true}},
     };
-    auto m = kModule.find(rpc);
-    if (m == kModule.end()) {
+    return kRpcs;
+  }
+
+  // POST /operations/<module>:<rpc>: find it, check the method and token, parse the body, run it.
+  void Operation(Ctx& c, const std::string& rpc) {
+    c.operation = rpc;
+    auto it = Rpcs().find(rpc);
+    if (it == Rpcs().end()) {
       c.operation = "unknown";
       NotFound("no operation " + rpc);
     }
-    if (req.method != "POST") NotAllowed(c, "POST");
-    const std::string& module = m->second;
-    const std::string path = "/" + module + ":" + rpc;
-    if (rpc.rfind("get-", 0) != 0) CheckToken(req);
-    const Json body = ParseBody(req, false);
-    const pce::TeDatabase& ted = pce.ted();
+    if (c.req.method != "POST") NotAllowed(c, "POST");
+    const Rpc& r = it->second;
+    if (!r.read_only) CheckToken(c.req);
+    RpcCall call;
+    call.module = r.module;
+    call.path = "/" + call.module + ":" + rpc;
+    call.body = ParseBody(c.req, false);
+    call.bare_input = call.body.is_object() && call.body.contains("input");
+    (this->*r.handle)(c, call);
+  }
 
-    if (rpc == "compute-p-2-p-path") {
-      const Json& in = RpcInput(body, path, false);
-      ParsedRequest p = ParseComputeInput(in, ted, path);
-      std::optional<Dialect> d;
-      if (p.dialect_known) d = p.dialect;
-      Encoder enc(pce, OutputDialect(req, d));
-      pce::Result<pce::ComputedPath> r = pce.ComputeAndStorePath(p.request, p.name);
-      if (!r.ok()) {
-        if (r.error == pce::ErrorKind::kBlocked) {
-          c.outcome = "blocked";
-          Blocked(enc, r.decision, path);
-        }
-        RaiseFor(r.error, r.message, path + "/input");
+  // The RPC's output member, qualified or bare (the option, ?bare-output=, else as the input).
+  void Output(Ctx& c, const RpcCall& call, Json value) const {
+    bool bare = call.bare_input;
+    if (options.bare_output) bare = *options.bare_output;
+    const std::string q = c.req.Query("bare-output");
+    if (!q.empty()) bare = q == "true" || q == "1" || q == "yes";
+    SetJson(c, 200, {{bare ? std::string("output") : call.module + ":output", std::move(value)}});
+  }
+
+  // A refusal from the PCE: 409 with the cause for "no feasible lightpath", else by kind.
+  template <typename T>
+  void RaiseUnlessOk(Ctx& c, const pce::Result<T>& r, const Encoder& enc,
+                     const std::string& path) const {
+    if (r.ok()) return;
+    if (r.error == pce::ErrorKind::kBlocked) {
+      c.outcome = "blocked";
+      Blocked(enc, r.decision, path);
+    }
+    RaiseFor(r.error, r.message, path + "/input");
+  }
+
+  static std::optional<Dialect> Known(bool known, Dialect d) {
+    return known ? std::optional<Dialect>(d) : std::nullopt;
+  }
+
+  void ComputeP2PPath(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, false);
+    ParsedRequest p = ParseComputeInput(in, pce.ted(), call.path);
+    Encoder enc(pce, OutputDialect(c.req, Known(p.dialect_known, p.dialect)));
+    pce::Result<pce::ComputedPath> r = pce.ComputeAndStorePath(p.request, p.name);
+    RaiseUnlessOk(c, r, enc, call.path);
+    Output(c, call, {{"service", enc.PathCompService(*r.value, true)}});
+  }
+
+  void DeleteP2PPath(Ctx& c, const RpcCall& call) {
+    Dialect d = options.dialect;
+    const std::string id = IdFromInput(RpcInput(call.body, call.path, false), call.path, &d);
+    auto p = pce.DeleteComputedPath(id);
+    if (!p) NotFound("no path " + id);
+    Encoder enc(pce, OutputDialect(c.req, d));
+    Output(c, call, {{"service", enc.PathCompService(*p, false)}});
+  }
+
+  void OptimizeP2PPath(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, false);
+    Dialect d = options.dialect;
+    const std::string id = IdFromInput(in, call.path, &d);
+    auto current = pce.GetComputedPath(id);
+    if (!current) NotFound("no path " + id);
+    std::optional<pce::PathRequest> request;
+    pce::PathRequest r = current->request;
+    if (ApplyConstraints(in, call.path + "/input", pce.ted(), &r)) request = r;
+    Encoder enc(pce, OutputDialect(c.req, d));
+    pce::Result<pce::ComputedPath> res = pce.OptimizePath(id, request);
+    RaiseUnlessOk(c, res, enc, call.path);
+    Output(c, call, {{"service", enc.PathCompService(*res.value, true)}});
+  }
+
+  void CreateConnectivityService(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, false);
+    ParsedService p = ParseConnectivityService(in, pce.ted(), call.path + "/input");
+    Encoder enc(pce, OutputDialect(c.req, Known(p.dialect_known, p.dialect)));
+    pce::Result<pce::Service> r = pce.CreateService(p.spec);
+    RaiseUnlessOk(c, r, enc, call.path);
+    Output(c, call, {{"service", enc.Service(*r.value)}});
+  }
+
+  void GetConnectivityServiceList(Ctx& c, const RpcCall& call) {
+    Encoder enc(pce, OutputDialect(c.req, std::nullopt));
+    Json list = Json::array();
+    for (const auto& s : pce.ListServices()) list.push_back(enc.Service(s));
+    Output(c, call, {{"service", list}});
+  }
+
+  void GetConnectivityServiceDetails(Ctx& c, const RpcCall& call) {
+    Dialect d = options.dialect;
+    const std::string id = IdFromInput(RpcInput(call.body, call.path, false), call.path, &d);
+    auto s = pce.GetService(id);
+    if (!s) NotFound("no connectivity-service " + id);
+    Encoder enc(pce, OutputDialect(c.req, d));
+    Output(c, call, {{"service", enc.Service(*s)}});
+  }
+
+  void DeleteConnectivityService(Ctx& c, const RpcCall& call) {
+    Dialect d = options.dialect;
+    const std::string id = IdFromInput(RpcInput(call.body, call.path, false), call.path, &d);
+    auto s = pce.DeleteService(id);
+    if (!s) NotFound("no connectivity-service " + id);
+    if (OutputDialect(c.req, d) == Dialect::kV24) return NoContent(c);  // 2.4: no output
+    Encoder enc(pce, Dialect::kV21);
+    Output(c, call, {{"service", enc.Service(*s)}});
+  }
+
+  void UpdateConnectivityService(Ctx&, const RpcCall& call) {
+    throw TapiError(
+        ErrorCode::kNotImplemented,
+        "update-connectivity-service is not supported: delete the service and create it again",
+        call.path);
+  }
+
+  // The read-only tapi-common / tapi-topology RPCs: an id from the input, a piece of the context.
+  static std::optional<std::string> Field(const Json& in,
+                                          std::initializer_list<const char*> names) {
+    for (const char* n : names) {
+      if (const Json* v = Member(in, n); v && v->is_string()) return v->get<std::string>();
+    }
+    return std::nullopt;
+  }
+  static std::string RequireField(const Json& in, std::initializer_list<const char*> names,
+                                  const std::string& what, const std::string& path) {
+    auto v = Field(in, names);
+    if (!v) throw TapiError(ErrorCode::kMissingElement, "the input needs " + what, path + "/input");
+    return *v;
+  }
+  void CheckTopologyField(const Json& in) const {
+    auto topo = Field(in, {"topology-id-or-name", "topology-uuid"});
+    if (topo && !pce.ted().IsTopology(*topo)) NotFound("no topology " + *topo);
+  }
+
+  void GetSipList(Ctx& c, const RpcCall& call) {
+    Output(c, call, {{"sip", MakeEncoder(OutputDialect(c.req, std::nullopt)).Sips()}});
+  }
+
+  void GetSipDetails(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, true);
+    const std::string id = RequireField(in, {"sip-id-or-name", "uuid"},
+                                        "sip-id-or-name (2.1) or uuid (2.4)", call.path);
+    auto n = pce.ted().FindSip(id);
+    if (!n) NotFound("no service-interface-point " + id);
+    Output(c, call, {{"sip", MakeEncoder(OutputDialect(c.req, std::nullopt)).Sip(*n)}});
+  }
+
+  void GetTopologyList(Ctx& c, const RpcCall& call) {
+    Encoder enc = MakeEncoder(OutputDialect(c.req, std::nullopt));
+    Output(c, call, {{"topology", Json::array({enc.Topology()})}});
+  }
+
+  void GetTopologyDetails(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, true);
+    CheckTopologyField(in);
+    RequireField(in, {"topology-id-or-name", "topology-uuid"}, "topology-id-or-name", call.path);
+    Output(c, call, {{"topology", MakeEncoder(OutputDialect(c.req, std::nullopt)).Topology()}});
+  }
+
+  void GetNodeDetails(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, true);
+    CheckTopologyField(in);
+    const std::string id =
+        RequireField(in, {"node-id-or-name", "node-uuid"}, "node-id-or-name", call.path);
+    auto n = pce.ted().FindNode(id);
+    if (!n) NotFound("no node " + id);
+    Output(c, call, {{"node", MakeEncoder(OutputDialect(c.req, std::nullopt)).Node(*n)}});
+  }
+
+  void GetLinkDetails(Ctx& c, const RpcCall& call) {
+    const Json& in = RpcInput(call.body, call.path, true);
+    CheckTopologyField(in);
+    const std::string id =
+        RequireField(in, {"link-id-or-name", "link-uuid"}, "link-id-or-name", call.path);
+    auto f = pce.ted().FindLink(id);
+    if (!f) NotFound("no link " + id);
+    Output(c, call, {{"link", MakeEncoder(OutputDialect(c.req, std::nullopt)).Link(*f)}});
+  }
+
+  // --- the service trace (pce/service_trace.h), read by `eonops lifecycle serve` ------------------
+  // GET /eonops/trace?after=N&limit=M: events with seq > N, oldest first (at most M, <= 10000).
+  // GET /eonops/trace/snapshot: the live services and the sequence number to read on from.
+  void Trace(Ctx& c, const std::vector<Segment>& s) {
+    const Request& req = c.req;
+    c.operation = "trace";
+    if (req.method != "GET" && req.method != "HEAD") NotAllowed(c, "GET");
+    if (s.size() == 3 && s[2].name == "snapshot" && !s[2].key) {
+      c.operation = "trace-snapshot";
+      SetJson(c, 200, pce.Snapshot().ToJson());
+      return;
+    }
+    if (s.size() != 2) NotFound("no resource " + req.path);
+    auto integer = [&](const char* key, int64_t fallback, int64_t lo, int64_t hi) {
+      const std::string v = req.Query(key);
+      if (v.empty()) return fallback;
+      size_t used = 0;
+      int64_t x = lo - 1;
+      try {
+        x = std::stoll(v, &used);
+      } catch (const std::exception&) {
+        used = 0;
       }
-      SetJson(c, 200, Output(req, module, {{"service", enc.PathCompService(*r.value, true)}}));
-      return;
-    }
-    if (rpc == "delete-p-2-p-path") {
-      Dialect d = options.dialect;
-      const std::string id = IdFromInput(RpcInput(body, path, false), path, &d);
-      auto p = pce.DeleteComputedPath(id);
-      if (!p) NotFound("no path " + id);
-      Encoder enc(pce, OutputDialect(req, d));
-      SetJson(c, 200, Output(req, module, {{"service", enc.PathCompService(*p, false)}}));
-      return;
-    }
-    if (rpc == "optimize-p-2-p-path") {
-      const Json& in = RpcInput(body, path, false);
-      Dialect d = options.dialect;
-      const std::string id = IdFromInput(in, path, &d);
-      auto current = pce.GetComputedPath(id);
-      if (!current) NotFound("no path " + id);
-      std::optional<pce::PathRequest> request;
-      pce::PathRequest r = current->request;
-      if (ApplyConstraints(in, path + "/input", ted, &r)) request = r;
-      Encoder enc(pce, OutputDialect(req, d));
-      pce::Result<pce::ComputedPath> res = pce.OptimizePath(id, request);
-      if (!res.ok()) {
-        if (res.error == pce::ErrorKind::kBlocked) {
-          c.outcome = "blocked";
-          Blocked(enc, res.decision, path);
-        }
-        RaiseFor(res.error, res.message, path + "/input");
-      }
-      SetJson(c, 200, Output(req, module, {{"service", enc.PathCompService(*res.value, true)}}));
-      return;
-    }
-    if (rpc == "create-connectivity-service") {
-      const Json& in = RpcInput(body, path, false);
-      ParsedService p = ParseConnectivityService(in, ted, path + "/input");
-      std::optional<Dialect> d;
-      if (p.dialect_known) d = p.dialect;
-      Encoder enc(pce, OutputDialect(req, d));
-      pce::Result<pce::Service> r = pce.CreateService(p.spec);
-      if (!r.ok()) {
-        if (r.error == pce::ErrorKind::kBlocked) {
-          c.outcome = "blocked";
-          Blocked(enc, r.decision, path);
-        }
-        RaiseFor(r.error, r.message, path + "/input");
-      }
-      SetJson(c, 200, Output(req, module, {{"service", enc.Service(*r.value)}}));
-      return;
-    }
-    if (rpc == "get-connectivity-service-list") {
-      Encoder enc(pce, OutputDialect(req, std::nullopt));
-      Json list = Json::array();
-      for (const auto& s : pce.ListServices()) list.push_back(enc.Service(s));
-      SetJson(c, 200, Output(req, module, {{"service", list}}));
-      return;
-    }
-    if (rpc == "get-connectivity-service-details") {
-      Dialect d = options.dialect;
-      const std::string id = IdFromInput(RpcInput(body, path, false), path, &d);
-      auto s = pce.GetService(id);
-      if (!s) NotFound("no connectivity-service " + id);
-      Encoder enc(pce, OutputDialect(req, d));
-      SetJson(c, 200, Output(req, module, {{"service", enc.Service(*s)}}));
-      return;
-    }
-    if (rpc == "delete-connectivity-service") {
-      Dialect d = options.dialect;
-      const std::string id = IdFromInput(RpcInput(body, path, false), path, &d);
-      auto s = pce.DeleteService(id);
-      if (!s) NotFound("no connectivity-service " + id);
-      if (OutputDialect(req, d) == Dialect::kV24) {
-        NoContent(c);  // 2.4's delete-connectivity-service has no output
-        return;
-      }
-      Encoder enc(pce, Dialect::kV21);
-      SetJson(c, 200, Output(req, module, {{"service", enc.Service(*s)}}));
-      return;
-    }
-    if (rpc == "update-connectivity-service") {
-      throw TapiError(
-          ErrorCode::kNotImplemented,
-          "update-connectivity-service is not supported: delete the service and create it again",
-          path);
-    }
-    // Read-only tapi-common / tapi-topology RPCs.
-    Encoder enc = MakeEncoder(OutputDialect(req, std::nullopt));
-    const Json& in = RpcInput(body, path, true);
-    auto field = [&](std::initializer_list<const char*> names) -> std::optional<std::string> {
-      for (const char* n : names) {
-        if (const Json* v = Member(in, n); v && v->is_string()) return v->get<std::string>();
-      }
-      return std::nullopt;
+      if (used != v.size() || x < lo || x > hi)
+        throw TapiError(ErrorCode::kInvalidValue,
+                        std::string(key) + " must be an integer in " + std::to_string(lo) + ".." +
+                            std::to_string(hi) + ", got '" + v.substr(0, 64) + "'",
+                        "/eonops/trace");
+      return x;
     };
-    if (rpc == "get-service-interface-point-list") {
-      SetJson(c, 200, Output(req, module, {{"sip", enc.Sips()}}));
-      return;
-    }
-    if (rpc == "get-service-interface-point-details") {
-      auto id = field({"sip-id-or-name", "uuid"});
-      if (!id)
-        throw TapiError(ErrorCode::kMissingElement,
-                        "the input needs sip-id-or-name (2.1) or uuid (2.4)", path + "/input");
-      auto n = ted.FindSip(*id);
-      if (!n) NotFound("no service-interface-point " + *id);
-      SetJson(c, 200, Output(req, module, {{"sip", enc.Sip(*n)}}));
-      return;
-    }
-    if (rpc == "get-topology-list") {
-      SetJson(c, 200, Output(req, module, {{"topology", Json::array({enc.Topology()})}}));
-      return;
-    }
-    auto topo = field({"topology-id-or-name", "topology-uuid"});
-    if (topo && !ted.IsTopology(*topo)) NotFound("no topology " + *topo);
-    if (rpc == "get-topology-details") {
-      if (!topo)
-        throw TapiError(ErrorCode::kMissingElement, "the input needs topology-id-or-name",
-                        path + "/input");
-      SetJson(c, 200, Output(req, module, {{"topology", enc.Topology()}}));
-      return;
-    }
-    if (rpc == "get-node-details") {
-      auto id = field({"node-id-or-name", "node-uuid"});
-      if (!id)
-        throw TapiError(ErrorCode::kMissingElement, "the input needs node-id-or-name",
-                        path + "/input");
-      auto n = ted.FindNode(*id);
-      if (!n) NotFound("no node " + *id);
-      SetJson(c, 200, Output(req, module, {{"node", enc.Node(*n)}}));
-      return;
-    }
-    auto id = field({"link-id-or-name", "link-uuid"});
-    if (!id)
-      throw TapiError(ErrorCode::kMissingElement, "the input needs link-id-or-name",
-                      path + "/input");
-    auto f = ted.FindLink(*id);
-    if (!f) NotFound("no link " + *id);
-    SetJson(c, 200, Output(req, module, {{"link", enc.Link(*f)}}));
+    const int64_t after = integer("after", 0, 0, std::numeric_limits<int64_t>::max() - 1);
+    const int64_t limit = integer("limit", 1000, 1, 10000);
+    pce::ServiceTrace::Page page = pce.trace().Read(after, static_cast<size_t>(limit));
+    Json events = Json::array();
+    for (const auto& e : page.events) events.push_back(e.ToJson());
+    SetJson(c, 200,
+            {{"first_seq", page.first_seq},
+             {"next_seq", page.next_seq},
+             {"epoch_us", page.epoch_us},
+             {"events", events}});
   }
 
   // --- dispatch ------------------------------------------------------------------------------
@@ -747,6 +825,8 @@ struct TapiServer::Impl {
           "href='/restconf'/>\n</XRD>\n";
       return;
     }
+    if (s[0].name == "eonops" && !s[0].key && s.size() >= 2 && s[1].name == "trace" && !s[1].key)
+      return Trace(c, s);
     if (s[0].name == "data" && !s[0].key) {
       if (s.size() == 1) {
         c.operation = "get-data";
@@ -865,14 +945,8 @@ struct TapiServer::Impl {
 
   int Bind() {
     Configure();
-    const int p = options.port == 0
-                      ? http.bind_to_any_port(options.host)
-                      : (http.bind_to_port(options.host, options.port) ? options.port : -1);
-    if (p < 0)
-      throw std::runtime_error("cannot listen on " + options.host + ":" +
-                               std::to_string(options.port));
-    port = p;
-    return p;
+    port = tracking::BindExclusive(http, options.host, options.port);
+    return port;
   }
 };
 

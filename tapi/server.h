@@ -17,10 +17,12 @@
 //   POST operations/tapi-common:get-service-interface-point-{list,details},
 //        operations/tapi-topology:get-{topology-list,topology-details,node-details,link-details}
 //   GET  /metrics (Prometheus text), /health, /.well-known/host-meta, /restconf (RFC 8040 root)
+//   GET  /eonops/trace?after=N&limit=M, /eonops/trace/snapshot   the service trace (read-only)
 //
 // Replies: GET 200; data-store create 201 with Location; DELETE 204; RPC 200 with output (2.4's
-// delete-connectivity-service: 204). RPC outputs are module-qualified ("tapi-connectivity:output")
-// unless `bare_output` (option, or ?bare-output=true) asks for "output". The TAPI spelling of
+// delete-connectivity-service: 204). RPC outputs are named as the request's input was
+// ("tapi-connectivity:input" -> "tapi-connectivity:output", "input" -> "output"), unless the
+// `bare_output` option or ?bare-output= says which. The TAPI spelling of
 // replies is 2.1 by default (option `version`, or ?tapi-version=2.4), and an RPC answers in the
 // spelling its request used. Errors are RFC 8040 bodies (tapi/errors.h); no feasible lightpath
 // is 409 resource-denied with the cause in error-info. With a token file, every write (POST,
@@ -36,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "pce/pce.h"
@@ -50,7 +53,9 @@ struct TapiServerOptions {
   int threads = 16;        // HTTP worker threads (one per concurrent keep-alive connection)
   size_t max_body_bytes = 4u << 20;
   Dialect dialect = Dialect::kV21;
-  bool bare_output = false;
+  // RPC replies: "output" (true), "<module>:output" (false), or, unset ("auto"), whichever the
+  // request's input used (RFC 7951 qualifies it; many clients send and read the bare name).
+  std::optional<bool> bare_output;
 
   // Reads the "tapi" section of the PCE config: version, bare_output, threads, max_body_bytes.
   static TapiServerOptions FromConfig(const pce::PceConfig& config);

@@ -2,6 +2,7 @@
 //
 //   eonops loadgen --pce http://127.0.0.1:8080 --load 250 --requests 10000 --seed 1
 //       [--config configs/pce.json] [--rate 500] [--compare ksp-ff] [--json]
+//       [--traffic-matrix FILE] [--phases FILE]
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -50,6 +51,11 @@ int RunLoadgen(int argc, char** argv) {
         "objective sent with each request (deeprmsa, latency-rsa, qot-rmbsa, energy-rmsa)");
   p.Add("compare", "HEURISTIC",
         "also replay the same traffic in the twin with this heuristic and print both");
+  p.Add("traffic-matrix", "FILE",
+        "node-pair weights (JSON N x N array) instead of uniform pairs");
+  p.Add("phases", "FILE",
+        "traffic that changes: {\"phases\": [{\"at_request\": N, \"load_erlang\": L, "
+        "\"traffic_matrix\": FILE|\"uniform\"}, ...]}");
   p.AddSwitch("rpc", "create with the create-connectivity-service RPC instead of the data store");
   p.AddSwitch("no-cleanup", "leave the services that are still up at the end");
   p.AddSwitch("json", "print JSON");
@@ -84,6 +90,20 @@ int RunLoadgen(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
+  }
+  if (p.Has("traffic-matrix") || p.Has("phases")) {
+    const int nodes = twin::Topology::Load(twin::ResolveTopologyPath(o.scenario.network.topology),
+                                           o.scenario.network.max_span_km)
+                          .NumNodes();
+    try {
+      if (p.Has("traffic-matrix"))
+        o.scenario.traffic.traffic_matrix = tapi::LoadTrafficMatrix(p.Get("traffic-matrix"), nodes);
+      if (p.Has("phases")) o.phases = tapi::LoadTrafficPhases(p.Get("phases"), nodes);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+    if (p.Has("compare") && !o.phases.empty())
+      throw UsageError("--compare replays one traffic: it does not combine with --phases");
   }
   o.rpc = p.Switch("rpc");
   o.cleanup = !p.Switch("no-cleanup");
@@ -141,6 +161,14 @@ int RunLoadgen(int argc, char** argv) {
     std::cout << "   fell back " << r.fell_back << "\n  policy";
     for (const auto& [k, v] : r.policy_versions) std::cout << "  " << k << " " << v;
     std::cout << "\n";
+    if (r.phases.size() > 1) {
+      for (const auto& ph : r.phases) {
+        std::cout << "  phase '" << ph.label << "' from request " << ph.from_request << ", "
+                  << std::fixed << std::setprecision(0) << ph.load_erlang << " Erlang: "
+                  << ph.requests << " counted, blocking " << std::setprecision(4) << ph.blocking
+                  << std::defaultfloat << "\n";
+      }
+    }
     PrintLatency("create", r.create);
     PrintLatency("delete", r.remove);
     std::cout << "  wall " << std::setprecision(2) << r.wall_s << " s, " << std::setprecision(0)

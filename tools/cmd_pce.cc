@@ -16,6 +16,7 @@
 #include "tapi/server.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/tracking_flags.h"
 #include "tracking/server.h"
 #include "tracking/store.h"
 #include "twin/topology.h"
@@ -37,17 +38,14 @@ int Serve(int argc, char** argv) {
       "the configured heuristic as fallback; services kept in SQLite across restarts.\n"
       "Example:\n"
       "  eonops pce serve --config configs/pce.json --tracking http://127.0.0.1:5000 --port 8080");
-  p.Add("config", "FILE", "PCE config (network/traffic/env/pce/tapi sections)",
+  p.Add("config", "FILE",
+        "PCE config (network/traffic/env/pce/tapi sections); default: pce.json of the data "
+        "directory ($EONOPS_CONFIGS, <prefix>/share/eonops/configs, or ./configs)",
         twin::ConfigDir() + "/pce.json");
   p.Add("host", "ADDR", "address to bind (loopback unless told otherwise)", "127.0.0.1");
   p.Add("port", "N", "TCP port (0: any free port)", "8080");
   p.Add("token-file", "FILE", "bearer tokens for writes, one '[user] token' per line");
-  p.Add("tracking", "URL",
-        "tracking server (registry of policies, decision log), e.g. http://127.0.0.1:5000");
-  p.Add("tracking-token", "TOKEN",
-        "bearer token for the tracking server's writes (the decision log)");
-  p.Add("tracking-db", "FILE", "or: an in-process tracking store (SQLite file)");
-  p.Add("artifacts", "DIR", "artifact root of --tracking-db", "./artifacts");
+  AddTrackingFlags(p);
   p.Add("state-db", "FILE", "SQLite file for services and computed paths (':memory:' for none)",
         "pce-state.db");
   p.Add("policy-dir", "DIR", "serve this policy artifact directory (no registry needed)");
@@ -101,29 +99,11 @@ int Serve(int argc, char** argv) {
     std::cerr << "eonops pce: warning: listening on " << so.host
               << " without --token-file: anyone who can reach it can provision\n";
   }
-  if (p.Has("tracking") && p.Has("tracking-db"))
-    throw UsageError("give --tracking or --tracking-db, not both");
-
   pce::PceSetup setup;
   setup.state_db = p.Get("state-db") == ":memory:" ? "" : p.Get("state-db");
   std::unique_ptr<tracking::TrackingStore> store;
-  std::string tracking_desc = "none";
-  if (p.Has("tracking-db")) {
-    tracking::StoreOptions o;
-    o.db_path = p.Get("tracking-db");
-    o.artifact_root = p.Get("artifacts");
-    store = std::make_unique<tracking::TrackingStore>(o);
-    setup.tracking = pce::StoreConnector(store.get());
-    tracking_desc = o.db_path;
-  } else if (p.Has("tracking")) {
-    tracking::HttpClientOptions ho;
-    if (p.Has("tracking-token")) ho.token = p.Get("tracking-token");
-    ho.user = "eonops-pce";
-    ho.timeout_seconds = 10;
-    ho.max_retries = 2;
-    setup.tracking = pce::HttpConnector(p.Get("tracking"), ho);
-    tracking_desc = p.Get("tracking");
-  }
+  std::string tracking_desc;
+  setup.tracking = TrackingFromFlags(p, "eonops-pce", &store, &tracking_desc);
 
   // Block SIGINT/SIGTERM before any thread starts, so that they reach the sigwait below and the
   // PCE shuts down cleanly (the decision log is flushed).

@@ -15,5 +15,6 @@ int RunTwin(int argc, char** argv);    // `eonops twin serve|health`
 int RunPolicy(int argc, char** argv);  // `eonops policy serve|info`
 int RunPce(int argc, char** argv);      // `eonops pce serve`
 int RunLoadgen(int argc, char** argv);  // `eonops loadgen`
+int RunLifecycle(int argc, char** argv);  // `eonops lifecycle serve|status|register`
 
 }  // namespace eonops::tools

@@ -24,6 +24,10 @@ packages=(
   # The Python package (python/, tests/python, examples/python). Gymnasium is not in Debian 12:
   # the environments then use eonops.spaces' stand-ins, and a real gymnasium.Env when present.
   pybind11-dev python3-dev python3-numpy python3-pytest python3-torch python3-matplotlib
+  # The sanitizer and fuzzing trees (tools/run-tests.sh --sanitize / --tsan): clang, its
+  # sanitizer runtimes and libFuzzer (libclang-rt-14-dev, only recommended by clang so named
+  # here), and llvm-symbolizer (package llvm) so reports show file:line.
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()

@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"policy", eonops::tools::RunPolicy, "serve a trained policy over gRPC (policy serve)"},
     {"pce", eonops::tools::RunPce, "path computation element over ONF TAPI RESTCONF (pce serve)"},
     {"loadgen", eonops::tools::RunLoadgen, "drive a PCE with Poisson create/delete traffic over TAPI"},
+    {"lifecycle", eonops::tools::RunLifecycle, "the closed MLOps loop around a PCE: KPIs, drift, retraining, promotion, rollback"},
 };
 
 void PrintUsage(std::ostream& out) {

@@ -6,6 +6,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "agents/options.h"
+#include "pce/config.h"
+#include "twin/json_util.h"
+
 namespace eonops::tools {
 
 void AddScenarioFlags(ArgParser& p) {
@@ -30,8 +34,19 @@ void AddScenarioFlags(ArgParser& p) {
   p.Add("batch", "N", "batch size for the batch-means confidence interval (default 10000)");
 }
 
+twin::Scenario LoadScenarioConfig(const std::string& path) {
+  const nlohmann::json j = twin::ReadJsonFile(path);
+  if (j.is_object() && (j.contains("pce") || j.contains("tapi")))
+    return pce::PceConfig::Load(path).ToScenario();  // checked whole by the PCE's reader
+  if (j.is_object() && (j.contains("train") || j.contains("ppo") || j.contains("dqn"))) {
+    const agents::ExperimentConfig cfg = agents::LoadExperimentConfig(path);
+    return twin::Scenario::FromJson(cfg.twin, path);
+  }
+  return twin::Scenario::Load(path);
+}
+
 twin::Scenario ScenarioFromFlags(const ArgParser& p) {
-  twin::Scenario s = p.Has("config") ? twin::Scenario::Load(p.Get("config")) : twin::Scenario{};
+  twin::Scenario s = p.Has("config") ? LoadScenarioConfig(p.Get("config")) : twin::Scenario{};
   auto& n = s.network;
   auto& t = s.traffic;
   try {

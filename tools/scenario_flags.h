@@ -8,6 +8,10 @@
 namespace eonops::tools {
 
 void AddScenarioFlags(ArgParser& p);
+// The scenario a config file holds, the file checked whole by its own reader: a PCE config
+// (pce/tapi sections), an experiment (train/ppo/dqn), or a scenario file. Anything else, e.g. a
+// modulation table, is refused naming the file.
+twin::Scenario LoadScenarioConfig(const std::string& path);
 // The scenario file of --config (or the defaults), with every given flag applied on top.
 twin::Scenario ScenarioFromFlags(const ArgParser& p);
 

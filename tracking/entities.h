@@ -161,6 +161,36 @@ struct StageEvent {
   std::string changed_by;
 };
 
+// A control loop's decision about a model version (the lifecycle service's challenger
+// registrations, promotions, refusals, rollbacks, drift events), kept in the registry's audit
+// trail with the figures it was made on. A decision may move an alias in the same transaction.
+struct ModelDecision {
+  int64_t id = 0;
+  std::string name;
+  int64_t version = 0;  // the version decided about; 0 for the model as a whole (drift)
+  std::string kind;     // e.g. "challenger", "promote", "refuse", "rollback", "drift"
+  std::string reason;
+  std::string figures_json = "{}";  // a JSON object
+  std::string alias;                // the alias moved with it ("" when none)
+  std::optional<int64_t> from_version, to_version;
+  std::string key;  // idempotency key ("" when none): a retried decision is recorded once
+  int64_t decided_at_ms = 0;
+  std::string decided_by;
+};
+
+struct RecordDecisionRequest {
+  std::string name;
+  int64_t version = 0;
+  std::string kind, reason;
+  std::string figures_json = "{}";
+  std::string key;
+  // Points `alias` at `version` with the decision (when non-empty) ...
+  std::string alias;
+  // ... only if it points at this version now (0: only if it does not exist); else the whole
+  // decision is refused with RESOURCE_CONFLICT. nullopt: whatever it points at.
+  std::optional<int64_t> expect_alias_version;
+};
+
 // A page of results and the opaque token for the next one ("" on the last page).
 template <typename T>
 struct Page {

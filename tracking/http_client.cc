@@ -466,4 +466,44 @@ std::vector<AliasEvent> TrackingHttpClient::GetAliasHistory(const std::string& n
   return out;
 }
 
+Page<ModelVersion> TrackingHttpClient::SearchModelVersions(const SearchModelsRequest& request) {
+  httplib::Params params{{"max_results", std::to_string(request.max_results)}};
+  if (!request.filter.empty()) params.emplace("filter", request.filter);
+  for (const auto& o : request.order_by) params.emplace("order_by", o);
+  if (!request.page_token.empty()) params.emplace("page_token", request.page_token);
+  const Json r = impl_->Get("model-versions/search", params);
+  Page<ModelVersion> page;
+  for (const Json& v : r.value("model_versions", Json::array()))
+    page.items.push_back(ModelVersionFromJson(v));
+  page.next_page_token = r.value("next_page_token", "");
+  return page;
+}
+
+ModelDecision TrackingHttpClient::RecordModelDecision(const RecordDecisionRequest& request) {
+  Json figures = Json::parse(request.figures_json, nullptr, false);
+  if (figures.is_discarded() || !figures.is_object())
+    throw TrackingError(ErrorCode::kInvalidParameterValue, "Decision figures must be a JSON object");
+  Json body = {{"name", request.name},
+               {"version", std::to_string(request.version)},
+               {"kind", request.kind},
+               {"reason", request.reason},
+               {"figures", figures},
+               {"key", request.key},
+               {"alias", request.alias}};
+  if (request.expect_alias_version)
+    body["expect_alias_version"] = std::to_string(*request.expect_alias_version);
+  return ModelDecisionFromJson(
+      impl_->Post("registered-models/decisions", body, "/api/eonops/").at("decision"));
+}
+
+std::vector<ModelDecision> TrackingHttpClient::GetModelDecisions(const std::string& name,
+                                                                 int64_t max_results) {
+  const Json r = impl_->Get("registered-models/decisions",
+                            {{"name", name}, {"max_results", std::to_string(max_results)}},
+                            "/api/eonops/");
+  std::vector<ModelDecision> out;
+  for (const Json& d : r.at("decisions")) out.push_back(ModelDecisionFromJson(d));
+  return out;
+}
+
 }  // namespace eonops::tracking

@@ -105,6 +105,10 @@ class TrackingHttpClient {
   void DeleteAlias(const std::string& name, const std::string& alias);
   ModelVersion GetModelVersionByAlias(const std::string& name, const std::string& alias);
   std::vector<AliasEvent> GetAliasHistory(const std::string& name, const std::string& alias = "");
+  Page<ModelVersion> SearchModelVersions(const SearchModelsRequest& request);
+  // Control-loop decisions (/api/eonops/registered-models/decisions), as TrackingStore's.
+  ModelDecision RecordModelDecision(const RecordDecisionRequest& request);
+  std::vector<ModelDecision> GetModelDecisions(const std::string& name, int64_t max_results = 0);
 
  private:
   struct Impl;

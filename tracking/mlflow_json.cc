@@ -11,7 +11,9 @@ namespace eonops::tracking {
 namespace {
 
 [[noreturn]] void BadValue(const std::string& where, const Json& value, const char* expected) {
-  std::string shown = value.dump();
+  // Query-string values are bytes after URL decoding, not always UTF-8: a strict dump() would
+  // throw json::type_error instead of naming the parameter (found by fuzz_mlflow_json).
+  std::string shown = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (shown.size() > 80) shown = shown.substr(0, 80) + "...";
   throw TrackingError(ErrorCode::kInvalidParameterValue,
                       "Invalid value " + shown + " for parameter '" + where +
@@ -230,6 +232,24 @@ Json ToJson(const StageEvent& e) {
           {"changed_by", e.changed_by}};
 }
 
+Json ToJson(const ModelDecision& d) {
+  Json figures = Json::parse(d.figures_json, nullptr, false);
+  if (figures.is_discarded()) figures = Json::object();
+  Json j = {{"id", d.id},
+            {"name", d.name},
+            {"version", std::to_string(d.version)},
+            {"kind", d.kind},
+            {"reason", d.reason},
+            {"figures", figures},
+            {"alias", d.alias},
+            {"key", d.key},
+            {"decided_at", d.decided_at_ms},
+            {"decided_by", d.decided_by}};
+  j["from_version"] = d.from_version ? Json(std::to_string(*d.from_version)) : Json(nullptr);
+  j["to_version"] = d.to_version ? Json(std::to_string(*d.to_version)) : Json(nullptr);
+  return j;
+}
+
 Experiment ExperimentFromJson(const Json& j) {
   Experiment e;
   e.experiment_id = Str(j, "experiment_id");
@@ -352,6 +372,23 @@ AliasEvent AliasEventFromJson(const Json& j) {
   e.changed_at_ms = Int(j, "changed_at");
   e.changed_by = Str(j, "changed_by");
   return e;
+}
+
+ModelDecision ModelDecisionFromJson(const Json& j) {
+  ModelDecision d;
+  d.id = Int(j, "id");
+  d.name = Str(j, "name");
+  if (const Json* f = Field(j, "version")) d.version = JsonInt64(*f, "version").value_or(0);
+  d.kind = Str(j, "kind");
+  d.reason = Str(j, "reason");
+  if (const Json* f = Field(j, "figures")) d.figures_json = f->dump();
+  d.alias = Str(j, "alias");
+  if (const Json* f = Field(j, "from_version")) d.from_version = JsonInt64(*f, "from_version");
+  if (const Json* f = Field(j, "to_version")) d.to_version = JsonInt64(*f, "to_version");
+  d.key = Str(j, "key");
+  d.decided_at_ms = Int(j, "decided_at");
+  d.decided_by = Str(j, "decided_by");
+  return d;
 }
 
 RequestArgs RequestArgs::FromJsonBody(const std::string& body) {

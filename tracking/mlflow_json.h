@@ -40,6 +40,7 @@ Json ToJson(const RegisteredModel& model);
 Json ToJson(const Episode& episode);
 Json ToJson(const AliasEvent& event);
 Json ToJson(const StageEvent& event);
+Json ToJson(const ModelDecision& decision);  // figures as an embedded object
 
 // The inverse, for clients. Missing optional fields take their defaults; a field of the wrong
 // type throws TrackingError(kInvalidParameterValue).
@@ -52,6 +53,7 @@ RegisteredModel RegisteredModelFromJson(const Json& j);
 ArtifactFile ArtifactFileFromJson(const Json& j);
 Episode EpisodeFromJson(const Json& j);
 AliasEvent AliasEventFromJson(const Json& j);
+ModelDecision ModelDecisionFromJson(const Json& j);
 
 // The arguments of one request, with MLflow's error messages for missing or mistyped ones.
 class RequestArgs {

@@ -174,6 +174,25 @@ CREATE TABLE stage_history (
 );
 CREATE INDEX stage_history_by_model ON stage_history(name, changed_at);
 )sql"},
+    {5, "decisions of control loops about model versions", R"sql(
+CREATE TABLE model_decisions (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL,
+  version         INTEGER NOT NULL,  -- 0: about the model as a whole
+  kind            TEXT NOT NULL,
+  reason          TEXT NOT NULL DEFAULT '',
+  figures         TEXT NOT NULL DEFAULT '{}',
+  alias           TEXT NOT NULL DEFAULT '',
+  from_version    INTEGER,
+  to_version      INTEGER,
+  idempotency_key TEXT NOT NULL DEFAULT '',
+  decided_at      INTEGER NOT NULL,
+  decided_by      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX model_decisions_by_model ON model_decisions(name, id);
+CREATE UNIQUE INDEX model_decisions_by_key ON model_decisions(name, idempotency_key)
+  WHERE idempotency_key != '';
+)sql"},
 };
 
 // DDL as written above for SQLite, or translated for PostgreSQL.
@@ -207,7 +226,7 @@ const std::vector<std::string>& SchemaTables() {
       "params",               "tags",                "latest_metrics",     "metrics",
       "episodes",             "artifacts",           "registered_models",  "registered_model_tags",
       "model_versions",       "model_version_tags",  "model_aliases",      "alias_history",
-      "stage_history"};
+      "stage_history",        "model_decisions"};
   return kTables;
 }
 

@@ -24,7 +24,8 @@ namespace eonops::tracking {
 // 2: per-episode RL records and content-hashed artifacts
 // 3: model registry (registered models, versions, tags, aliases, stages)
 // 4: audit trail of alias moves and stage transitions
-inline constexpr int kLatestSchemaVersion = 4;
+// 5: decisions of control loops (the lifecycle service) about model versions
+inline constexpr int kLatestSchemaVersion = 5;
 
 // The version recorded in the database; 0 for an empty file.
 int SchemaVersion(Connection& db);

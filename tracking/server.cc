@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tracking/errors.h"
+#include "tracking/exclusive_listen.h"
 #include "tracking/mlflow_json.h"
 #include "tracking/server_internal.h"
 #include "tracking/db.h"
@@ -739,13 +740,12 @@ struct TrackingServer::Impl {
 
   int Bind() {
     Configure();
-    int p = options.port == 0 ? http.bind_to_any_port(options.host)
-                              : (http.bind_to_port(options.host, options.port) ? options.port : -1);
-    if (p < 0)
-      throw TrackingError(ErrorCode::kInternalError,
-                          "cannot listen on " + options.host + ":" + std::to_string(options.port));
-    port = p;
-    return p;
+    try {
+      port = BindExclusive(http, options.host, options.port);
+    } catch (const std::runtime_error& e) {
+      throw TrackingError(ErrorCode::kInternalError, e.what());
+    }
+    return port;
   }
 };
 

@@ -229,6 +229,75 @@ void AddUiApiRoutes(RouteTable& t, TrackingStore& store, UiMarks& marks) {
       list.push_back(ToJson(e));
     return Json{{"events", list}};
   });
+  // Decisions of control loops (the lifecycle service) about versions, with their figures; a
+  // decision may move an alias in the same transaction (compare-and-set on expect_alias_version).
+  add("POST", "registered-models/decisions", true, [&store](Context& c) {
+    RecordDecisionRequest r;
+    r.name = c.args.RequiredString("name");
+    r.version = c.args.OptInt64("version").value_or(0);
+    r.kind = c.args.RequiredString("kind");
+    r.reason = c.args.OptString("reason").value_or("");
+    r.key = c.args.OptString("key").value_or("");
+    r.alias = c.args.OptString("alias").value_or("");
+    r.expect_alias_version = c.args.OptInt64("expect_alias_version");
+    if (c.args.Has("figures")) {
+      const Json& f = c.args.json()["figures"];
+      if (!f.is_object()) Invalid("figures must be a JSON object");
+      r.figures_json = f.dump();
+    }
+    return Json{{"decision", ToJson(store.RecordModelDecision(r, c.actor))}};
+  });
+  add("GET", "registered-models/decisions", false, [&store](Context& c) {
+    Json list = Json::array();
+    for (const ModelDecision& d : store.GetModelDecisions(
+             c.args.RequiredString("name"), c.args.OptInt64("max_results").value_or(0)))
+      list.push_back(ToJson(d));
+    return Json{{"decisions", list}};
+  });
+  // Model performance trends: the live KPI series the lifecycle service logs per served version
+  // (runs of `experiment` tagged eonops.lifecycle.model = name), against wall-clock time, with the
+  // alias moves and decisions that mark version changes.
+  add("GET", "registered-models/trends", false, [&store](Context& c) {
+    const std::string name = c.args.RequiredString("name");
+    const size_t max_points = MaxPoints(c.args);
+    const RegisteredModel model = store.GetRegisteredModel(name);  // 404 for an unknown model
+    Json runs = Json::array();
+    const std::string experiment = c.args.OptString("experiment").value_or("lifecycle");
+    if (auto e = store.GetExperimentByName(experiment)) {
+      SearchRunsRequest r;
+      r.experiment_ids = {e->experiment_id};
+      std::string quoted;
+      for (char ch : name) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+      r.filter = "tags.`eonops.lifecycle.model` = '" + quoted + "'";
+      r.max_results = 1000;
+      r.order_by = {"start_time ASC"};
+      for (const Run& run : store.SearchRuns(r).items) {
+        Json series = Json::object();
+        for (const Metric& m : run.data.metrics) {
+          if (m.key.rfind("kpi/", 0) != 0 && m.key.rfind("drift/", 0) != 0) continue;
+          Json pts = Json::array();
+          for (const Metric& p : store.GetMetricHistoryDownsampled(run.info.run_id, m.key, max_points))
+            pts.push_back({p.timestamp_ms, DoubleToJson(p.value)});
+          series[m.key] = pts;
+        }
+        Json tags = Json::object();
+        for (const Tag& t : run.data.tags) tags[t.key] = t.value;
+        runs.push_back({{"run_id", run.info.run_id},
+                        {"run_name", run.info.run_name},
+                        {"version", tags.value("eonops.lifecycle.version", "")},
+                        {"use_case", tags.value("eonops.lifecycle.use_case", "")},
+                        {"series", series}});
+      }
+    }
+    Json aliases = Json::array();
+    for (const AliasEvent& e : store.GetAliasHistory(name)) aliases.push_back(ToJson(e));
+    Json decisions = Json::array();
+    for (const ModelDecision& d : store.GetModelDecisions(name, 200)) decisions.push_back(ToJson(d));
+    return Json{{"name", model.name},
+                {"runs", runs},
+                {"alias_events", aliases},
+                {"decisions", decisions}};
+  });
   add("GET", "runs/artifacts", false, [&store](Context& c) {
     Json list = Json::array();
     for (const ArtifactFile& f : store.ListAllArtifacts(c.args.RequiredString("run_id")))

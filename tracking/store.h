@@ -195,6 +195,13 @@ class TrackingStore {
   // Oldest first; `alias` empty: every alias of the model.
   std::vector<AliasEvent> GetAliasHistory(const std::string& name, const std::string& alias = "");
   std::vector<StageEvent> GetStageHistory(const std::string& name);
+  // Records a control loop's decision, and moves its alias when it names one, in one
+  // transaction. A request whose key was recorded before returns that decision and changes
+  // nothing; an alias that does not point where expect_alias_version says is RESOURCE_CONFLICT.
+  ModelDecision RecordModelDecision(const RecordDecisionRequest& request,
+                                    const std::string& actor = "");
+  // Oldest first; the newest `max_results` when > 0.
+  std::vector<ModelDecision> GetModelDecisions(const std::string& name, int64_t max_results = 0);
 
   // --- maintenance -------------------------------------------------------------------------
   // Number of active runs per experiment id (experiments without runs are absent).

@@ -1,7 +1,9 @@
 // The model registry: registered models, versions, stages, aliases and their audit trail.
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <variant>
 
 #include "tracking/search_filter.h"
@@ -520,6 +522,130 @@ std::vector<AliasEvent> TrackingStore::GetAliasHistory(const std::string& name,
       e.changed_by = st.Text(5);
       out.push_back(std::move(e));
     }
+    return out;
+  });
+}
+
+namespace {
+
+ModelDecision LoadDecision(Statement& st, const std::string& name) {
+  ModelDecision d;
+  d.id = st.Int64(0);
+  d.name = name;
+  d.version = st.Int64(1);
+  d.kind = st.Text(2);
+  d.reason = st.Text(3);
+  d.figures_json = st.Text(4);
+  d.alias = st.Text(5);
+  d.from_version = st.OptionalInt64(6);
+  d.to_version = st.OptionalInt64(7);
+  d.key = st.Text(8);
+  d.decided_at_ms = st.Int64(9);
+  d.decided_by = st.Text(10);
+  return d;
+}
+
+constexpr const char* kDecisionColumns =
+    "id, version, kind, reason, figures, alias, from_version, to_version, idempotency_key,"
+    " decided_at, decided_by";
+
+}  // namespace
+
+ModelDecision TrackingStore::RecordModelDecision(const RecordDecisionRequest& r,
+                                                 const std::string& actor) {
+  ValidateModelName(r.name);
+  if (r.kind.empty() || r.kind.size() > 64 ||
+      !std::all_of(r.kind.begin(), r.kind.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      }))
+    Invalid("Decision kind must be 1 to 64 lowercase letters, dashes or underscores, got '" +
+            r.kind.substr(0, 80) + "'");
+  if (r.version < 0) Invalid("Decision version must not be negative");
+  if (r.reason.size() > Limits::kMaxTagValueLength)
+    Invalid("Decision reason longer than " + std::to_string(Limits::kMaxTagValueLength) +
+            " characters");
+  if (r.key.size() > Limits::kMaxKeyLength)
+    Invalid("Decision key longer than " + std::to_string(Limits::kMaxKeyLength) + " characters");
+  if (r.figures_json.size() > (1u << 20)) Invalid("Decision figures larger than 1 MiB");
+  const nlohmann::json figures = nlohmann::json::parse(r.figures_json, nullptr, false);
+  if (figures.is_discarded() || !figures.is_object())
+    Invalid("Decision figures must be a JSON object");
+  if (!r.alias.empty()) {
+    ValidateAlias(r.alias);
+    if (r.version == 0) Invalid("A decision that moves an alias must name a version");
+  }
+  return Write([&](Connection& db) {
+    RequireModel(db, r.name);
+    if (!r.key.empty()) {
+      auto seen = db.Prepare(std::string("SELECT ") + kDecisionColumns +
+                             " FROM model_decisions WHERE name = ? AND idempotency_key = ?");
+      seen.Bind(1, r.name).Bind(2, r.key);
+      if (seen.Step()) return LoadDecision(seen, r.name);
+    }
+    if (r.version > 0) LoadVersion(db, r.name, r.version);  // RESOURCE_DOES_NOT_EXIST
+    const int64_t now = NowMs();
+    std::optional<int64_t> from, to;
+    if (!r.alias.empty()) {
+      auto old = db.Prepare("SELECT version FROM model_aliases WHERE name = ? AND alias = ?");
+      old.Bind(1, r.name).Bind(2, r.alias);
+      if (old.Step()) from = old.Int64(0);
+      if (r.expect_alias_version && from.value_or(0) != *r.expect_alias_version) {
+        throw TrackingError(
+            ErrorCode::kResourceConflict,
+            "alias " + r.alias + " of " + r.name + " points at " +
+                (from ? "version " + std::to_string(*from) : std::string("no version")) +
+                ", not " +
+                (*r.expect_alias_version ? "version " + std::to_string(*r.expect_alias_version)
+                                         : std::string("nothing")) +
+                ": the " + r.kind + " decision was not applied");
+      }
+      to = r.version;
+      if (from != to) {
+        auto st = db.Prepare(
+            "INSERT INTO model_aliases(name, alias, version) VALUES(?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET version = excluded.version");
+        st.Bind(1, r.name).Bind(2, r.alias).Bind(3, r.version).Run();
+        RecordAlias(db, r.name, r.alias, from, to, now, actor);
+        TouchModel(db, r.name, now);
+      }
+    }
+    auto ins = db.Prepare(
+        "INSERT INTO model_decisions(name, version, kind, reason, figures, alias, from_version,"
+        " to_version, idempotency_key, decided_at, decided_by)"
+        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    ins.Bind(1, r.name).Bind(2, r.version).Bind(3, r.kind).Bind(4, r.reason);
+    ins.Bind(5, figures.dump()).Bind(6, r.alias).Bind(7, from).Bind(8, to).Bind(9, r.key);
+    ins.Bind(10, now).Bind(11, actor);
+    if (!ins.Step()) throw TrackingError(ErrorCode::kInternalError, "decision insert returned no id");
+    ModelDecision d;
+    d.id = ins.Int64(0);
+    d.name = r.name;
+    d.version = r.version;
+    d.kind = r.kind;
+    d.reason = r.reason;
+    d.figures_json = figures.dump();
+    d.alias = r.alias;
+    d.from_version = from;
+    d.to_version = to;
+    d.key = r.key;
+    d.decided_at_ms = now;
+    d.decided_by = actor;
+    return d;
+  });
+}
+
+std::vector<ModelDecision> TrackingStore::GetModelDecisions(const std::string& name,
+                                                            int64_t max_results) {
+  ValidateModelName(name);
+  if (max_results < 0) Invalid("max_results must not be negative");
+  return Read([&](Connection& db) {
+    RequireModel(db, name);
+    auto st = db.Prepare(std::string("SELECT ") + kDecisionColumns +
+                         " FROM model_decisions WHERE name = ? ORDER BY id DESC LIMIT ?");
+    st.Bind(1, name).Bind(2, max_results > 0 ? max_results : std::numeric_limits<int64_t>::max());
+    std::vector<ModelDecision> out;
+    while (st.Step()) out.push_back(LoadDecision(st, name));
+    std::reverse(out.begin(), out.end());
     return out;
   });
 }

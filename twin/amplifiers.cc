@@ -12,10 +12,25 @@ BandAmplifiers BandAmplifiers::Load(const std::string& path, const BandPlan& pla
 
 BandAmplifiers BandAmplifiers::FromJson(const nlohmann::json& j, const std::string& origin,
                                         const BandPlan& plan) {
-  if (!j.is_object()) ConfigError(origin, "expected a JSON object");
+  RejectUnknownKeys(j, {"bands"}, origin);
   const auto& bands = Require(j, "bands", origin);
   const std::string where = origin + ".bands";
   if (!bands.is_object()) ConfigError(where, "expected an object keyed by band name");
+  RejectUnknownKeys(bands, plan.CatalogueNames(), where);
+  // Every band's entry is checked, also those this network does not use: never half-read.
+  for (auto it = bands.begin(); it != bands.end(); ++it) {
+    if (it.key().rfind('_', 0) == 0) continue;
+    const std::string w = where + "." + it.key();
+    RejectUnknownKeys(it.value(),
+                      {"type", "noise_figure_db", "max_gain_db", "max_output_power_dbm",
+                       "electrical_power_w"},
+                      w);
+    RequireString(it.value(), "type", w);
+    for (const char* k : {"noise_figure_db", "max_gain_db", "max_output_power_dbm",
+                          "electrical_power_w"}) {
+      RequireNumber(it.value(), k, w);
+    }
+  }
   BandAmplifiers out;
   for (const Band& band : plan.bands()) {
     if (!bands.contains(band.name)) {
@@ -23,14 +38,6 @@ BandAmplifiers BandAmplifiers::FromJson(const nlohmann::json& j, const std::stri
     }
     const auto& a = bands[band.name];
     const std::string w = where + "." + band.name;
-    if (!a.is_object()) ConfigError(w, "expected an object");
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      static const char* kKeys[] = {"type", "noise_figure_db", "max_gain_db",
-                                    "max_output_power_dbm", "electrical_power_w"};
-      bool known = it.key().rfind("_", 0) == 0;
-      for (const char* k : kKeys) known = known || it.key() == k;
-      if (!known) ConfigError(w + "." + it.key(), "unknown key");
-    }
     Amplifier amp;
     amp.type = RequireString(a, "type", w);
     amp.noise_figure_db = RequireNumber(a, "noise_figure_db", w);

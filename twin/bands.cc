@@ -12,17 +12,26 @@ long long RoundToLong(double x) { return std::llround(x); }
 bool IsInteger(double x) { return std::abs(x - std::round(x)) < 1e-6; }
 }  // namespace
 
-BandPlan::BandPlan(std::vector<Band> bands, double slot_width_hz)
-    : bands_(std::move(bands)), slot_width_hz_(slot_width_hz) {
+BandPlan::BandPlan(std::vector<Band> bands, double slot_width_hz,
+                   std::vector<std::string> catalogue)
+    : bands_(std::move(bands)), slot_width_hz_(slot_width_hz), catalogue_(std::move(catalogue)) {
+  const bool own_names = catalogue_.empty();
   for (const auto& b : bands_) {
     total_slots_ += b.num_slots;
     max_slots_ = std::max(max_slots_, b.num_slots);
+    if (own_names) catalogue_.push_back(b.name);
   }
 }
 
 BandPlan BandPlan::Load(const std::string& path) { return FromJson(ReadJsonFile(path), path); }
 
 BandPlan BandPlan::FromJson(const nlohmann::json& j, const std::string& origin) {
+  RejectUnknownKeys(j, {"grid_anchor_thz", "slot_width_ghz", "bands"}, origin);
+  // The grid anchor is ITU-T G.694.1's; the file states it, this checks it is that one.
+  if (j.contains("grid_anchor_thz") &&
+      std::abs(RequireNumber(j, "grid_anchor_thz", origin) * 1e12 - kGridAnchorHz) > 1.0) {
+    ConfigError(origin + ".grid_anchor_thz", "must be 193.1 (the ITU-T G.694.1 anchor)");
+  }
   double slot_width_hz = NumberOr(j, "slot_width_ghz", 12.5, origin) * 1e9;
   if (!(slot_width_hz > 0) || !IsInteger(slot_width_hz / kCentreGranularityHz)) {
     ConfigError(origin + ".slot_width_ghz", "must be a positive multiple of 6.25 GHz");
@@ -32,6 +41,9 @@ BandPlan BandPlan::FromJson(const nlohmann::json& j, const std::string& origin) 
   std::vector<Band> bands;
   for (size_t i = 0; i < arr.size(); ++i) {
     const std::string where = origin + ".bands[" + std::to_string(i) + "]";
+    RejectUnknownKeys(arr[i],
+                      {"name", "f_min_thz", "f_max_thz", "num_slots", "amplifier", "noise_figure_db"},
+                      where);
     Band b;
     b.name = RequireString(arr[i], "name", where);
     b.f_min_hz = RequirePositive(arr[i], "f_min_thz", where) * 1e12;
@@ -76,7 +88,7 @@ BandPlan BandPlan::Select(const std::vector<std::string>& names) const {
     out.push_back(bands_[i]);
   }
   if (out.empty()) throw std::runtime_error("no band selected");
-  return BandPlan(std::move(out), slot_width_hz_);
+  return BandPlan(std::move(out), slot_width_hz_, catalogue_);
 }
 
 BandPlan BandPlan::SingleBand(const std::string& name, double f_min_hz, int num_slots,

@@ -41,7 +41,8 @@ class BandPlan {
   static constexpr double kWidthGranularityHz = 12.5e9;
 
   BandPlan() = default;
-  BandPlan(std::vector<Band> bands, double slot_width_hz);
+  // `catalogue`: the band names of the file the bands come from (empty: these bands' names).
+  BandPlan(std::vector<Band> bands, double slot_width_hz, std::vector<std::string> catalogue = {});
 
   // Reads configs/bands.json; throws std::runtime_error naming the file and field.
   static BandPlan Load(const std::string& path);
@@ -57,6 +58,9 @@ class BandPlan {
   const Band& band(int b) const { return bands_.at(b); }
   const std::vector<Band>& bands() const { return bands_; }
   int IndexOf(const std::string& name) const;  // -1 when absent
+  // The names of every band of the file (bands.json) this plan was selected from: what a
+  // per-band table in another config (fibre.json, energy.json, qot.json) may be keyed by.
+  const std::vector<std::string>& CatalogueNames() const { return catalogue_; }
   double slot_width_hz() const { return slot_width_hz_; }
   int TotalSlots() const { return total_slots_; }
   int MaxSlotsPerBand() const { return max_slots_; }
@@ -77,6 +81,7 @@ class BandPlan {
   double slot_width_hz_ = 12.5e9;
   int total_slots_ = 0;
   int max_slots_ = 0;
+  std::vector<std::string> catalogue_;  // band names of the file this plan was selected from
 };
 
 }  // namespace eonops::twin

@@ -13,8 +13,10 @@ EnergyModel EnergyModel::Load(const std::string& path, const BandPlan& plan,
 
 EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& origin, const BandPlan& plan,
                                   const BandAmplifiers& amplifiers) {
+  RejectUnknownKeys(j, {"transponder", "roadm", "amplifier_w_per_span"}, origin);
   EnergyModel m;
   const auto& trx = Require(j, "transponder", origin);
+  RejectUnknownKeys(trx, {"watts_per_gbps", "base_w", "ends"}, origin + ".transponder");
   m.transponder_w_per_gbps = RequireNumber(trx, "watts_per_gbps", origin + ".transponder");
   m.transponder_base_w = RequireNumber(trx, "base_w", origin + ".transponder");
   m.transponder_ends = trx.contains("ends") ? RequireInt(trx, "ends", origin + ".transponder") : 2;
@@ -22,6 +24,7 @@ EnergyModel EnergyModel::FromJson(const nlohmann::json& j, const std::string& or
     ConfigError(origin + ".transponder", "powers must not be negative and ends must be >= 1");
   }
   const auto& roadm = Require(j, "roadm", origin);
+  RejectUnknownKeys(roadm, {"per_degree_w", "per_add_drop_port_w", "base_w"}, origin + ".roadm");
   m.roadm_per_degree_w = RequireNumber(roadm, "per_degree_w", origin + ".roadm");
   m.roadm_per_port_w = RequireNumber(roadm, "per_add_drop_port_w", origin + ".roadm");
   m.roadm_base_w = RequireNumber(roadm, "base_w", origin + ".roadm");

@@ -104,6 +104,12 @@ FibreParams FibreParams::Load(const std::string& path, const BandPlan& plan) {
 FibreParams FibreParams::FromJson(const nlohmann::json& j, const std::string& origin,
                                   const BandPlan& plan) {
   if (!j.is_object()) ConfigError(origin, "expected a JSON object");
+  RejectUnknownKeys(j,
+                    {"fibre_type", "reference_wavelength_nm", "dispersion_ps_per_nm_km",
+                     "dispersion_slope_ps_per_nm2_km", "raman_gain_slope_per_w_km_thz",
+                     "raman_gain_spectrum", "bands"},
+                    origin);
+  if (j.contains("fibre_type")) RequireString(j, "fibre_type", origin);  // documentation
   FibreParams p;
   double lambda_nm = NumberOr(j, "reference_wavelength_nm", 1550.0, origin);
   if (!(lambda_nm > 0)) ConfigError(origin + ".reference_wavelength_nm", "must be positive");
@@ -134,6 +140,16 @@ FibreParams FibreParams::FromJson(const nlohmann::json& j, const std::string& or
 
   const auto& bands = Require(j, "bands", origin);
   if (!bands.is_object()) ConfigError(origin + ".bands", "expected an object keyed by band name");
+  RejectUnknownKeys(bands, plan.CatalogueNames(), origin + ".bands");
+  // Every band's entry is checked, also those this network does not use: never half-read.
+  for (auto it = bands.begin(); it != bands.end(); ++it) {
+    if (it.key().rfind('_', 0) == 0) continue;
+    const std::string bw = origin + ".bands." + it.key();
+    RejectUnknownKeys(it.value(), {"loss_db_per_km", "gamma_per_w_km", "effective_area_um2"}, bw);
+    RequirePositive(it.value(), "loss_db_per_km", bw);
+    RequireNumber(it.value(), "gamma_per_w_km", bw);
+    if (it.value().contains("effective_area_um2")) RequirePositive(it.value(), "effective_area_um2", bw);
+  }
   for (const Band& band : plan.bands()) {
     const std::string where = origin + ".bands";
     if (!bands.contains(band.name)) {

@@ -1,8 +1,10 @@
 #include "twin/json_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -19,6 +21,43 @@ nlohmann::json ReadJsonFile(const std::string& path) {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     ConfigError(path, std::string("invalid JSON: ") + e.what());
+  }
+}
+
+std::string NearestKey(const std::string& key, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_distance = 3;  // suggest near misses only
+  for (const std::string& k : known) {
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(k.size() + 1);
+    for (size_t j = 0; j <= k.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= key.size(); ++i) {
+      size_t diag = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= k.size(); ++j) {
+        const size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (key[i - 1] == k[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    if (row[k.size()] < best_distance) {
+      best_distance = row[k.size()];
+      best = k;
+    }
+  }
+  return best;
+}
+
+void RejectUnknownKeys(const nlohmann::json& j, const std::vector<std::string>& known,
+                       const std::string& where) {
+  if (!j.is_object()) ConfigError(where, "expected an object, got " + std::string(j.type_name()));
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    if (key.rfind('_', 0) == 0 || std::find(known.begin(), known.end(), key) != known.end())
+      continue;
+    const std::string near = NearestKey(key, known);
+    ConfigError(where + "." + key,
+                "unknown key" + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
   }
 }
 
@@ -47,7 +86,15 @@ double RequirePositive(const nlohmann::json& j, const std::string& key, const st
 int RequireInt(const nlohmann::json& j, const std::string& key, const std::string& where) {
   const auto& v = Require(j, key, where);
   if (!v.is_number_integer()) ConfigError(where + "." + key, "expected an integer, got " + v.dump());
-  return v.get<int>();
+  // get<int>() would wrap: 4294967336 slots would be read as 40 (found by fuzz_config's check
+  // that a loader keeps the numbers it is given).
+  const bool fits =
+      v.is_number_unsigned()
+          ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max())
+          : v.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                v.get<int64_t>() <= std::numeric_limits<int>::max();
+  if (!fits) ConfigError(where + "." + key, "out of range, got " + v.dump());
+  return static_cast<int>(v.get<int64_t>());
 }
 
 bool RequireBool(const nlohmann::json& j, const std::string& key, const std::string& where) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,15 @@ namespace eonops::twin {
 [[noreturn]] void ConfigError(const std::string& where, const std::string& reason);
 
 nlohmann::json ReadJsonFile(const std::string& path);
+
+// A config is checked, never half-read: every reader rejects the members it does not know.
+// Throws "<where>: expected an object" unless `j` is one, and "<where>.<key>: unknown key (did
+// you mean '<near>'?)" for the first member not in `known`. Keys starting with '_' are comments
+// ("_source", "_comment") and always allowed.
+void RejectUnknownKeys(const nlohmann::json& j, const std::vector<std::string>& known,
+                       const std::string& where);
+// The entry of `known` nearest to `key` (edit distance at most 2), or "" when none is near.
+std::string NearestKey(const std::string& key, const std::vector<std::string>& known);
 
 const nlohmann::json& Require(const nlohmann::json& j, const std::string& key,
                               const std::string& where);

@@ -7,6 +7,8 @@ namespace eonops::twin {
 LatencyModel LatencyModel::Load(const std::string& path) { return FromJson(ReadJsonFile(path), path); }
 
 LatencyModel LatencyModel::FromJson(const nlohmann::json& j, const std::string& origin) {
+  RejectUnknownKeys(
+      j, {"group_index", "roadm_delay_us", "amplifier_delay_us", "transponder_delay_us"}, origin);
   LatencyModel m;
   m.group_index = RequirePositive(j, "group_index", origin);
   m.roadm_delay_us = NumberOr(j, "roadm_delay_us", 0.0, origin);

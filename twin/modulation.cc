@@ -20,10 +20,12 @@ ModulationTable ModulationTable::Load(const std::string& path, double slot_width
 }
 
 ModulationTable ModulationTable::FromJson(const nlohmann::json& j, const std::string& origin, double slot_width_hz) {
+  RejectUnknownKeys(j, {"slot_rule", "formats"}, origin);
   SlotRule rule;
   if (j.is_object() && j.contains("slot_rule")) {
     const auto& r = j["slot_rule"];
     const std::string where = origin + ".slot_rule";
+    RejectUnknownKeys(r, {"polarisations", "fec_overhead", "roll_off", "guard_slots"}, where);
     rule.polarisations = r.contains("polarisations") ? RequireInt(r, "polarisations", where) : 2;
     if (rule.polarisations != 1 && rule.polarisations != 2) ConfigError(where + ".polarisations", "must be 1 or 2");
     rule.fec_overhead = NumberOr(r, "fec_overhead", 0.0, where);
@@ -38,6 +40,8 @@ ModulationTable ModulationTable::FromJson(const nlohmann::json& j, const std::st
   std::vector<ModulationFormat> formats;
   for (size_t i = 0; i < arr.size(); ++i) {
     const std::string where = origin + ".formats[" + std::to_string(i) + "]";
+    RejectUnknownKeys(arr[i], {"name", "bits_per_symbol", "gsnr_threshold_db", "max_reach_km"},
+                      where);
     ModulationFormat f;
     f.name = RequireString(arr[i], "name", where);
     f.bits_per_symbol = RequireInt(arr[i], "bits_per_symbol", where);

@@ -89,26 +89,38 @@ namespace {
 // buffer of 16 words, so a band may hold at most 1024 slots.
 constexpr int kMaxSlotsPerBand = 1024;
 
+// Errors name the network option and the bands file, as the config loaders' do: the options
+// were checked for shape when read, the band names and sizes only here against bands.json.
 BandPlan MakePlan(const NetworkOptions& o) {
-  BandPlan all = BandPlan::Load(ConfigFile(o.config_dir, "bands.json"));
-  BandPlan selected = all.Select(o.bands);
+  const std::string bands_file = ConfigFile(o.config_dir, "bands.json");
+  BandPlan all = BandPlan::Load(bands_file);
+  BandPlan selected = [&] {
+    try {
+      return all.Select(o.bands);
+    } catch (const std::runtime_error& e) {
+      ConfigError("network.bands", std::string(e.what()) + " in " + bands_file);
+    }
+  }();
   for (const auto& b : selected.bands()) {
     if (std::min(b.num_slots, o.slots_per_band > 0 ? o.slots_per_band : b.num_slots) > kMaxSlotsPerBand) {
-      throw std::invalid_argument("band " + b.name + " has " + std::to_string(b.num_slots) + " slots; at most " +
-                                  std::to_string(kMaxSlotsPerBand) + " per band are supported (set slots_per_band)");
+      ConfigError("network.slots_per_band", "band " + b.name + " has " +
+                                                std::to_string(b.num_slots) + " slots; at most " +
+                                                std::to_string(kMaxSlotsPerBand) +
+                                                " per band are supported (set slots_per_band)");
     }
   }
   if (o.slots_per_band <= 0) return selected;
   std::vector<Band> bands = selected.bands();
   for (auto& b : bands) {
     if (o.slots_per_band > b.num_slots) {
-      throw std::invalid_argument("slots_per_band " + std::to_string(o.slots_per_band) + " exceeds band " + b.name +
-                                  "'s " + std::to_string(b.num_slots) + " slots");
+      ConfigError("network.slots_per_band", std::to_string(o.slots_per_band) + " exceeds band " +
+                                                b.name + "'s " + std::to_string(b.num_slots) +
+                                                " slots in " + bands_file);
     }
     b.num_slots = o.slots_per_band;
     b.f_max_hz = b.f_min_hz + b.num_slots * selected.slot_width_hz();
   }
-  return BandPlan(std::move(bands), selected.slot_width_hz());
+  return BandPlan(std::move(bands), selected.slot_width_hz(), selected.CatalogueNames());
 }
 }  // namespace
 
@@ -185,7 +197,9 @@ Candidate NetworkModel::Evaluate(const Request& request, int k, int band) const 
   } else if (c.modulation < 0) {
     c.cause = BlockCause::kQot;
   } else {
-    c.width = modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
+    c.width = request.media_channel_slots > 0
+                  ? request.media_channel_slots
+                  : modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
     if (c.width > plan_.band(band).num_slots) c.cause = BlockCause::kNoSpectrum;
   }
   return c;
@@ -208,7 +222,9 @@ Candidate NetworkModel::EvaluatePath(const Request& request, const Path& path, i
   } else if (c.modulation < 0) {
     c.cause = BlockCause::kQot;
   } else {
-    c.width = modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
+    c.width = request.media_channel_slots > 0
+                  ? request.media_channel_slots
+                  : modulations_.SlotsNeeded(request.bit_rate_gbps, c.modulation);
     if (c.width > plan_.band(band).num_slots) c.cause = BlockCause::kNoSpectrum;
   }
   return c;

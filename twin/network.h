@@ -160,6 +160,8 @@ class NetworkState {
   // A free-slot search of `candidate`'s path and band: `occupied` gets the OR of its fibres.
   void PathOccupancy(const Candidate& candidate, uint64_t* occupied) const {
     spectrum_.PathOccupancy(candidate.path->fibres, candidate.band, occupied);
+    if (!candidate.path->paired_fibres.empty())
+      spectrum_.AddOccupancy(candidate.path->paired_fibres, candidate.band, occupied);
   }
   // "" when the spectrum and the lightpath table agree, else what is wrong.
   std::string CheckInvariants() const;

@@ -27,6 +27,10 @@ struct Path {
   double length_km = 0.0;
   int hops = 0;
   int num_amplifiers = 0;  // in-line amplifiers (one per span)
+  // Fibres whose spectrum a lightpath on this path must also find free at the same slots: the
+  // return direction of a bidirectional lightpath with symmetric spectrum (the PCE sets it on
+  // its candidate paths). Every spectrum search ORs them in; provisioning takes `fibres` only.
+  std::vector<int> paired_fibres;
 };
 
 enum class PathOrder { kLength, kHops, kHopsSe };

@@ -15,19 +15,15 @@ QotConfig QotConfig::Load(const std::string& path) { return FromJson(ReadJsonFil
 
 QotConfig QotConfig::FromJson(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) ConfigError(origin, "expected a JSON object");
-  static const char* kKeys[] = {"launch_power_dbm", "launch_reference_symbol_rate_gbaud",
-                                "launch_power_offset_db", "roll_off", "guard_slots",
-                                "transceiver_snr_db", "nli_model", "coherent_nli", "amplifier_gain"};
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key().rfind("_", 0) == 0) continue;
-    bool known = false;
-    for (const char* k : kKeys) known = known || it.key() == k;
-    if (it.key() == "reference_channel") {
-      ConfigError(origin + ".reference_channel",
-                  "no longer used: the worst case is a bound over every occupancy (twin/qot.h)");
-    }
-    if (!known) ConfigError(origin + "." + it.key(), "unknown key");
+  if (j.contains("reference_channel")) {
+    ConfigError(origin + ".reference_channel",
+                "no longer used: the worst case is a bound over every occupancy (twin/qot.h)");
   }
+  RejectUnknownKeys(j,
+                    {"launch_power_dbm", "launch_reference_symbol_rate_gbaud",
+                     "launch_power_offset_db", "roll_off", "guard_slots", "transceiver_snr_db",
+                     "nli_model", "coherent_nli", "amplifier_gain"},
+                    origin);
   QotConfig c;
   double launch_dbm = RequireNumber(j, "launch_power_dbm", origin);
   double launch_ref_baud = RequirePositive(j, "launch_reference_symbol_rate_gbaud", origin) * 1e9;
@@ -116,8 +112,13 @@ QotModel::QotModel(const Topology& topology, const BandPlan& plan, FibreParams f
 QotModel QotModel::Load(const Topology& topology, const BandPlan& plan,
                         const std::string& config_dir) {
   const std::string dir = config_dir.empty() ? ConfigDir() : config_dir;
-  return QotModel(topology, plan, FibreParams::Load(dir + "/fibre.json", plan),
-                  QotConfig::Load(dir + "/qot.json"),
+  QotConfig config = QotConfig::Load(dir + "/qot.json");
+  for (const auto& [band, offset_db] : config.launch_power_offset_db) {
+    const auto& known = plan.CatalogueNames();
+    if (std::find(known.begin(), known.end(), band) == known.end())
+      ConfigError(dir + "/qot.json.launch_power_offset_db." + band, "unknown band");
+  }
+  return QotModel(topology, plan, FibreParams::Load(dir + "/fibre.json", plan), std::move(config),
                   BandAmplifiers::Load(dir + "/amplifiers.json", plan));
 }
 

@@ -42,7 +42,7 @@ RamanGainSpectrum RamanGainSpectrum::Load(const std::string& path) {
 }
 
 RamanGainSpectrum RamanGainSpectrum::FromJson(const nlohmann::json& j, const std::string& origin) {
-  if (!j.is_object()) ConfigError(origin, "expected a JSON object");
+  RejectUnknownKeys(j, {"reference_frequency_thz", "frequency_offset_thz", "gain_m_per_w"}, origin);
   const double f_ref = RequirePositive(j, "reference_frequency_thz", origin) * 1e12;
   auto numbers = [&](const std::string& key) {
     const auto& a = Require(j, key, origin);

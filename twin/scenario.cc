@@ -4,7 +4,19 @@
 
 namespace eonops::twin {
 
-Scenario Scenario::Load(const std::string& path) { return FromJson(ReadJsonFile(path), path); }
+Scenario Scenario::Load(const std::string& path) {
+  const nlohmann::json j = ReadJsonFile(path);
+  if (!j.is_object()) ConfigError(path, "expected a JSON object");
+  if (!j.contains("network")) {
+    std::string has;
+    for (auto it = j.begin(); it != j.end(); ++it) has += (has.empty() ? "" : ", ") + it.key();
+    ConfigError(path, "not a scenario: it has no \"network\" section (a scenario file has "
+                      "network, traffic and measurement; this one has " +
+                          (has.empty() ? std::string("nothing") : has) + ")");
+  }
+  RejectUnknownKeys(j, {"name", "description", "network", "traffic", "measurement"}, path);
+  return FromJson(j, path);
+}
 
 Scenario Scenario::FromJson(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) ConfigError(origin, "expected an object");
@@ -15,12 +27,7 @@ Scenario Scenario::FromJson(const nlohmann::json& j, const std::string& origin) 
   if (j.contains("measurement")) {
     const auto& m = j["measurement"];
     const std::string where = origin + ".measurement";
-    if (!m.is_object()) ConfigError(where, "expected an object");
-    for (auto it = m.begin(); it != m.end(); ++it) {
-      if (it.key() != "warmup" && it.key() != "requests" && it.key() != "batch_size") {
-        ConfigError(where + "." + it.key(), "unknown key");
-      }
-    }
+    RejectUnknownKeys(m, {"warmup", "requests", "batch_size"}, where);
     if (m.contains("warmup")) s.measurement.warmup = RequireInt(m, "warmup", where);
     if (m.contains("requests")) s.measurement.requests = RequireInt(m, "requests", where);
     if (m.contains("batch_size")) s.measurement.batch_size = RequireInt(m, "batch_size", where);

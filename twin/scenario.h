@@ -1,6 +1,6 @@
 // A scenario: the network, the traffic and how to measure, as one JSON document with the
 // sections "network" (NetworkOptions), "traffic" (TrafficConfig) and "measurement"; experiment
-// files for training add their own sections beside these (the loader ignores them).
+// and PCE files add their own sections beside these, which their own readers check.
 //
 //   Scenario s = Scenario::Load("configs/benchmarks/deeprmsa-nsfnet.json");
 //   auto model = std::make_shared<const NetworkModel>(s.network);
@@ -28,8 +28,11 @@ struct Scenario {
   Measurement measurement;
   std::string origin = "defaults";
 
+  // A scenario file: only name, description and the three sections, "network" required.
   // Throws "<file>: <field>: <reason>".
   static Scenario Load(const std::string& path);
+  // The three sections of a larger document (an experiment, a PCE config, a manifest): the
+  // members it does not read belong to that document's own reader.
   static Scenario FromJson(const nlohmann::json& j, const std::string& origin);
   nlohmann::json ToJson() const;
 };

@@ -175,6 +175,11 @@ SpectrumState::SpectrumState(int num_fibres, const BandPlan& plan) : num_fibres_
 void SpectrumState::PathOccupancy(const std::vector<int>& fibres, int band, uint64_t* out) const {
   const int words = (band_slots_[band] + 63) >> 6;
   for (int i = 0; i < words; ++i) out[i] = 0;
+  AddOccupancy(fibres, band, out);
+}
+
+void SpectrumState::AddOccupancy(const std::vector<int>& fibres, int band, uint64_t* out) const {
+  const int words = (band_slots_[band] + 63) >> 6;
   for (int f : fibres) {
     const uint64_t* w = Words(f, band);
     for (int i = 0; i < words; ++i) out[i] |= w[i];

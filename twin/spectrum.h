@@ -68,6 +68,8 @@ class SpectrumState {
   }
   // OR of the occupancy of every fibre in `fibres` into out[0 .. words(band)).
   void PathOccupancy(const std::vector<int>& fibres, int band, uint64_t* out) const;
+  // ORs the occupancy of `fibres` into out[0 .. words(band)) (out keeps what it had).
+  void AddOccupancy(const std::vector<int>& fibres, int band, uint64_t* out) const;
   bool IsFree(const std::vector<int>& fibres, int band, int slot, int width) const;
 
   // Takes slots [slot, slot + width) of `band` on every fibre for `owner` (>= 0). Changes

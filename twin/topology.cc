@@ -1,8 +1,12 @@
 #include "twin/topology.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
+#include <vector>
 
 #include "twin/json_util.h"
 
@@ -17,22 +21,25 @@ Topology Topology::FromJson(const nlohmann::json& j, const std::string& origin,
   if (!(max_span_km > 0)) ConfigError(origin, "max_span_km must be positive");
   Topology t;
   if (!j.is_object()) ConfigError(origin, "expected a JSON object at the top level");
-  t.name_ = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>() : origin;
-  t.source_ = j.contains("source") && j["source"].is_string() ? j["source"].get<std::string>() : "";
+  RejectUnknownKeys(j, {"name", "source", "notes", "nodes", "links"}, origin);
+  t.name_ = j.contains("name") ? RequireString(j, "name", origin) : origin;
+  t.source_ = j.contains("source") ? RequireString(j, "source", origin) : "";
+  if (j.contains("notes")) RequireString(j, "notes", origin);
 
   const auto& nodes = Require(j, "nodes", origin);
   if (!nodes.is_array() || nodes.empty()) ConfigError(origin + ".nodes", "expected a non-empty array");
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string where = origin + ".nodes[" + std::to_string(i) + "]";
     const auto& n = nodes[i];
+    RejectUnknownKeys(n, {"id", "name", "lat", "lon", "ref_id"}, where);
+    if (n.contains("ref_id")) RequireInt(n, "ref_id", where);  // the source's numbering
     Node node;
     node.id = RequireInt(n, "id", where);
     if (node.id != static_cast<int>(i)) {
       ConfigError(where + ".id", "node ids must be 0..N-1 in file order, expected " +
                                      std::to_string(i) + ", got " + std::to_string(node.id));
     }
-    node.name = n.contains("name") && n["name"].is_string() ? n["name"].get<std::string>()
-                                                            : "node " + std::to_string(i);
+    node.name = n.contains("name") ? RequireString(n, "name", where) : "node " + std::to_string(i);
     if (n.contains("lat") || n.contains("lon")) {
       double lat = RequireNumber(n, "lat", where), lon = RequireNumber(n, "lon", where);
       if (std::abs(lat) > 90) ConfigError(where + ".lat", "latitude out of [-90, 90]");
@@ -50,6 +57,7 @@ Topology Topology::FromJson(const nlohmann::json& j, const std::string& origin,
   for (size_t i = 0; i < links.size(); ++i) {
     const std::string where = origin + ".links[" + std::to_string(i) + "]";
     const auto& l = links[i];
+    RejectUnknownKeys(l, {"a", "b", "length_km", "spans_km"}, where);
     int a = RequireInt(l, "a", where), b = RequireInt(l, "b", where);
     if (a < 0 || a >= n_nodes) ConfigError(where + ".a", "unknown node " + std::to_string(a));
     if (b < 0 || b >= n_nodes) ConfigError(where + ".b", "unknown node " + std::to_string(b));
@@ -101,7 +109,31 @@ int Topology::FibreBetween(int src, int dst) const {
 
 std::string ConfigDir() {
   if (const char* env = std::getenv("EONOPS_CONFIGS"); env != nullptr && *env != '\0') return env;
-  return EONOPS_CONFIG_DIR;
+  namespace fs = std::filesystem;
+  // bands.json marks a configs directory of eonops (every model needs it).
+  auto is_configs = [](const fs::path& d) {
+    std::error_code ec;
+    return fs::is_regular_file(d / "bands.json", ec);
+  };
+  // Where this code was loaded from: the eonops executable, or the module that links the twin
+  // into another program (the Python extension); then the running executable.
+  std::vector<fs::path> from;
+  Dl_info info{};
+  std::error_code ec;
+  if (dladdr(reinterpret_cast<void*>(&ConfigDir), &info) != 0 && info.dli_fname != nullptr &&
+      info.dli_fname[0] == '/') {
+    from.push_back(fs::canonical(info.dli_fname, ec).parent_path());
+  }
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) from.push_back(exe.parent_path());
+  for (const fs::path& start : from) {
+    for (fs::path d = start; !d.empty(); d = d.parent_path()) {
+      if (is_configs(d / "share/eonops/configs")) return (d / "share/eonops/configs").string();
+      if (is_configs(d / "configs")) return (d / "configs").string();
+      if (d == d.root_path()) break;
+    }
+  }
+  return "configs";  // the working directory's; errors then name configs/<file>
 }
 
 std::string ResolveTopologyPath(const std::string& name_or_path) {

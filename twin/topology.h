@@ -67,7 +67,13 @@ class Topology {
 };
 
 // Resolves "nsfnet" to <configs>/topologies/nsfnet.json; a value containing '/' or ending in
-// ".json" is taken as a path. ConfigDir() is $EONOPS_CONFIGS, else the source tree's configs/.
+// ".json" is taken as a path.
+//
+// ConfigDir() is where the shipped configs are, found at run time, never a path compiled in:
+// $EONOPS_CONFIGS; else, from the directory of the binary this code was loaded from (the eonops
+// executable, a Python extension module) and then of the running executable, upwards: the
+// installed data directory (<prefix>/bin/eonops -> <prefix>/share/eonops/configs) or a configs/
+// beside it (a build tree inside the source tree); else ./configs of the working directory.
 std::string ConfigDir();
 std::string ResolveTopologyPath(const std::string& name_or_path);
 

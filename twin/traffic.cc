@@ -141,12 +141,24 @@ TrafficGenerator::TrafficGenerator(const TrafficConfig& config, int num_nodes, u
     : config_(config), num_nodes_(num_nodes), rng_(seed) {
   if (num_nodes < 2) throw std::invalid_argument("traffic needs at least two nodes");
   config_.Validate(num_nodes);
+  BuildTables();
+}
+
+void TrafficGenerator::Reconfigure(const TrafficConfig& config) {
+  config.Validate(num_nodes_);
+  config_ = config;
+  BuildTables();
+}
+
+void TrafficGenerator::BuildTables() {
+  class_cdf_.clear();
+  pair_cdf_.clear();
   double acc = 0;
   for (const auto& k : config_.classes) class_cdf_.push_back(acc += k.weight);
   if (!config_.traffic_matrix.empty()) {
     acc = 0;
-    for (int i = 0; i < num_nodes * num_nodes; ++i) {
-      if (i / num_nodes != i % num_nodes) acc += config_.traffic_matrix[i];
+    for (int i = 0; i < num_nodes_ * num_nodes_; ++i) {
+      if (i / num_nodes_ != i % num_nodes_) acc += config_.traffic_matrix[i];
       pair_cdf_.push_back(acc);
     }
   }

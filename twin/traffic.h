@@ -64,6 +64,9 @@ struct Request {
   double bit_rate_gbps = 0.0;
   double latency_bound_us = std::numeric_limits<double>::infinity();
   int traffic_class = -1;  // index into classes, -1 for the uniform range
+  // > 0: a media channel of this many slots is asked for (a TAPI capacity in GHz): the width is
+  // given instead of derived from the bit rate (RSA); the path must still carry some format.
+  int media_channel_slots = 0;
 };
 
 class TrafficGenerator {
@@ -71,9 +74,14 @@ class TrafficGenerator {
   TrafficGenerator(const TrafficConfig& config, int num_nodes, uint64_t seed);
   Request Next();
   const TrafficConfig& config() const { return config_; }
+  // Traffic that changes while the network lives (a load generator's phases): the next arrivals
+  // follow `config`; the clock, the request ids and the random stream go on from where they are.
+  // Throws std::invalid_argument, leaving the generator as it was, when `config` is invalid.
+  void Reconfigure(const TrafficConfig& config);
 
  private:
   void DrawPair(int* src, int* dst);
+  void BuildTables();
 
   TrafficConfig config_;
   int num_nodes_;

@@ -2,6 +2,10 @@
 // its steady state under 250 Erlang (about 240 lit lightpaths).
 //
 //   BM_ComputeInProcess/ksp-ff, /drl   Pce::ComputePath back to back; counters p50_us, p99_us
+//   BM_RequestKinds/0..4               ComputePath, KSP-FF, per kind of request: bit rate, 50 GHz
+//                                      of spectrum, bidirectional (symmetric / per direction),
+//                                      with an exclude-link constraint (the twin's Yen +
+//                                      DecideAmong)
 //   BM_CreateDeleteInProcess/...       CreateService (SQLite write-ahead) + DeleteService
 //   BM_ComputeTapiInProcess/...        the same RPC through TapiServer::Handle (no socket)
 //   BM_ComputeOverHttp/ksp-ff, /drl    compute-p-2-p-path over loopback HTTP, paced at 500
@@ -24,6 +28,8 @@
 #include <thread>
 
 #include "agents/options.h"
+#include "bench/brief_policy.h"
+#include "bench/scratch_dir.h"
 #include "agents/trainer.h"
 #include "pce/pce.h"
 #include "tapi/server.h"
@@ -43,23 +49,7 @@ PceConfig BenchConfig() {
   return c;
 }
 
-struct Scratch {
-  std::string dir;
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "eonops-bench-pce-XXXXXX").string();
-    if (!mkdtemp(t.data())) std::abort();
-    dir = t;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
-
-Scratch& Tmp() {
-  static Scratch s;
-  return s;
-}
+bench::ScratchDir& Tmp() { return bench::Scratch("eonops-bench-pce"); }
 
 // A policy artifact for configs/pce.json: EONOPS_BENCH_POLICY, else a briefly trained one with
 // the DeepRMSA experiment's architecture.
@@ -67,26 +57,7 @@ std::string PolicyDir(uint64_t seed = 1) {
   if (const char* env = std::getenv("EONOPS_BENCH_POLICY"); env && seed == 1) return env;
   const std::string out = Tmp().dir + "/policy-" + std::to_string(seed);
   if (fs::exists(out + "/manifest.json")) return out;
-  const PceConfig c = BenchConfig();
-  agents::ExperimentConfig cfg =
-      agents::LoadExperimentConfig(twin::ConfigDir() + "/experiments/deeprmsa-nsfnet-ppo.json");
-  nlohmann::json env = {
-      {"network", c.network.ToJson()}, {"traffic", c.traffic.ToJson()}, {"env", c.env.ToJson()}};
-  env["env"]["warmup"] = 200;
-  cfg.twin = env;
-  cfg.train.total_steps = 512;
-  cfg.train.num_envs = 2;
-  cfg.train.seed = seed;
-  cfg.train.log_interval = 512;
-  cfg.train.eval_interval = 0;
-  cfg.train.checkpoint_interval = 0;
-  cfg.ppo.rollout_steps = 256;
-  twin::EnvConfig ec = twin::EnvConfig::FromJson(env, "bench");
-  auto model = std::make_shared<const twin::NetworkModel>(ec.network);
-  agents::Trainer trainer(cfg, twin::MakeEnvFactory(model, ec));
-  trainer.Train();
-  trainer.ExportPolicy(out);
-  return out;
+  return bench::TrainBriefly(BenchConfig(), "experiments/deeprmsa-nsfnet-ppo.json", 512, seed, out);
 }
 
 // Brings `pce` to the steady state of its traffic (creates and holding-time deletes) and
@@ -148,6 +119,38 @@ void BM_ComputeInProcess(benchmark::State& state) {
   state.SetLabel(drl ? "drl (3x128 PPO)" : "ksp-ff");
 }
 BENCHMARK(BM_ComputeInProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+void BM_RequestKinds(benchmark::State& state) {
+  static const char* kKinds[] = {"bit rate", "50 GHz spectrum", "bidirectional, symmetric",
+                                 "bidirectional, per direction", "exclude-link constraint"};
+  const int kind = static_cast<int>(state.range(0));
+  PceConfig config = BenchConfig();
+  if (kind == 3) config.pce.bidirectional_spectrum = BidirectionalSpectrum::kPerDirection;
+  Pce pce(config);
+  std::vector<PathRequest> requests = WarmUp(pce, 3000, 4096);
+  for (PathRequest& r : requests) {
+    if (kind == 1) {
+      r.bit_rate_gbps = 0;
+      r.spectrum_width_hz = 50e9;
+    }
+    r.bidirectional = kind == 2 || kind == 3;
+    // The first fibre out of the source: every request then needs a constrained candidate set.
+    if (kind == 4) r.exclude_links = {pce.model().topology().OutFibres(r.src).front()};
+  }
+  std::vector<double> us;
+  size_t i = 0, feasible = 0;
+  for (auto _ : state) {
+    const auto t = Clock::now();
+    PathDecision d = pce.ComputePath(requests[i++ % requests.size()]);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    feasible += d.feasible;
+    benchmark::DoNotOptimize(d);
+  }
+  Percentiles(state, us);
+  state.counters["feasible"] = static_cast<double>(feasible) / std::max<size_t>(1, us.size());
+  state.SetLabel(kKinds[kind]);
+}
+BENCHMARK(BM_RequestKinds)->DenseRange(0, 4)->Unit(benchmark::kMicrosecond);
 
 void BM_CreateDeleteInProcess(benchmark::State& state) {
   const bool drl = state.range(0) == 1;
@@ -252,7 +255,8 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
         {"tapi-path-computation:input",
          {{"end-point",
            {{{"local-id", "a"},
-             {"service-interface-point", {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
+             {"service-interface-point",
+              {{"service-interface-point-uuid", pce.ted().SipUuid(r.src)}}},
              {"capacity", {{"total-size", {{"value", r.bit_rate_gbps}, {"unit", "GBPS"}}}}}},
             {{"local-id", "z"},
              {"service-interface-point",
@@ -263,8 +267,9 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const auto t = Clock::now();
-    auto reply = server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
-                               bodies[i++ % bodies.size()]);
+    auto reply =
+        server.Handle("POST", "/restconf/operations/tapi-path-computation:compute-p-2-p-path",
+                      bodies[i++ % bodies.size()]);
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
     benchmark::DoNotOptimize(reply);
     if (i % 1000 == 0) {
@@ -274,7 +279,8 @@ void BM_ComputeTapiInProcess(benchmark::State& state) {
     }
   }
   Percentiles(state, us);
-  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP" : "ksp-ff, TAPI layer without HTTP");
+  state.SetLabel(drl ? "drl (3x128 PPO), TAPI layer without HTTP"
+                     : "ksp-ff, TAPI layer without HTTP");
 }
 BENCHMARK(BM_ComputeTapiInProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 

@@ -70,7 +70,7 @@ OVERRIDES = {
 
 
 def config_dir():
-    """Where the twin reads topologies, bands and tables ($EONOPS_CONFIGS, else the build's)."""
+    """Where the twin reads topologies, bands and tables ($EONOPS_CONFIGS, else beside the module)."""
     return _core.config_dir()
 
 

@@ -40,7 +40,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("simulate", &python::Simulate, py::arg("config"), py::arg("origin"), py::arg("policies"), py::arg("loads"),
         py::arg("seed"), py::arg("seeds"), py::arg("threads"));
   m.def("heuristic_names", &twin::HeuristicNames);
-  m.def("config_dir", &twin::ConfigDir, "where the twin reads its configs ($EONOPS_CONFIGS, else the build's)");
+  m.def("config_dir", &twin::ConfigDir, "where the twin reads its configs ($EONOPS_CONFIGS, else found beside this module: the source tree of a build, or the installed data directory)");
   m.attr("BLOCK_CAUSES") = python::BlockCauseNames();
   m.attr("__version__") = EONOPS_VERSION;
 }

@@ -318,6 +318,51 @@ TEST(Trainer, CheckpointOfAnotherSetupIsRejected) {
   }
 }
 
+TEST(Trainer, WarmStartContinuesFromAnExportedPolicy) {
+  const std::string dir = ::testing::TempDir() + "/warm-start-policy";
+  std::filesystem::remove_all(dir);
+  ExperimentConfig c = TinyConfig(Algorithm::kPpo);
+  c.train.total_steps = 2048;
+  {
+    Trainer t(c, Bandit());
+    t.Train();
+    t.ExportPolicy(dir);
+  }
+  std::unique_ptr<Policy> exported = Policy::Load(dir);
+  ASSERT_GT(ArmOneProbability(*exported), 0.9);
+  // A fresh run with another seed starts where the exported policy is, not at uniform.
+  ExperimentConfig fresh = c;
+  fresh.train.seed = 99;
+  Trainer warm(fresh, Bandit());
+  warm.WarmStart(dir);
+  std::unique_ptr<Policy> start = warm.SnapshotPolicy();
+  EXPECT_NEAR(ArmOneProbability(*start), ArmOneProbability(*exported), 1e-6);
+  EXPECT_EQ(ToJson(start->manifest()).at("normalization"),
+            ToJson(exported->manifest()).at("normalization"));
+  warm.Train(256);
+  EXPECT_GT(ArmOneProbability(*warm.SnapshotPolicy()), 0.9);
+  // Not after training has begun, and not across algorithms, environments or architectures.
+  try {
+    warm.WarmStart(dir);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("already trained"), std::string::npos) << e.what();
+  }
+  Trainer dqn(TinyConfig(Algorithm::kDqn), Bandit());
+  EXPECT_THROW(dqn.WarmStart(dir), ConfigError);
+  Trainer other_env(c, [] { return std::make_unique<MaskedContextBandit>(); });
+  EXPECT_THROW(other_env.WarmStart(dir), ConfigError);
+  ExperimentConfig wider = c;
+  wider.model.hidden_sizes = {64, 32};
+  Trainer arch(wider, Bandit());
+  try {
+    arch.WarmStart(dir);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("architecture"), std::string::npos) << e.what();
+  }
+}
+
 // Records what the trainer logs.
 class RecordingLogger : public RunLogger {
  public:

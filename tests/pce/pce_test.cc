@@ -136,8 +136,14 @@ TEST(PceTest, RefusalsCarryTheirCause) {
   auto invalid = pce.CreateService(Spec(3, 3, 100));
   EXPECT_EQ(invalid.error, ErrorKind::kInvalid);
   EXPECT_NE(invalid.message.find("same node"), std::string::npos);
-  auto zero = pce.CreateService(Spec(3, 4, 0));
-  EXPECT_EQ(zero.error, ErrorKind::kInvalid);
+  auto negative = pce.CreateService(Spec(3, 4, -10));
+  EXPECT_EQ(negative.error, ErrorKind::kInvalid);
+  // No capacity at all is the config's default bit rate, and the decision says so.
+  auto unnamed = pce.CreateService(Spec(3, 4, 0));
+  ASSERT_TRUE(unnamed.ok()) << unnamed.message;
+  EXPECT_TRUE(unnamed.value->request.capacity_defaulted);
+  EXPECT_EQ(unnamed.value->request.bit_rate_gbps, pce.config().pce.default_bit_rate_gbps);
+  EXPECT_TRUE(unnamed.decision.capacity_defaulted);
 }
 
 TEST(PceTest, ValidationMarginRefusesWhatTheHeuristicWouldLight) {

@@ -6,17 +6,24 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "agents/options.h"
 #include "agents/trainer.h"
 #include "pce/config.h"
+#include "pce/pce.h"
 #include "tracking/store.h"
 #include "twin/envs.h"
+#include "twin/traffic.h"
 
 namespace eonops::pce::testing {
 
@@ -120,6 +127,61 @@ inline int64_t RegisterPolicy(tracking::TrackingStore& store, const std::string&
   if (!alias.empty()) store.SetAlias(model, alias, v, "test");
   return v;
 }
+
+// Creates and deletes services on `pce` like `eonops loadgen`: before each arrival the services
+// whose twin holding time ended are deleted, then the arrival is a create. With
+// `seconds_per_unit` > 0 arrivals are paced in real time (one twin time unit = that many
+// seconds), so holding times and rates measured on the PCE's clock follow the twin's.
+class TrafficDriver {
+ public:
+  TrafficDriver(pce::Pce& pce, const twin::TrafficConfig& traffic, uint64_t seed,
+                double seconds_per_unit = 0.0)
+      : pce_(pce),
+        gen_(traffic, pce.model().topology().NumNodes(), seed),
+        seconds_per_unit_(seconds_per_unit),
+        start_(std::chrono::steady_clock::now()) {}
+  void Reconfigure(const twin::TrafficConfig& traffic) { gen_.Reconfigure(traffic); }
+  // Drives `n` arrivals; returns how many were accepted (and which, in `accepted`).
+  int64_t Run(int64_t n, std::vector<bool>* accepted_each = nullptr) {
+    int64_t accepted = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const twin::Request r = gen_.Next();
+      if (seconds_per_unit_ > 0)
+        std::this_thread::sleep_until(start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                   std::chrono::duration<double>(r.arrival_time * seconds_per_unit_)));
+      while (!departures_.empty() && departures_.top().first <= r.arrival_time) {
+        pce_.DeleteService(departures_.top().second);
+        departures_.pop();
+      }
+      pce::ServiceSpec spec;
+      spec.request.src = r.src;
+      spec.request.dst = r.dst;
+      spec.request.bit_rate_gbps = r.bit_rate_gbps;
+      spec.request.latency_bound_us = r.latency_bound_us;
+      auto res = pce_.CreateService(spec);
+      if (accepted_each) accepted_each->push_back(res.ok());
+      if (res.ok()) {
+        ++accepted;
+        departures_.push({r.arrival_time + r.holding_time, res.value->uuid});
+      }
+    }
+    return accepted;
+  }
+  void DeleteAll() {
+    while (!departures_.empty()) {
+      pce_.DeleteService(departures_.top().second);
+      departures_.pop();
+    }
+  }
+
+ private:
+  using Departure = std::pair<double, std::string>;
+  pce::Pce& pce_;
+  twin::TrafficGenerator gen_;
+  double seconds_per_unit_;
+  std::chrono::steady_clock::time_point start_;
+  std::priority_queue<Departure, std::vector<Departure>, std::greater<Departure>> departures_;
+};
 
 inline tracking::StoreOptions StoreIn(const TempDir& dir) {
   tracking::StoreOptions o;

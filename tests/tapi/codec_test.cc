@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tapi/errors.h"
 #include "tests/pce/pce_test_util.h"
 
@@ -142,7 +144,16 @@ TEST(CodecTest, BadInputsNameTheMemberAndTheReason) {
   expect({{"end-point", {a}}}, ErrorCode::kInvalidValue, "/input/end-point",
          "exactly two end-points");
   expect({{"end-point", {a, ep(0)}}}, ErrorCode::kInvalidValue, "/input/end-point", "same node");
-  expect({{"end-point", {ep(0), ep(3)}}}, ErrorCode::kMissingElement, "capacity", "capacity");
+  Json no_value = a;
+  no_value["capacity"]["total-size"] = {{"unit", "GBPS"}};
+  expect({{"end-point", {no_value, ep(3)}}}, ErrorCode::kMissingElement,
+         "end-point[0]/capacity/total-size/value", "value");
+  Json bytes = a;
+  bytes["capacity"]["total-size"]["unit"] = "TB";
+  expect({{"end-point", {bytes, ep(3)}}}, ErrorCode::kInvalidValue, "unit", "amount of data");
+  Json ghz = ep(3);
+  ghz["capacity"] = {{"total-size", {{"value", 50}, {"unit", "GHz"}}}};
+  expect({{"end-point", {a, ghz}}}, ErrorCode::kInvalidValue, "end-point", "disagree");
   Json bad_unit = a;
   bad_unit["capacity"]["total-size"]["unit"] = "FURLONGS";
   expect({{"end-point", {bad_unit, ep(3)}}}, ErrorCode::kInvalidValue,
@@ -165,6 +176,78 @@ TEST(CodecTest, BadInputsNameTheMemberAndTheReason) {
   Json dir = ep(3);
   dir["direction"] = "SIDEWAYS";
   expect({{"end-point", {a, dir}}}, ErrorCode::kInvalidValue, "end-point[1]/direction", "SIDEWAYS");
+  // Frequencies far outside any band are refused before any arithmetic on them (5e18 + 5e18
+  // MHz overflowed int64: undefined behaviour, reported by UBSan).
+  for (const auto& [lower, upper] : {std::pair<double, double>{5e18, 5.000000000000012288e18},
+                                     {-9e18, 9e18},
+                                     {0, 12500},
+                                     {1e15, 1e15 + 12500}}) {
+    Json far = a;
+    far["media-channel-connectivity-service-end-point-spec"]["mc-config"]["spectrum"] = {
+        {"lower-frequency", lower}, {"upper-frequency", upper}};
+    expect({{"end-point", {far, ep(3)}}}, ErrorCode::kInvalidValue, "mc-config/spectrum",
+           "between 100 and 1000 THz");
+  }
+}
+
+// TAPI's capacity-unit has bit rates and frequencies: GHz/MHz ask for that much spectrum (a media
+// channel, as TeraFlowSDN's TAPI driver sends by default), and no capacity at all (absent or an
+// empty container, as Nextworks' client sends) leaves both zero for the PCE's default.
+TEST(CodecTest, CapacityInGhzIsSpectrumAndEmptyContainersAreNoCapacity) {
+  const auto& ted = Ted();
+  auto ep = [&](int node, Json capacity) {
+    Json e = {{"service-interface-point", {{"service-interface-point-uuid", ted.SipUuid(node)}}}};
+    if (!capacity.is_null()) e["capacity"] = capacity;
+    return e;
+  };
+  auto parse = [&](const Json& cap) {
+    return ParseComputeInput({{"end-point", {ep(0, cap), ep(3, cap)}}}, ted, "/c").request;
+  };
+  pce::PathRequest ghz = parse({{"total-size", {{"value", 50.0}, {"unit", "GHz"}}}});
+  EXPECT_DOUBLE_EQ(ghz.spectrum_width_hz, 50e9);
+  EXPECT_EQ(ghz.bit_rate_gbps, 0);
+  pce::PathRequest mhz =
+      parse({{"total-size", {{"value", "37500"}, {"unit", "tapi-common:CAPACITY_UNIT_MHZ"}}}});
+  EXPECT_DOUBLE_EQ(mhz.spectrum_width_hz, 37.5e9);
+  pce::PathRequest tbps = parse({{"total-size", {{"value", 0.4}, {"unit", "TBPS"}}}});
+  EXPECT_DOUBLE_EQ(tbps.bit_rate_gbps, 400);
+  for (const Json& empty : {Json(nullptr), Json::object(), Json{{"total-size", Json::object()}}}) {
+    pce::PathRequest r = parse(empty);
+    EXPECT_EQ(r.bit_rate_gbps, 0) << empty.dump();
+    EXPECT_EQ(r.spectrum_width_hz, 0) << empty.dump();
+  }
+  // Empty constraint containers are no constraints.
+  ParsedRequest p =
+      ParseComputeInput({{"end-point", {ep(0, Json::object()), ep(3, Json::object())}},
+                         {"routing-constraint", Json::object()},
+                         {"topology-constraint", Json::object()},
+                         {"objective-function", Json::object()}},
+                        ted, "/c");
+  EXPECT_FALSE(p.request.HasTopologyConstraints());
+  EXPECT_FALSE(std::isfinite(p.request.latency_bound_us));
+  ParsedRequest l =
+      ParseComputeInput({{"end-point", {ep(0, Json::object()), ep(3, Json::object())}},
+                         {"topology-constraint", Json::array()}},
+                        ted, "/c");
+  EXPECT_FALSE(l.request.HasTopologyConstraints());
+  // A bidirectional service is one request with both directions.
+  ParsedService svc = ParseConnectivityService(
+      {{"end-point", {ep(0, nullptr), ep(3, nullptr)}},
+       {"connectivity-constraint", {{"connectivity-direction", "BIDIRECTIONAL"}}}},
+      ted, "/s");
+  EXPECT_TRUE(svc.spec.request.bidirectional);
+  EXPECT_EQ(svc.spec.request.bit_rate_gbps, 0);
+  ParsedService empty = ParseConnectivityService(
+      {{"end-point", {ep(0, Json::object()), ep(3, nullptr)}},
+       {"connectivity-constraint", {{"requested-capacity", Json::object()}}},
+       {"routing-constraint", Json::object()},
+       {"topology-constraint", Json::object()}},
+      ted, "/s");
+  EXPECT_EQ(empty.spec.request.bit_rate_gbps, 0);
+  EXPECT_FALSE(empty.spec.request.HasTopologyConstraints());
+  EXPECT_NO_THROW(ParseConnectivityService({{"end-point", {ep(0, nullptr), ep(3, nullptr)}},
+                                            {"connectivity-constraint", Json::object()}},
+                                           ted, "/s"));
 }
 
 TEST(CodecTest, RpcInputAndIdsInEitherSpelling) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/tapi/tapi_test_util.h"
+#include "tracking/sqlite_db.h"
 
 namespace eonops::tapi {
 namespace {
@@ -115,12 +116,18 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
                             ["connectivity-service"]
                                 .size()),
             created.load() - deleted.load());
-  // What is in SQLite is what is in memory.
+  // What is in SQLite is what is in memory. The PCE owns the file (a second StateStore would be
+  // refused), but anyone may read it.
   auto live = s.pce().ListServices();
-  pce::StateStore db(setup.state_db, pce::Durability::kNormal, s.pce().model().options().ToJson());
-  auto stored = db.LoadServices();
+  EXPECT_THROW(pce::StateStore(setup.state_db, pce::Durability::kNormal,
+                               s.pce().model().options().ToJson()),
+               std::runtime_error);
+  tracking::Connection db(setup.state_db, tracking::ConnectionOptions{});
+  std::vector<std::string> stored;
+  auto st = db.Prepare("SELECT uuid FROM services ORDER BY seq");
+  while (st.Step()) stored.push_back(st.Text(0));
   ASSERT_EQ(stored.size(), live.size());
-  for (size_t i = 0; i < live.size(); ++i) EXPECT_EQ(stored[i].uuid, live[i].uuid);
+  for (size_t i = 0; i < live.size(); ++i) EXPECT_EQ(stored[i], live[i].uuid);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -146,72 +148,116 @@ TEST(DurabilityTest, SigkillAndRestartKeepExactlyTheServicesAndOccupancy) {
   EXPECT_EQ(testing::CheckOccupancyAgainstServices(child.Get(kContext).body), "");
 }
 
-TEST(DurabilityTest, ServicesAcknowledgedBeforeAKillDuringLoadSurvive) {
-  TempDir dir;
-  const std::string db = dir / "state.db";
+// What clients saw of a server killed under load: the services it acknowledged (201) and did
+// not delete since, and every uuid that may exist (asked for and not surely deleted).
+struct KilledUnderLoad {
   std::set<std::string> acknowledged, attempted;
+};
+
+// `threads` clients create services on a PCE child (body_of(context, t, i, uuid) is the i-th
+// body of thread t) and delete the one before every `delete_every`-th, until the child is
+// SIGKILLed after 400 ms.
+KilledUnderLoad CreateAndDeleteUntilKilled(
+    const std::string& db, int threads, int delete_every,
+    const std::function<Json(const Json&, int, int, const std::string&)>& body_of) {
+  KilledUnderLoad seen;
   std::mutex mu;
-  {
-    ChildServer child(db);
-    Json ctx = child.Get(kContext).body;
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 6; ++t) {
-      threads.emplace_back([&, t] {
-        httplib::Client c("127.0.0.1", child.port());
-        c.set_keep_alive(true);
-        c.set_read_timeout(5, 0);
-        for (int i = 0; !stop; ++i) {
-          const std::string uuid = "t" + std::to_string(t) + "-" + std::to_string(i);
-          {
-            std::lock_guard<std::mutex> lock(mu);
-            attempted.insert(uuid);
-          }
-          const int a = (t + i) % 14, z = (a + 1 + i % 5) % 14;
-          auto r = c.Post(kConnectivity,
-                          ServiceBody(SipOf(ctx, a), SipOf(ctx, z), 25 + i % 50, uuid).dump(),
-                          "application/yang-data+json");
-          if (!r) break;  // the server is gone
-          if (r->status == 201) {
-            std::lock_guard<std::mutex> lock(mu);
-            acknowledged.insert(uuid);
-          }
-          if (i % 3 != 2) continue;
-          // Delete our previous service if it was created; while the DELETE is in flight it may
-          // or may not survive a kill, so it leaves the acknowledged set first.
-          const std::string prev = "t" + std::to_string(t) + "-" + std::to_string(i - 1);
-          {
-            std::lock_guard<std::mutex> lock(mu);
-            if (!acknowledged.erase(prev)) continue;
-          }
-          auto d = c.Delete((std::string(kConnectivity) + "/connectivity-service=" + prev).c_str());
-          if (!d) break;
-          if (d->status == 204) {
-            std::lock_guard<std::mutex> lock(mu);
-            attempted.erase(prev);  // gone for sure
-          }
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    child.Kill();
-    stop = true;
-    for (auto& t : threads) t.join();
-  }
-  ASSERT_GT(acknowledged.size(), 10u);
   ChildServer child(db);
+  const Json ctx = child.Get(kContext).body;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", child.port());
+      c.set_keep_alive(true);
+      c.set_read_timeout(5, 0);
+      auto uuid_of = [t](int i) { return "t" + std::to_string(t) + "-" + std::to_string(i); };
+      for (int i = 0; !stop; ++i) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          seen.attempted.insert(uuid_of(i));
+        }
+        auto r = c.Post(kConnectivity, body_of(ctx, t, i, uuid_of(i)).dump(),
+                        "application/yang-data+json");
+        if (!r) break;  // the server is gone
+        if (r->status == 201) {
+          std::lock_guard<std::mutex> lock(mu);
+          seen.acknowledged.insert(uuid_of(i));
+        }
+        if (i % delete_every != delete_every - 1) continue;
+        // Delete our previous service if it was created; while the DELETE is in flight it may
+        // or may not survive a kill, so it leaves the acknowledged set first.
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!seen.acknowledged.erase(uuid_of(i - 1))) continue;
+        }
+        auto d = c.Delete(
+            (std::string(kConnectivity) + "/connectivity-service=" + uuid_of(i - 1)).c_str());
+        if (!d) break;
+        if (d->status == 204) {
+          std::lock_guard<std::mutex> lock(mu);
+          seen.attempted.erase(uuid_of(i - 1));  // gone for sure
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  child.Kill();
+  stop = true;
+  for (auto& t : pool) t.join();
+  return seen;
+}
+
+// The restarted server has every acknowledged service and nothing that was never asked for.
+Json ExpectRestored(const KilledUnderLoad& seen, ChildServer& child) {
   Reply ctx = child.Get(kContext);
-  ASSERT_EQ(ctx.status, 200);
+  EXPECT_EQ(ctx.status, 200);
   std::set<std::string> restored;
   for (const auto& s : ctx.body["tapi-common:context"]["tapi-connectivity:connectivity-context"]
                                ["connectivity-service"]) {
     restored.insert(s["uuid"].get<std::string>());
   }
-  for (const auto& u : acknowledged)
+  for (const auto& u : seen.acknowledged)
     EXPECT_TRUE(restored.count(u)) << "acknowledged service " << u << " was lost";
   for (const auto& u : restored)
-    EXPECT_TRUE(attempted.count(u)) << "service " << u << " came from nowhere";
+    EXPECT_TRUE(seen.attempted.count(u)) << "service " << u << " came from nowhere";
   EXPECT_EQ(testing::CheckOccupancyAgainstServices(ctx.body), "");
+  return ctx.body;
+}
+
+TEST(DurabilityTest, ServicesAcknowledgedBeforeAKillDuringLoadSurvive) {
+  TempDir dir;
+  const std::string db = dir / "state.db";
+  KilledUnderLoad seen = CreateAndDeleteUntilKilled(
+      db, 6, 3, [](const Json& ctx, int t, int i, const std::string& uuid) {
+        const int a = (t + i) % 14, z = (a + 1 + i % 5) % 14;
+        return ServiceBody(SipOf(ctx, a), SipOf(ctx, z), 25 + i % 50, uuid);
+      });
+  ASSERT_GT(seen.acknowledged.size(), 10u);
+  ChildServer child(db);
+  ExpectRestored(seen, child);
+}
+
+// Bidirectional services are one SQLite row each: a kill while they are created and deleted
+// leaves, after the restart, every acknowledged service with both its lightpaths and never a
+// direction without the other (CheckOccupancyAgainstServices counts both).
+TEST(DurabilityTest, BidirectionalServicesComeBackWholeAfterAKill) {
+  TempDir dir;
+  const std::string db = dir / "state.db";
+  KilledUnderLoad seen = CreateAndDeleteUntilKilled(
+      db, 4, 2, [](const Json& ctx, int t, int i, const std::string& uuid) {
+        const int a = (t * 3 + i) % 14, z = (a + 2 + i % 7) % 14;
+        return ServiceBody(SipOf(ctx, a), SipOf(ctx, z), 25 + i % 75, uuid, true);
+      });
+  ASSERT_GT(seen.acknowledged.size(), 5u);
+  ChildServer child(db);
+  const Json ctx = ExpectRestored(seen, child);
+  for (const auto& s : ctx["tapi-common:context"]["tapi-connectivity:connectivity-context"]
+                          ["connectivity-service"]) {
+    EXPECT_EQ(s["direction"], "BIDIRECTIONAL");
+    ASSERT_TRUE(s.contains("eonops-pce:reverse-lightpath")) << s.dump();
+    EXPECT_EQ(s["eonops-pce:lightpath"]["spectrum"], s["eonops-pce:reverse-lightpath"]["spectrum"]);
+  }
 }
 
 }  // namespace

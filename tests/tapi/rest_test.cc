@@ -22,6 +22,17 @@ using testing::Server;
 using testing::ServiceBody;
 using testing::TempDir;
 
+// The "tapi" section of the PCE config: integers beyond int are refused, not wrapped.
+TEST(TapiServerOptionsTest, OutOfRangeThreadsAreRefusedNotWrapped) {
+  pce::PceConfig c = pce::testing::SmallConfig();
+  c.tapi = {{"threads", 8}};
+  EXPECT_EQ(TapiServerOptions::FromConfig(c).threads, 8);
+  for (const Json& bad : {Json(4294967300ull), Json(-4294967288ll), Json(0), Json(1025)}) {
+    c.tapi = {{"threads", bad}};
+    EXPECT_THROW(TapiServerOptions::FromConfig(c), std::runtime_error) << bad;
+  }
+}
+
 class RestTest : public ::testing::Test {
  protected:
   Server s_;
@@ -251,13 +262,13 @@ TEST_F(RestTest, ConnectivityServicesAsRpcs) {
   Reply again = s_.Post("/restconf/operations/tapi-connectivity:delete-connectivity-service",
                         {{"tapi-connectivity:input", {{"service-id-or-name", uuid}}}});
   EXPECT_EQ(again.status, 404);
-  // TAPI 2.4: uuid, and no output.
+  // TAPI 2.4: uuid, and no output. A bare "input" is answered with a bare "output".
   Reply c2 = s_.Post("/restconf/operations/tapi-connectivity:create-connectivity-service",
                      {{"input", in}});
   ASSERT_EQ(c2.status, 200);
-  Reply d2 =
-      s_.Post("/restconf/operations/tapi-connectivity:delete-connectivity-service",
-              {{"input", {{"uuid", c2.body["tapi-connectivity:output"]["service"]["uuid"]}}}});
+  ASSERT_TRUE(c2.body.contains("output")) << c2.text;
+  Reply d2 = s_.Post("/restconf/operations/tapi-connectivity:delete-connectivity-service",
+                     {{"input", {{"uuid", c2.body["output"]["service"]["uuid"]}}}});
   EXPECT_EQ(d2.status, 204);
   EXPECT_TRUE(s_.pce().ListServices().empty());
 }
@@ -324,14 +335,14 @@ TEST_F(RestTest, ErrorsAreRfc8040WithTheRightStatus) {
       std::string::npos);
   EXPECT_NE(Error(unknown_sip)["error-message"].get<std::string>().find("sip-X"),
             std::string::npos);
-  Json no_cap = ComputeInput21(Sip(0), Sip(3), 100);
-  no_cap["tapi-path-computation:input"]["sep"][0].erase("capacity");
-  expect(s_.Post(kCompute, no_cap), 400, "missing-element", "application");
+  Json data_size = ComputeInput21(Sip(0), Sip(3), 100);
+  data_size["tapi-path-computation:input"]["sep"][0]["capacity"]["total-size"]["unit"] = "GB";
+  expect(s_.Post(kCompute, data_size), 400, "invalid-value", "application");
   expect(s_.Post(kCompute, Json::object()), 400, "missing-element", "application");
   expect(s_.Post(kCompute, {{"input", {{"sep", 7}}}}), 400, "invalid-value", "application");
   Json bidir = ServiceBody(Sip(1), Sip(2), 100);
   bidir["tapi-connectivity:connectivity-service"][0]["connectivity-constraint"]
-       ["connectivity-direction"] = "BIDIRECTIONAL";
+       ["connectivity-direction"] = "SIDEWAYS";
   expect(s_.Post(kConnectivity, bidir), 400, "invalid-value", "application");
   Json off_grid = ComputeInput21(Sip(0), Sip(3), 100);
   off_grid["tapi-path-computation:input"]["sep"][0]

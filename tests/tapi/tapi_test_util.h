@@ -106,14 +106,14 @@ class Server {
 
 // A create-connectivity-service body (data-store form) from SIP `a` to SIP `z`.
 inline Json ServiceBody(const std::string& a, const std::string& z, int gbps,
-                        const std::string& uuid = "") {
+                        const std::string& uuid = "", bool bidirectional = false) {
   Json svc = {
       {"end-point",
        {{{"local-id", "a"}, {"service-interface-point", {{"service-interface-point-uuid", a}}}},
         {{"local-id", "z"}, {"service-interface-point", {{"service-interface-point-uuid", z}}}}}},
       {"connectivity-constraint",
        {{"requested-capacity", {{"total-size", {{"value", gbps}, {"unit", "GBPS"}}}}},
-        {"connectivity-direction", "UNIDIRECTIONAL"}}}};
+        {"connectivity-direction", bidirectional ? "BIDIRECTIONAL" : "UNIDIRECTIONAL"}}}};
   if (!uuid.empty()) svc["uuid"] = uuid;
   return {{"tapi-connectivity:connectivity-service", {svc}}};
 }
@@ -146,10 +146,18 @@ inline std::string CheckOccupancyAgainstServices(const Json& context) {
   std::map<std::string, std::multiset<std::pair<int64_t, int64_t>>> expected;  // link -> channels
   for (const auto& s :
        ctx.at("tapi-connectivity:connectivity-context").at("connectivity-service")) {
-    const Json& lp = s.at("eonops-pce:lightpath");
-    const std::pair<int64_t, int64_t> ch = {lp.at("spectrum").at("lower-frequency").get<int64_t>(),
-                                            lp.at("spectrum").at("upper-frequency").get<int64_t>()};
-    for (const auto& l : lp.at("route")) expected[l.at("link-uuid").get<std::string>()].insert(ch);
+    // Every direction: A->Z, and Z->A of a bidirectional service (never one without the other).
+    if (s.at("direction") == "BIDIRECTIONAL" && !s.contains("eonops-pce:reverse-lightpath"))
+      return "bidirectional service " + s.at("uuid").get<std::string>() + " has one direction";
+    for (const char* key : {"eonops-pce:lightpath", "eonops-pce:reverse-lightpath"}) {
+      if (!s.contains(key)) continue;
+      const Json& lp = s.at(key);
+      const std::pair<int64_t, int64_t> ch = {
+          lp.at("spectrum").at("lower-frequency").get<int64_t>(),
+          lp.at("spectrum").at("upper-frequency").get<int64_t>()};
+      for (const auto& l : lp.at("route"))
+        expected[l.at("link-uuid").get<std::string>()].insert(ch);
+    }
   }
   const Json& topo = ctx.at("tapi-topology:topology-context").at("topology").at(0);
   std::map<std::string, std::string> out_nep_link;

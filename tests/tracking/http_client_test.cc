@@ -12,20 +12,12 @@
 namespace eonops::tracking {
 namespace {
 
+using testing::CodeOf;
+
 class HttpClientTest : public testing::ServerFixture {
  protected:
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 };
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const TrackingError& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no TrackingError thrown";
-  return ErrorCode::kInternalError;
-}
 
 TEST_P(HttpClientTest, TrainerWorkflowOverHttpLandsInTheStore) {
   TrackingHttpClient client(Url());

@@ -235,6 +235,12 @@ TEST_P(ServerTest, MalformedRequestsAreClientErrorsNeverServerErrors) {
   // A query-string value repeated for a scalar parameter.
   Reply twice = testing::ToReply(client_->Get((Api("runs/get") + "?run_id=a&run_id=b").c_str()));
   ExpectError(twice, 400, "INVALID_PARAMETER_VALUE");
+  // A query value that is not UTF-8 once URL-decoded is named in the error, like any bad value
+  // (it used to surface as the JSON library's "invalid UTF-8 byte" error; fuzz_mlflow_json).
+  Reply bytes =
+      testing::ToReply(client_->Get((Api("experiments/search") + "?max_results=%87%FF").c_str()));
+  ExpectError(bytes, 400, "INVALID_PARAMETER_VALUE");
+  EXPECT_NE(bytes.text.find("'max_results'"), std::string::npos) << bytes.text;
   // The server is still fine afterwards.
   EXPECT_EQ(Get(Api("experiments/get"), {{"experiment_id", "0"}}).status, 200);
 }

@@ -14,17 +14,8 @@
 namespace eonops::tracking {
 namespace {
 
+using testing::CodeOf;
 using testing::TempDir;
-
-ErrorCode CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const TrackingError& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no TrackingError thrown";
-  return ErrorCode::kInternalError;
-}
 
 // Every store test runs on a SQLite file and on a PostgreSQL database.
 class StoreTest : public testing::DatabaseTest {
@@ -48,6 +39,9 @@ class StoreTest : public testing::DatabaseTest {
       if (m.key == key) return &m;
     return nullptr;
   }
+  // The pointer points into `run`: a temporary Run would be destroyed before it is read (the
+  // heap-use-after-free ASan found here, issue 17), so calling this on one does not compile.
+  static const Metric* FindMetric(tracking::Run&& run, const std::string& key) = delete;
   static std::string TagOf(const tracking::Run& run, const std::string& key) {
     for (const auto& t : run.data.tags)
       if (t.key == key) return t.value;
@@ -166,7 +160,8 @@ TEST_P(StoreTest, LatestMetricFollowsMlflowOrderingAndHistoryKeepsAll) {
   store_->LogMetric(id, {"loss", 0.5, 1000, 1});
   store_->LogMetric(id, {"loss", 0.4, 1001, 3});
   store_->LogMetric(id, {"loss", 0.9, 5000, 2});  // later in time but an earlier step
-  const Metric* latest = FindMetric(store_->GetRun(id), "loss");
+  const tracking::Run run = store_->GetRun(id);
+  const Metric* latest = FindMetric(run, "loss");
   ASSERT_NE(latest, nullptr);
   EXPECT_DOUBLE_EQ(latest->value, 0.4);
   EXPECT_EQ(latest->step, 3);

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/tracking/postgres_server.h"
+#include "tracking/errors.h"
 #include "tracking/server.h"
 #include "tracking/store.h"
 
@@ -38,6 +40,17 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The code of the TrackingError `fn` throws (a test failure when it throws none).
+inline ErrorCode CodeOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const TrackingError& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no TrackingError thrown";
+  return ErrorCode::kInternalError;
+}
 
 inline StoreOptions OptionsIn(const TempDir& dir) {
   StoreOptions o;

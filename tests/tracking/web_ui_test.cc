@@ -232,6 +232,53 @@ TEST_P(WebUiTest, RunPageShowsParamsMetricsAndCurves) {
   EXPECT_TRUE(std::filesystem::exists(png));
 }
 
+TEST_P(WebUiTest, ModelTrendsDrawOneChartPerKpiWithVersionChangesMarked) {
+  // The lifecycle service's KPI runs for v1 and v2 and its decisions, as it logs them.
+  const std::string lifecycle = store_->GetOrCreateExperiment("lifecycle");
+  // KPIs around now, so that the alias moves of SetUp and the rollback fall inside the charts.
+  const int64_t t0 = NowMs() - 30000;
+  for (int v : {1, 2}) {
+    CreateRunOptions o;
+    o.experiment_id = lifecycle;
+    o.run_name = "rmsa-nsfnet v" + std::to_string(v);
+    o.tags = {{"eonops.lifecycle.model", "rmsa-nsfnet"},
+              {"eonops.lifecycle.version", std::to_string(v)},
+              {"eonops.lifecycle.use_case", "deeprmsa"}};
+    const std::string run = store_->CreateRun(o).info.run_id;
+    std::vector<Metric> m;
+    for (int i = 0; i < 20; ++i) {
+      const int64_t t = t0 + (v - 1) * 20000 + i * 1000;
+      m.push_back({"kpi/blocking", 0.05 * v, t, i});
+      m.push_back({"kpi/network_power_w", 150000.0 + v, t, i});
+    }
+    store_->LogBatch(run, m, {}, {});
+  }
+  RecordDecisionRequest r;
+  r.name = "rmsa-nsfnet";
+  r.version = 1;
+  r.kind = "rollback";
+  r.reason = "v2 blocks 10% against v1's 5%";
+  r.figures_json = R"({"baseline": {"blocking": 0.05}, "live": {"blocking": 0.1}})";
+  r.alias = "champion";
+  store_->RecordModelDecision(r, "eonops-lifecycle");
+  std::string dom = Page("#/models/rmsa-nsfnet/trends");
+  EXPECT_NE(dom.find("data-kpi=\"kpi/blocking\""), std::string::npos);
+  EXPECT_NE(dom.find("data-kpi=\"kpi/network_power_w\""), std::string::npos);
+  const std::string chart = Element(dom, "data-kpi=\"kpi/blocking\"", "</svg>");
+  EXPECT_NE(chart.find("data-series=\"v1 (deeprmsa)\" data-points=\"20\""), std::string::npos) << chart;
+  EXPECT_NE(chart.find("data-series=\"v2 (deeprmsa)\" data-points=\"20\""), std::string::npos) << chart;
+  EXPECT_GE(Count(chart, "class=\"marker\""), 2u);  // champion moves and the rollback
+  EXPECT_NE(chart.find("rollback"), std::string::npos);
+  std::string model = Page("#/models/rmsa-nsfnet");
+  const std::string row = Element(model, "<tr class=\"decision decision-rollback\"", "</tr>");
+  EXPECT_NE(row.find("v2 blocks 10%"), std::string::npos) << row;
+  EXPECT_NE(row.find("baseline blocking 0.05"), std::string::npos) << row;
+  EXPECT_NE(model.find("#/models/rmsa-nsfnet/trends"), std::string::npos);
+  const std::string png = std::string(EONOPS_BINARY_DIR) + "/tracking_ui_trends.png";
+  testing::Screenshot(base_ + "#/models/rmsa-nsfnet/trends", png);
+  EXPECT_TRUE(std::filesystem::exists(png));
+}
+
 TEST_P(WebUiTest, ApiErrorsAreShownNotSwallowed) {
   std::string dom = DumpDom(base_ + "#/runs/ffffffffffffffffffffffffffffffff").out;
   EXPECT_NE(dom.find("data-rendered=\"error\""), std::string::npos);

@@ -327,6 +327,18 @@ TEST(EnvsTest, ConfigErrorsNameTheField) {
   }
   EXPECT_THROW(EnvConfig::FromJson({{"env", {{"j_blocks", 0}}}}, "x.json"), std::runtime_error);
   EXPECT_THROW(EnvConfig::FromJson({{"env", {{"colour", 1}}}}, "x.json"), std::runtime_error);
+  // Integers beyond int are refused, not wrapped (4294967336 slots used to be read as 40).
+  for (const nlohmann::json& slots : {nlohmann::json(4294967336ull), nlohmann::json(-4294967256ll),
+                                      nlohmann::json(18446744073709551615ull)}) {
+    try {
+      EnvConfig::FromJson({{"network", {{"slots_per_band", slots}}}}, "x.json");
+      ADD_FAILURE() << "accepted slots_per_band " << slots;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("x.json.network.slots_per_band: out of range"),
+                std::string::npos)
+          << e.what();
+    }
+  }
   // QoT-aware RMBSA needs GSNR-based modulation.
   EnvConfig reach = Config("deeprmsa", {"C"}, "reach");
   reach.env.use_case = UseCase::kQotRmbsa;

@@ -226,6 +226,37 @@ TEST(TrafficTest, TrafficMatrixDrawsOnlyWeightedPairsInProportion) {
   }
 }
 
+TEST(TrafficTest, ReconfigureChangesTheTrafficAndKeepsTheClockAndIds) {
+  // Phase 1: uniform pairs at 100 Erlang; phase 2: only 0->1 at 400 Erlang (4x the rate).
+  TrafficConfig uniform;
+  uniform.load_erlang = 100;
+  uniform.mean_holding_time = 10;
+  TrafficGenerator gen(uniform, 4, 3);
+  Request last;
+  for (int i = 0; i < 1000; ++i) last = gen.Next();
+  TrafficConfig hot = uniform;
+  hot.load_erlang = 400;
+  hot.traffic_matrix = std::vector<double>(16, 0.0);
+  hot.traffic_matrix[1] = 1.0;
+  gen.Reconfigure(hot);
+  const double t0 = last.arrival_time;
+  const int n = 4000;
+  Request r;
+  for (int i = 0; i < n; ++i) {
+    r = gen.Next();
+    ASSERT_EQ(r.id, 1000 + i);  // ids go on
+    ASSERT_TRUE(r.src == 0 && r.dst == 1) << r.src << "->" << r.dst;
+  }
+  EXPECT_GT(r.arrival_time, t0);
+  // 4000 arrivals at 40 per time unit: 100 time units, +-5%.
+  EXPECT_NEAR((r.arrival_time - t0) / (n / hot.ArrivalRate()), 1.0, 0.05);
+  // A bad phase is refused and leaves the generator as it was.
+  TrafficConfig bad = hot;
+  bad.traffic_matrix.resize(9);
+  EXPECT_THROW(gen.Reconfigure(bad), std::invalid_argument);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(gen.Next().src, 0);
+}
+
 TEST(TrafficTest, JsonRoundTripAndDefaults) {
   const nlohmann::json j = {{"load_erlang", 300},
                             {"mean_holding_time", 10},

@@ -4,7 +4,10 @@
 //   #/experiments/<id>?filter=&order=   runs table (server-side filter, sort and paging)
 //   #/runs/<run_id>          one run: params, metrics, tags, artifacts, curves
 //   #/compare?runs=a,b,...   reward and blocking curves overlaid, blocking vs load, param diff
-//   #/models, #/models/<name>  registry: versions, stages, aliases and the alias-move history
+//   #/models, #/models/<name>  registry: versions, stages, aliases and the alias-move history,
+//                            and the decisions of the lifecycle service with their figures
+//   #/models/<name>/trends   model performance trends: one chart per live KPI over time, one
+//                            line per served version, version changes marked
 // Loaded with ?mark=1 the page reports "rendered" to the server (used by the render benchmark).
 "use strict";
 
@@ -401,13 +404,32 @@
     rendered("models");
   }
 
+  // A decision's figures, compactly: the numbers that decided it.
+  function figureSummary(f) {
+    const parts = [];
+    const add = (label, v) => { if (v !== undefined && v !== null) parts.push(`${label} ${fmt(v)}`); };
+    if (f.replay) {
+      add("replay Δblocking", f.replay.difference);
+      if (f.replay.ci95_high !== undefined) parts.push(`CI [${fmt(f.replay.ci95_low)}, ${fmt(f.replay.ci95_high)}]`);
+    }
+    if (f.twin) add("twin Δblocking", f.twin.difference);
+    if (f.baseline) add("baseline blocking", f.baseline.blocking);
+    if (f.live) add("live blocking", f.live.blocking);
+    if (f.js_pairs !== undefined) add("JS pairs", f.js_pairs);
+    if (f.js_bit_rate !== undefined) add("JS bit rate", f.js_bit_rate);
+    if (f.load_ratio !== undefined) add("load ratio", f.load_ratio);
+    if (f.promotion_to_rollback_ms !== undefined) add("promotion→rollback ms", f.promotion_to_rollback_ms);
+    return parts.join(" · ");
+  }
+
   async function modelPage(name) {
     const quoted = "'" + name.replace(/'/g, "''") + "'";
-    const [model, versions, aliases, stages] = await Promise.all([
+    const [model, versions, aliases, stages, decisions] = await Promise.all([
       mlflow("GET", "registered-models/get", {name}),
       mlflow("GET", "model-versions/search", {filter: `name = ${quoted}`, max_results: 1000}),
       api("GET", "/api/eonops/registered-models/alias-history", {name}),
       api("GET", "/api/eonops/registered-models/stage-history", {name}),
+      api("GET", "/api/eonops/registered-models/decisions", {name, max_results: 200}),
     ]);
     const m = model.registered_model;
     const vrows = (versions.model_versions || []).map((v) => `<tr data-version="${esc(v.version)}">
@@ -424,14 +446,81 @@
         <td>${fmtTime(e.changed_at)}</td><td class="num">v${esc(e.version)}</td><td>${esc(e.from_stage)}</td><td>${esc(e.to_stage)}</td><td>${esc(e.changed_by)}</td></tr>`).join("");
     const table = (id, cols, rows, empty) => `<div class="table-wrap"><table id="${id}"><thead><tr>${cols.map((c) => `<th>${c}</th>`).join("")}</tr></thead>
         <tbody>${rows || `<tr><td colspan="${cols.length}" class="muted">${empty}</td></tr>`}</tbody></table></div>`;
-    app.innerHTML = `<h1>${esc(m.name)}</h1>
+    const drows = (decisions.decisions || []).slice().reverse().map((d) => `<tr class="decision decision-${esc(d.kind)}" data-kind="${esc(d.kind)}">
+        <td>${fmtTime(d.decided_at)}</td><td>${esc(d.kind)}</td><td class="num">${d.version !== "0" ? "v" + esc(d.version) : ""}</td>
+        <td>${d.alias ? `@${esc(d.alias)} ${d.from_version ? "v" + esc(d.from_version) : "(new)"} → v${esc(d.to_version)}` : ""}</td>
+        <td>${esc(d.reason)}</td><td class="muted">${esc(figureSummary(d.figures || {}))}</td><td>${esc(d.decided_by)}</td></tr>`).join("");
+    app.innerHTML = `<h1>${esc(m.name)} <a class="muted" style="font-size:14px;font-weight:normal" href="#/models/${encodeURIComponent(m.name)}/trends">performance trends →</a></h1>
       ${m.description ? `<p>${esc(m.description)}</p>` : ""}
       <h2>Aliases</h2>${table("aliases", ["Alias", "Version"], arows, "No aliases.")}
       <h2>Versions</h2>${table("versions", ["Version", "Stage", "Aliases", "Run", "Source", "Status", "Created", "User"], vrows, "No versions.")}
       <h2>Alias history <span class="muted" style="font-weight:normal">(which version served when, newest first)</span></h2>
       ${table("alias-history", ["When (UTC)", "Alias", "From", "To", "By"], hrows, "No alias moves yet.")}
-      <h2>Stage transitions</h2>${table("stage-history", ["When (UTC)", "Version", "From", "To", "By"], srows, "No stage transitions.")}`;
+      <h2>Stage transitions</h2>${table("stage-history", ["When (UTC)", "Version", "From", "To", "By"], srows, "No stage transitions.")}
+      <h2>Decisions <span class="muted" style="font-weight:normal">(lifecycle service: challengers, promotions, refusals, rollbacks, drift; newest first)</span></h2>
+      ${table("decisions", ["When (UTC)", "Decision", "Version", "Alias move", "Why", "Figures", "By"], drows, "No decisions recorded.")}`;
     rendered("model");
+  }
+
+  // Model performance trends: one chart per KPI the lifecycle service logged, x = seconds since
+  // the first point, one line per served version, alias moves and decisions as vertical markers.
+  const KPI_ORDER = ["kpi/blocking", "kpi/bit_rate_blocking", "kpi/request_rate_per_s", "kpi/offered_load_erlang",
+                     "kpi/fallback_rate", "kpi/latency_violations", "kpi/gsnr_margin_db", "kpi/network_power_w",
+                     "kpi/blocking_no_spectrum", "kpi/blocking_qot", "kpi/blocking_latency", "kpi/blocking_no_path",
+                     "drift/js_pairs", "drift/js_bit_rate", "drift/js_holding", "drift/load_ratio"];
+
+  async function trendsPage(name) {
+    const t = await api("GET", "/api/eonops/registered-models/trends", {name, max_points: MAX_POINTS});
+    t.runs.sort((a, b) => (Number(a.version) || 0) - (Number(b.version) || 0));
+    const keys = [...new Set(t.runs.flatMap((r) => Object.keys(r.series)))];
+    keys.sort((a, b) => {
+      const ia = KPI_ORDER.indexOf(a), ib = KPI_ORDER.indexOf(b);
+      return (ia < 0 ? 999 : ia) - (ib < 0 ? 999 : ib) || a.localeCompare(b);
+    });
+    let t0 = Infinity;
+    for (const r of t.runs) for (const pts of Object.values(r.series)) for (const p of pts) t0 = Math.min(t0, p[0]);
+    for (const e of t.alias_events) t0 = Math.min(t0, e.changed_at);
+    const xs = (ms) => (ms - t0) / 1000;
+    const markers = [];
+    for (const e of t.alias_events) {
+      if (e.alias !== "champion") continue;
+      markers.push({x: xs(e.changed_at), color: "#1d2433",
+                    label: `@champion ${e.from_version ? "v" + e.from_version : ""}→${e.to_version ? "v" + e.to_version : "∅"}`});
+    }
+    for (const d of t.decisions) {
+      if (d.kind === "drift") markers.push({x: xs(d.decided_at), color: "#ff7f0e", label: "drift"});
+      if (d.kind === "rollback") markers.push({x: xs(d.decided_at), color: "#d62728", label: "rollback"});
+    }
+    const versionColor = {};
+    t.runs.forEach((r) => { if (!(r.version in versionColor)) versionColor[r.version] = EonCharts.color(Object.keys(versionColor).length); });
+    const when = Number.isFinite(t0) ? fmtTime(t0) + " UTC" : "";
+    app.innerHTML = `<h1>${esc(name)} <span class="muted">· performance trends</span></h1>
+      <p class="muted">Live KPIs of each served version over sliding windows of requests, as the lifecycle service logged them; vertical lines mark champion moves, drift events and rollbacks. <a href="#/models/${encodeURIComponent(name)}">registry and decisions →</a></p>
+      <div class="charts" id="trend-charts">${keys.map((k, i) => `<div class="card chart" id="trend-${i}" data-kpi="${esc(k)}"></div>`).join("")}</div>
+      ${keys.length ? "" : '<p class="muted">No KPIs logged yet: run <code>eonops lifecycle serve</code> against the PCE serving this model.</p>'}`;
+    // A version that was not served for a while has no points then: break its line there
+    // instead of drawing across (gaps of more than 4x its usual spacing, at least 5 s).
+    const withGaps = (pts) => {
+      const dx = pts.slice(1).map((p, i) => p[0] - pts[i][0]).sort((a, b) => a - b);
+      const gap = Math.max(5, 4 * (dx.length ? dx[Math.floor(dx.length / 2)] : 0));
+      const out = [];
+      pts.forEach((p, i) => {
+        if (i > 0 && p[0] - pts[i - 1][0] > gap) out.push([p[0], NaN]);
+        out.push(p);
+      });
+      return out;
+    };
+    keys.forEach((k, i) => {
+      const series = t.runs.filter((r) => r.series[k] && r.series[k].length).map((r) => ({
+        name: `v${r.version}${r.use_case ? " (" + r.use_case + ")" : ""}`, color: versionColor[r.version],
+        points: withGaps(r.series[k].map((p) => [xs(p[0]), num(p[1])])),
+      }));
+      EonCharts.lineChart(document.getElementById("trend-" + i), {
+        title: k, xLabel: `seconds since ${when}`, yLabel: k.replace(/^(kpi|drift)\//, ""), series, markers,
+        empty: "No points.",
+      });
+    });
+    rendered("trends");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -446,6 +535,7 @@
       if (parts[0] === "experiments" && parts[1] !== undefined) return await runsPage(parts[1], params);
       if (parts[0] === "runs" && parts[1]) return await runPage(parts[1]);
       if (parts[0] === "compare") return await comparePage(params);
+      if (parts[0] === "models" && parts[1] && parts[2] === "trends") return await trendsPage(parts[1]);
       if (parts[0] === "models" && parts[1]) return await modelPage(parts[1]);
       if (parts[0] === "models") return await modelsPage();
       app.innerHTML = '<p class="muted">Page not found.</p>';

@@ -5,6 +5,7 @@
 //     title: "Reward", xLabel: "episode", yLabel: "reward", logY: false,
 //     series: [{name: "ppo-1", color: "#1f77b4", points: [[0, 1.5], [1, 2.0]],
 //               band: [[0, 1.0, 2.0], ...], dashed: false}],
+//     markers: [{x: 120, label: "@champion → v3", color: "#d62728"}],   // vertical lines
 //   });
 "use strict";
 
@@ -115,6 +116,20 @@ const EonCharts = (() => {
           parts.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${s.color}"><title>${escapeXml(s.name)}: ${p[1]} at ${p[0]}</title></circle>`);
         }
       }
+    }
+    // Vertical markers (e.g. version changes), inside the plotted x range only.
+    // Labels of markers close together are stacked so they stay readable.
+    let lastX = -Infinity, row = 0;
+    const visible = (opts.markers || []).filter((m) => Number.isFinite(m.x) && m.x >= x0 && m.x <= x1)
+                                        .sort((a, b) => a.x - b.x);
+    for (const m of visible) {
+      const px = sx(m.x);
+      row = px - lastX < 90 ? row + 1 : 0;
+      lastX = px;
+      const x = px.toFixed(1);
+      const c = m.color || "#6b7385";
+      parts.push(`<line class="marker" x1="${x}" x2="${x}" y1="${M.top}" y2="${H - M.bottom}" stroke="${c}" stroke-dasharray="3 3" data-label="${escapeXml(m.label || "")}"><title>${escapeXml(m.label || "")}</title></line>`);
+      if (m.label) parts.push(`<text x="${(px + 3).toFixed(1)}" y="${M.top + 11 + 12 * (row % 5)}" font-size="10" fill="${c}">${escapeXml(m.label)}</text>`);
     }
     parts.push("</svg>");
     const legend = series.map((s) => `<span style="color:${s.color}"><span class="swatch${s.dashed ? " dashed" : ""}" style="background:${s.color}"></span><span style="color:#1d2433">${escapeXml(s.name)}</span></span>`).join("");
