@@ -3,8 +3,8 @@
 // gRPC twin worker runs EnvConfig::FromJson on config_json sent by any client.
 //
 // Input: the first line names the loader (pce, experiment, manifest, normalizer, scenario,
-// env, network, traffic, topology, bands, modulations, fibre, qot, latency, energy); the rest is
-// the JSON document.
+// env, network, traffic, topology, bands, modulations, fibre, qot, latency, energy, amplifiers,
+// raman); the rest is the JSON document.
 //
 // Properties checked on every input:
 //   - a bad document throws std::runtime_error (or agents::ConfigError, one) whose message names
@@ -32,6 +32,7 @@
 #include "agents/options.h"
 #include "fuzz/fuzz_check.h"
 #include "pce/config.h"
+#include "twin/amplifiers.h"
 #include "twin/bands.h"
 #include "twin/energy.h"
 #include "twin/envs.h"
@@ -40,6 +41,7 @@
 #include "twin/modulation.h"
 #include "twin/network.h"
 #include "twin/qot.h"
+#include "twin/raman.h"
 #include "twin/scenario.h"
 #include "twin/topology.h"
 #include "twin/traffic.h"
@@ -53,6 +55,12 @@ constexpr const char* kOrigin = "fuzz.json";
 const twin::BandPlan& ShippedBands() {
   static const twin::BandPlan plan = twin::BandPlan::Load(twin::ConfigDir() + "/bands.json");
   return plan;
+}
+
+const twin::BandAmplifiers& ShippedAmplifiers() {
+  static const twin::BandAmplifiers amplifiers =
+      twin::BandAmplifiers::Load(twin::ConfigDir() + "/amplifiers.json", ShippedBands());
+  return amplifiers;
 }
 
 void StepEnv(twin::EnvConfig c);
@@ -158,7 +166,12 @@ const std::map<std::string, std::function<void(const Json&)>>& Loaders() {
       {"fibre", [](const Json& j) { twin::FibreParams::FromJson(j, kOrigin, ShippedBands()); }},
       {"qot", [](const Json& j) { twin::QotConfig::FromJson(j, kOrigin); }},
       {"latency", [](const Json& j) { twin::LatencyModel::FromJson(j, kOrigin); }},
-      {"energy", [](const Json& j) { twin::EnergyModel::FromJson(j, kOrigin, ShippedBands()); }},
+      {"energy",
+       [](const Json& j) {
+         twin::EnergyModel::FromJson(j, kOrigin, ShippedBands(), ShippedAmplifiers());
+       }},
+      {"amplifiers", [](const Json& j) { twin::BandAmplifiers::FromJson(j, kOrigin, ShippedBands()); }},
+      {"raman", [](const Json& j) { twin::RamanGainSpectrum::FromJson(j, kOrigin); }},
   };
   return loaders;
 }

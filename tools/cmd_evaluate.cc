@@ -115,7 +115,7 @@ int RunEvaluate(int argc, char** argv) {
   p.Add("seed", "N", "first random seed", "1");
   p.Add("seeds", "N", "independent seeds per point (CI across seeds when > 1)", "5");
   p.Add("heuristics", "LIST",
-        "baselines, comma-separated (default: ksp-ff and the use case's own)");
+        "baselines, comma-separated (default: ksp-ff, ff-ksp, ksp-bf, ksp-ef, ksp-mscl, mscl-ksp and the use case's own)");
   p.Add("baseline-orders", "LIST", "path orders the heuristics run with: length, hops, hops-se",
         "length,hops,hops-se");
   p.Add("baseline-k", "LIST", "candidate paths the heuristics run with, e.g. 5,50 (default: the policy's K)");

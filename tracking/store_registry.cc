@@ -603,7 +603,7 @@ ModelDecision TrackingStore::RecordModelDecision(const RecordDecisionRequest& r,
       if (from != to) {
         auto st = db.Prepare(
             "INSERT INTO model_aliases(name, alias, version) VALUES(?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET version = excluded.version");
+            " ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version");
         st.Bind(1, r.name).Bind(2, r.alias).Bind(3, r.version).Run();
         RecordAlias(db, r.name, r.alias, from, to, now, actor);
         TouchModel(db, r.name, now);

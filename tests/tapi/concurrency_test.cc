@@ -122,7 +122,7 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
   EXPECT_THROW(pce::StateStore(setup.state_db, pce::Durability::kNormal,
                                s.pce().model().options().ToJson()),
                std::runtime_error);
-  tracking::Connection db(setup.state_db, tracking::ConnectionOptions{});
+  tracking::SqliteConnection db(setup.state_db, tracking::ConnectionOptions{});
   std::vector<std::string> stored;
   auto st = db.Prepare("SELECT uuid FROM services ORDER BY seq");
   while (st.Step()) stored.push_back(st.Text(0));

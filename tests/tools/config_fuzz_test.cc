@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agents/options.h"
+#include "lifecycle/config.h"
 #include "pce/config.h"
 #include "tapi/server.h"
 #include "tests/pce/pce_test_util.h"
@@ -61,6 +62,8 @@ std::function<void(const std::string& dir)> ReaderOf(const std::string& rel) {
       tapi::TapiServerOptions::FromConfig(pce::PceConfig::Load(d + "/" + rel));
     };
   }
+  if (rel == "lifecycle.json")
+    return [rel](const std::string& d) { lifecycle::LifecycleConfig::Load(d + "/" + rel); };
   if (rel == "bands.json")
     return [rel](const std::string& d) { twin::BandPlan::Load(d + "/" + rel); };
   if (rel == "latency.json")
