@@ -124,7 +124,18 @@ TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {
   EXPECT_EQ(gf["twin"]["seeds"], lc.gate.twin_seeds);
   EXPECT_GT(gf["trace"]["initial_lightpaths"].get<int64_t>(), 50);  // replayed from a loaded network
 
-  // Then an operator promotes a near-untrained policy: it is rolled back under load.
+  // Then an operator promotes a near-untrained policy: it is rolled back under load. Not under
+  // a sanitizer: ASan slows the PCE several-fold, the 800 requests/s generator then offers a
+  // different load to the poor version than the champion's baseline saw, and the comparison
+  // (a timing-bound statistic, not memory safety) confirms the poor version instead. Everything
+  // above, which exercises the same code, still runs there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "rollback under live load is timing-bound; checked in the Release suite";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  GTEST_SKIP() << "rollback under live load is timing-bound; checked in the Release suite";
+#endif
+#endif
   const int64_t poor = pce::testing::RegisterPolicy(
       store, pce::testing::TrainTinyPolicy(config, dir / "poor", 5, 64), "rmsa", "");
   const int64_t before = store.GetModelVersionByAlias("rmsa", "champion").version;
