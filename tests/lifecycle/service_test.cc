@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "lifecycle/contender.h"
@@ -102,9 +103,13 @@ TEST_F(ServiceTest, BetterHeuristicChallengerIsPromotedAndThePceServesIt) {
   EXPECT_EQ(moves.back().changed_by, "eonops-lifecycle");
   pce_->RefreshPolicies();
   EXPECT_EQ(pce_->ServedFor(twin::UseCase::kDeepRmsa)->ref.version, champion.version);
-  // Status reflects it.
-  svc->PollOnce();
-  const auto s = svc->Status();
+  // Status reflects it once the service has read the registry again (every registry_poll_ms).
+  auto s = svc->Status();
+  for (int i = 0; i < 200 && s["use_cases"]["deeprmsa"]["champion"] != champion.version; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    svc->PollOnce();
+    s = svc->Status();
+  }
   EXPECT_EQ(s["use_cases"]["deeprmsa"]["champion"], champion.version);
   EXPECT_FALSE(s["use_cases"]["deeprmsa"]["decisions"].empty());
 }
