@@ -100,7 +100,9 @@ TEST(Trace, RecorderMirrorsTheLiveServicesFromAnySnapshot) {
 }
 
 TEST(Replay, ThePcesOwnHeuristicOnItsOwnTraceDecidesExactlyAsLive) {
-  pce::Pce pce(pce::testing::SmallConfig());  // no policy: KSP-FF decides everything
+  pce::PceConfig config = pce::testing::SmallConfig();
+  config.pce.fallback = "ksp-ff";  // no policy: KSP-FF decides everything
+  pce::Pce pce(config);
   const TraceRecorder rec = Recorded(pce, 4, 1500);
   auto model = std::make_shared<const twin::NetworkModel>(pce.config().network);
   const auto ksp_ff = twin::MakeHeuristic("ksp-ff");
@@ -136,7 +138,9 @@ TEST(Replay, ThePcesOwnHeuristicOnItsOwnTraceDecidesExactlyAsLive) {
 }
 
 TEST(Replay, OtherUseCasesLoadTheNetworkAsTheyDidLive) {
-  pce::Pce pce(pce::testing::SmallConfig());
+  pce::PceConfig config = pce::testing::SmallConfig();
+  config.pce.fallback = "ksp-ff";  // live decisions by the heuristic the replay judges with
+  pce::Pce pce(config);
   ReplayTrace t = Recorded(pce, 5, 600).Cut(600);
   // Judge only every other request; the rest replay as recorded.
   for (size_t i = 0; i < t.requests.size(); i += 2) t.requests[i].use_case = twin::UseCase::kLatencyRsa;

@@ -97,7 +97,7 @@ TEST(RoutingTest, ExcludedElementsAreAvoidedAndIncludedOnesCrossed) {
 TEST(PceConfigTest, TheShippedConfigLoadsAndBadFieldsAreNamed) {
   PceConfig c = testing::ShippedConfig();
   EXPECT_EQ(c.network.topology, "nsfnet");
-  EXPECT_EQ(c.pce.fallback, "ksp-ff");
+  EXPECT_EQ(c.pce.fallback, "mscl-ksp");
   EXPECT_EQ(c.pce.FallbackFor(twin::UseCase::kEnergyRmsa), "energy-aware");
   ASSERT_EQ(c.pce.policies.size(), 1u);
   EXPECT_EQ(c.pce.policies[0].alias, "champion");
