@@ -51,9 +51,11 @@ inline PceConfig ShippedConfig() {
 }
 
 // NSFNET with 40 slots of C band and K = 3: small enough that blocking and fallbacks happen
-// within a few hundred requests and that a policy trains in about a second.
+// within a few hundred requests and that a policy trains in about a second. The fallback is
+// KSP-FF, whose decisions the tests reproduce by hand (the shipped config's is MSCL-KSP).
 inline PceConfig SmallConfig() {
   PceConfig c = ShippedConfig();
+  c.pce.fallback = "ksp-ff";
   c.network.slots_per_band = 40;
   c.network.k_paths = 3;
   c.traffic.load_erlang = 150;

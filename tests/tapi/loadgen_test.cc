@@ -25,6 +25,7 @@ using testing::TempDir;
 TEST(LoadgenTest, BlockingOverRestEqualsTheSimulatorsWithKspFf) {
   pce::PceConfig c = pce::testing::ShippedConfig();  // the DeepRMSA NSFNET benchmark, 250 Erlang
   c.pce.policies.clear();
+  c.pce.fallback = "ksp-ff";
   Server s(c);
   for (const bool rpc : {false, true}) {
     LoadgenOptions o;
