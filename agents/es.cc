@@ -28,13 +28,6 @@ namespace {
 
 constexpr int kCheckpointFormat = 1;
 
-uint64_t Mix(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Standard normal draws by Box-Muller over our own uniform draws (portable, reproducible).
 void FillNormal(Rng& rng, std::vector<float>* out) {
   for (size_t i = 0; i < out->size(); i += 2) {
@@ -115,7 +108,7 @@ struct EsTrainer::Impl {
     theta = GetFlat(actor_params);
     adam_m.assign(theta.size(), 0.0);
     adam_v.assign(theta.size(), 0.0);
-    rng.seed(Mix(config.train.seed, 1));
+    rng.seed(DeriveSeed(config.train.seed, 1));
   }
 
   Manifest MakeManifest() const {
@@ -155,7 +148,7 @@ struct EsTrainer::Impl {
     const size_t dim = theta.size();
     std::vector<std::vector<float>> eps(n, std::vector<float>(dim));
     for (auto& e : eps) FillNormal(rng, &e);
-    const uint64_t seed = Mix(config.train.seed, 100000 + static_cast<uint64_t>(generation));
+    const uint64_t seed = DeriveSeed(config.train.seed, 100000 + static_cast<uint64_t>(generation));
     std::vector<double> fitness(2 * n), blocking(2 * n);
     std::atomic<int> next{0};
     std::mutex error_mutex;

@@ -20,6 +20,15 @@ namespace eonops::agents {
 
 using Rng = std::mt19937_64;
 
+// Distinct streams from one seed (splitmix64), so sampling, shuffling, environments and
+// perturbations do not share draws.
+inline uint64_t DeriveSeed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 inline double Uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 inline uint64_t UniformIndex(Rng& rng, uint64_t n) {

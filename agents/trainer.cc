@@ -32,15 +32,6 @@ namespace {
 
 constexpr int kCheckpointFormat = 1;
 
-// Distinct streams from one seed (splitmix64), so sampling, shuffling and environments do not
-// share draws.
-uint64_t DeriveSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
