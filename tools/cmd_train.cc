@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -71,6 +72,22 @@ std::string Compact(double x) {
   return out.str();
 }
 
+// Exports the trained policy to `policy_dir` (`export_to`), logs it as the run's artifact, ends the
+// run, and registers it when a tracking store is configured; returns what was registered ("" if
+// nothing). Every algorithm finishes this way.
+std::string PublishPolicy(const std::function<void(const std::string&)>& export_to,
+                          const std::string& policy_dir, agents::RunLogger& logger, TrackingSink* sink, const ArgParser& p,
+                          const twin::EnvConfig& env, const std::string& run_id) {
+  export_to(policy_dir);
+  logger.LogArtifact(policy_dir, "policy");
+  logger.EndRun(agents::RunStatus::kFinished);
+  if (!sink) return "";
+  const std::string model_name =
+      p.Has("register") ? p.Get("register") : std::string(twin::ToString(env.env.use_case)) + "-" + env.network.topology;
+  const int64_t version = sink->RegisterPolicy(model_name, run_id, "policy", p.Has("alias") ? p.Get("alias") : "");
+  return model_name + " version " + std::to_string(version) + (p.Has("alias") ? " (alias " + p.Get("alias") + ")" : "");
+}
+
 }  // namespace
 
 // Evolution strategies (agents/es.h): generations of simulations instead of environment steps,
@@ -112,16 +129,8 @@ int TrainEs(const agents::ExperimentConfig& cfg, std::shared_ptr<const twin::Net
     throw;
   }
   const std::string policy_dir = out + "/policy";
-  es.ExportPolicy(policy_dir);
-  logger.LogArtifact(policy_dir, "policy");
-  logger.EndRun(agents::RunStatus::kFinished);
-  std::string registered;
-  if (sink) {
-    const std::string model_name =
-        p.Has("register") ? p.Get("register") : std::string(twin::ToString(env.env.use_case)) + "-" + env.network.topology;
-    const int64_t version = sink->RegisterPolicy(model_name, run_id, "policy", p.Has("alias") ? p.Get("alias") : "");
-    registered = model_name + " version " + std::to_string(version) + (p.Has("alias") ? " (alias " + p.Get("alias") + ")" : "");
-  }
+  const std::string registered = PublishPolicy([&](const std::string& dir) { es.ExportPolicy(dir); },
+                                                policy_dir, logger, sink, p, env, run_id);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "trained " << cfg.name << " (es, seed " << cfg.train.seed << ") to generation " << es.generation()
             << " in " << std::fixed << std::setprecision(1) << seconds << " s ("
@@ -373,16 +382,8 @@ int RunTrain(int argc, char** argv) {
     return 0;
   }
   const std::string policy_dir = out + "/policy";
-  trainer.ExportPolicy(policy_dir);
-  logger.LogArtifact(policy_dir, "policy");
-  logger.EndRun(agents::RunStatus::kFinished);
-  std::string registered;
-  if (sink) {
-    const std::string model_name =
-        p.Has("register") ? p.Get("register") : std::string(twin::ToString(env.env.use_case)) + "-" + env.network.topology;
-    const int64_t version = sink->RegisterPolicy(model_name, run_id, "policy", p.Has("alias") ? p.Get("alias") : "");
-    registered = model_name + " version " + std::to_string(version) + (p.Has("alias") ? " (alias " + p.Get("alias") + ")" : "");
-  }
+  const std::string registered = PublishPolicy([&](const std::string& dir) { trainer.ExportPolicy(dir); },
+                                                policy_dir, logger, sink.get(), p, env, run_id);
 
   std::cout << "trained " << cfg.name << " (" << agents::ToString(cfg.train.algorithm) << ", seed "
             << cfg.train.seed << ") to " << r.env_steps << " steps in " << std::fixed
