@@ -200,6 +200,19 @@ void Pce::AskPolicy(Job& job) const {
   const bool its_kind = !job.request.spectrum && !job.request.IsSpectrumRequest();
   job.served = its_kind ? slots_.at(use_case).Get() : nullptr;
   const PathRequest back = job.request.Reversed(m.topology());
+  // Whether an answer respects the leg's constraints, the fibres to avoid and, for a symmetric
+  // pair, has its reverse route free on the same slots. The caller holds the shared lock.
+  auto fits = [&](const Leg& leg, const twin::ActionChoice& x, const std::vector<int>& avoid_fibres) {
+    const std::vector<int>& fibres = x.candidate.path->fibres;
+    if (leg.Constrained() && !PathAllowed(*x.candidate.path, leg.request)) return false;
+    for (int fibre : avoid_fibres) {
+      if (std::find(fibres.begin(), fibres.end(), fibre) != fibres.end()) return false;
+    }
+    if (!job.symmetric) return true;
+    std::optional<twin::Path> rev = ReverseOf(m.topology(), *x.candidate.path);
+    return rev && PathAllowed(*rev, back) &&
+           state_.spectrum().IsFree(rev->fibres, x.candidate.band, x.slot, x.candidate.width);
+  };
   auto ask = [&](Leg& leg, const std::vector<int>& avoid_fibres) {
     if (!its_kind) return;
     leg.policy_expected = true;
@@ -211,28 +224,23 @@ void Pce::AskPolicy(Job& job) const {
     if (sp.heuristic) {
       // A served heuristic version decides on the state directly, among this leg's candidates;
       // an answer the pairing rules out goes to the fallback like a policy's would.
-      std::optional<twin::ActionChoice> c = AskServedHeuristic(*sp.heuristic, leg.twin, leg.Constrained(),
-                                                               leg.Constrained() ? *leg.candidates : std::vector<twin::Path>{});
-      if (!c) {
+      std::shared_lock<std::shared_mutex> lock(state_mutex_);
+      const twin::Decision hd = leg.Constrained()
+                                    ? sp.heuristic->DecideAmong(leg.twin, state_, *leg.candidates)
+                                    : sp.heuristic->Decide(leg.twin, state_);
+      if (!hd.accepted) {
         leg.fallback_reason = "the served heuristic " + sp.heuristic->Name() + " found no feasible lightpath";
         return;
       }
-      bool ok = true;
-      for (int fibre : avoid_fibres) {
-        ok = ok && std::find(c->candidate.path->fibres.begin(), c->candidate.path->fibres.end(), fibre) ==
-                       c->candidate.path->fibres.end();
-      }
-      if (ok && job.symmetric) {
-        std::shared_lock<std::shared_mutex> lock(state_mutex_);
-        std::optional<twin::Path> rev = ReverseOf(m.topology(), *c->candidate.path);
-        ok = rev && PathAllowed(*rev, back) &&
-             state_.spectrum().IsFree(rev->fibres, c->candidate.band, c->slot, c->candidate.width);
-      }
-      if (!ok) {
+      twin::ActionChoice c;
+      c.feasible = true;
+      c.candidate = hd.candidate;
+      c.slot = hd.slot;
+      if (!fits(leg, c, avoid_fibres)) {
         leg.fallback_reason = "the served heuristic's answer does not satisfy the constraints";
         return;
       }
-      leg.choice = *c;
+      leg.choice = c;
       return;
     }
     const twin::ObservationLayout& l = sp.layout;
@@ -246,17 +254,7 @@ void Pce::AskPolicy(Job& job) const {
       twin::BuildObservation(l, sp.env, state_, leg.twin, obs.data(), mask.data(), &actions);
       for (int a = 0; a < reject; ++a) {
         if (!mask[a]) continue;
-        const twin::ActionChoice& x = actions[a];
-        bool ok = !leg.Constrained() || PathAllowed(*x.candidate.path, leg.request);
-        for (int fibre : avoid_fibres) {
-          ok = ok && std::find(x.candidate.path->fibres.begin(), x.candidate.path->fibres.end(),
-                               fibre) == x.candidate.path->fibres.end();
-        }
-        if (ok && job.symmetric) {
-          std::optional<twin::Path> rev = ReverseOf(m.topology(), *x.candidate.path);
-          ok = rev && PathAllowed(*rev, back) &&
-               state_.spectrum().IsFree(rev->fibres, x.candidate.band, x.slot, x.candidate.width);
-        }
+        const bool ok = fits(leg, actions[a], avoid_fibres);
         mask[a] = ok ? 1 : 0;
         any = any || ok;
       }
@@ -282,23 +280,6 @@ void Pce::AskPolicy(Job& job) const {
     if (job.forward.choice) avoid = job.forward.choice->candidate.path->fibres;
     ask(*job.reverse, avoid);
   }
-}
-
-// 3, for a served heuristic version: its answer on the current state (shared lock).
-std::optional<twin::ActionChoice> Pce::AskServedHeuristic(
-    const twin::Heuristic& h, const twin::Request& r, bool constrained,
-    const std::vector<twin::Path>& constrained_paths) const {
-  twin::Decision hd;
-  {
-    std::shared_lock<std::shared_mutex> lock(state_mutex_);
-    hd = constrained ? h.DecideAmong(r, state_, constrained_paths) : h.Decide(r, state_);
-  }
-  if (!hd.accepted) return std::nullopt;
-  twin::ActionChoice c;
-  c.feasible = true;
-  c.candidate = hd.candidate;
-  c.slot = hd.slot;
-  return c;
 }
 
 // 4-5. On the current state (the caller holds state_mutex_): each leg's policy answer is

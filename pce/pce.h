@@ -219,10 +219,6 @@ class Pce {
   std::optional<Proposal> PairedWith(const Job& job, const twin::Candidate& forward, int slot,
                                      Check* failed) const;
   void Relight(Service s);
-  // Step 3 for a served heuristic version: its answer on the current state (shared lock).
-  std::optional<twin::ActionChoice> AskServedHeuristic(
-      const twin::Heuristic& h, const twin::Request& r, bool constrained,
-      const std::vector<twin::Path>& constrained_paths) const;
   void PollLoop();
   void PollOnce();
   PolicySlot& SlotFor(twin::UseCase u);
