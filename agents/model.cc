@@ -49,7 +49,7 @@ void CheckSizes(int observation_size, int num_actions) {
 MlpImpl::MlpImpl(int in_features, const std::vector<int>& hidden_sizes, Activation activation,
                  bool orthogonal_init)
     : activation_(activation), out_features_(in_features) {
-  if (hidden_sizes.empty()) throw std::invalid_argument("Mlp: needs at least one hidden layer");
+  // No hidden layer: the identity (a candidate scorer's linear head then reads the features).
   int in = in_features;
   for (size_t i = 0; i < hidden_sizes.size(); ++i) {
     torch::nn::Linear layer(in, hidden_sizes[i]);

@@ -211,7 +211,6 @@ void ReadModel(ObjectReader& r, ModelOptions* m) {
   r.Finish();
   Check(!m->hidden_sizes.empty(), r.source(), r.Path("hidden_sizes"), "needs at least one layer");
   if (m->policy == PolicyArchitecture::kCandidateScorer) {
-    Check(!m->scorer_hidden_sizes.empty(), r.source(), r.Path("scorer_hidden_sizes"), "needs at least one layer");
     Check(!m->shared_trunk, r.source(), r.Path("shared_trunk"), "a candidate scorer has no shared trunk");
     Check(m->prior_feature >= 0, r.source(), r.Path("prior_feature"), "must be >= 0");
     Check(m->action_features_offset >= 0 && m->action_features_size >= 0, r.source(),

@@ -42,7 +42,7 @@ std::string ToString(Algorithm algorithm);
 // Q-network uses it for its trunk, then a dueling (value + advantage) or a plain head.
 //
 // The actor can instead be a candidate scorer (policy "candidate-scorer", PPO only): one MLP
-// (`scorer_hidden_sizes`) shared by every action scores that action from its own features
+// (`scorer_hidden_sizes`; [] makes it linear) shared by every action scores that action from its own features
 // (twin's EnvOptions::action_features) and a context vector (an MLP, `context_hidden_sizes`,
 // over the rest of the observation; none when empty); the reject action's logit is 0. A fixed prior is added to
 // each logit: prior_scale x the action's feature `prior_feature` (by default the capacity-loss

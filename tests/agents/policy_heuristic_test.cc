@@ -127,15 +127,15 @@ TEST(CandidateScorer, UntrainedPolicyIsTheMsclKspItsPriorEncodes) {
   EXPECT_GT(a.blocked, 0);
 }
 
-TEST(CandidateScorer, ExportedPolicyMatchesTheTorchNetworkAndRefusesNormalisation) {
-  ExperimentConfig c = ScorerConfig();
+// Trains `c` briefly, exports it, and checks the torch-free inference path against torch.
+void ExpectExportMatchesTorch(ExperimentConfig c, const std::string& name) {
   c.train.total_steps = 1024;
   c.ppo.rollout_steps = 64;
   const twin::EnvConfig env = twin::EnvConfig::FromJson(c.twin, c.source);
   auto model = std::make_shared<const twin::NetworkModel>(env.network);
   Trainer trainer(c, twin::MakeEnvFactory(model, env));
   trainer.Train();
-  const std::string dir = ::testing::TempDir() + "/scorer-policy";
+  const std::string dir = ::testing::TempDir() + "/" + name;
   trainer.ExportPolicy(dir);
   std::unique_ptr<Policy> loaded = Policy::Load(dir);
   // The same weights through torch (ActorCriticImpl::forward) as the reference.
@@ -163,9 +163,34 @@ TEST(CandidateScorer, ExportedPolicyMatchesTheTorchNetworkAndRefusesNormalisatio
     e->Step(loaded->Act(obs.data(), mask.data()).action, obs.data(), mask.data());
   }
   EXPECT_EQ(compared, 50);
+}
+
+TEST(CandidateScorer, ExportedPolicyMatchesTheTorchNetworkAndRefusesNormalisation) {
+  ExpectExportMatchesTorch(ScorerConfig(), "scorer-policy");
   ExperimentConfig normalised = ScorerConfig();
+  const twin::EnvConfig env = twin::EnvConfig::FromJson(normalised.twin, normalised.source);
+  auto model = std::make_shared<const twin::NetworkModel>(env.network);
   normalised.train.normalize_observations = true;
   EXPECT_THROW(Trainer(normalised, twin::MakeEnvFactory(model, env)), ConfigError);
+}
+
+TEST(CandidateScorer, LinearScorerHasOneWeightPerFeatureAndExportsExactly) {
+  // scorer_hidden_sizes [] and no context: the score is w . features + b on top of the prior.
+  ExperimentConfig c = ScorerConfig();
+  c.model.scorer_hidden_sizes = {};
+  c.model.context_hidden_sizes = {};
+  const twin::EnvConfig env = twin::EnvConfig::FromJson(c.twin, c.source);
+  auto model = std::make_shared<const twin::NetworkModel>(env.network);
+  Trainer trainer(c, twin::MakeEnvFactory(model, env));
+  const Manifest m = trainer.SnapshotPolicy()->manifest();
+  auto network = std::dynamic_pointer_cast<ActorCriticImpl>(MakeNetwork(m));
+  ASSERT_TRUE(network);
+  int64_t actor_side = 0;
+  for (const auto& p : network->named_parameters(/*recurse=*/true)) {
+    if (p.key().rfind("actor.", 0) == 0 || p.key().rfind("policy_head.", 0) == 0) actor_side += p.value().numel();
+  }
+  EXPECT_EQ(actor_side, m.architecture.action_features_size + 1);
+  ExpectExportMatchesTorch(c, "linear-scorer-policy");
 }
 
 }  // namespace
