@@ -206,6 +206,30 @@ TEST(PolicyServingTest, ServesTheChampionAndSwapsWithinASecondWithoutFailingRequ
   EXPECT_EQ(d.fallback_reason, "no policy served for deeprmsa");
 }
 
+// The shipped trained policy on its shipped PCE config (configs/pce-nsfnet-k50.json): accepted by
+// the compatibility checks, and it decides (no fallback) every request that has a feasible
+// lightpath, with the PCE's own validation (spectrum, actual-occupancy GSNR) passing each one.
+TEST(PolicyServingTest, TheShippedEsPolicyServesOnItsShippedConfig) {
+  PceConfig c = PceConfig::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/pce-nsfnet-k50.json");
+  c.pce.policies.clear();
+  c.pce.decision_log.enabled = false;
+  Pce pce(c);
+  pce.ServePolicyDir(twin::UseCase::kDeepRmsa,
+                     std::string(EONOPS_SOURCE_DIR) + "/configs/policies/deeprmsa-nsfnet-es-linear-k50");
+  ASSERT_TRUE(pce.ServedFor(twin::UseCase::kDeepRmsa));
+  int accepted = 0, by_policy = 0, fell_back = 0;
+  Replay(pce, c, 11, 3000, [&](const twin::Request&, const Result<Service>& res) {
+    if (!res.ok()) return;
+    ++accepted;
+    by_policy += res.value->decision.decided_by == "policy";
+    fell_back += res.value->decision.fell_back;
+  });
+  EXPECT_GT(accepted, 2900);  // 250 E from an empty network: (almost) nothing blocks
+  EXPECT_EQ(fell_back, 0);
+  EXPECT_EQ(by_policy, accepted);
+  EXPECT_EQ(pce.CheckInvariants(), "");
+}
+
 TEST(PolicyServingTest, APolicyOfAnotherNetworkIsRefusedAndTheHeuristicServes) {
   TempDir dir;
   PceConfig other = SmallConfig();
