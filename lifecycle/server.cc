@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tracking/errors.h"
+#include "tracking/exclusive_listen.h"
 #include "tracking/server.h"
 
 namespace eonops::lifecycle {
@@ -132,9 +133,7 @@ LifecycleServer::~LifecycleServer() { Stop(); }
 int LifecycleServer::Start() {
   impl_->Configure();
   const auto& o = impl_->options;
-  const int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host)
-                               : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port < 0) throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port));
+  const int port = tracking::BindExclusive(impl_->http, o.host, o.port);  // one owner per port
   impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
   while (!impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return port;

@@ -58,6 +58,16 @@ TEST(EndToEnd, DriftRetrainReplayDecideThenRollBackAPoorPromotion) {
   svc.Start();
   LifecycleServer status(svc, {"127.0.0.1", 0, ""});
   const int status_port = status.Start();
+  {
+    // One owner per port: a second status server on it is refused, naming the port.
+    LifecycleServer second(svc, {"127.0.0.1", status_port, ""});
+    try {
+      second.Start();
+      ADD_FAILURE() << "a second lifecycle server listened on port " << status_port;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
+    }
+  }
 
   // Uniform at 250 Erlang, then a hot spot on node 6 at 400 Erlang; paced so that the PCE's clock
   // sees the twin's rates and holding times.

@@ -44,6 +44,7 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
                          "application/yang-data+json");
         if (!r) {
           ++unexpected;
+          ADD_FAILURE() << "POST " << uuid << ": " << httplib::to_string(r.error());
           continue;
         }
         if (r->status == 201) {
@@ -73,6 +74,7 @@ TEST(ConcurrencyTest, ThousandsOfConcurrentCreatesAndDeletesKeepTheOccupancyInva
               (std::string(kConnectivity) + "/connectivity-service=" + victim).c_str());
           if (!d) {
             ++unexpected;
+            ADD_FAILURE() << "DELETE " << victim << ": " << httplib::to_string(d.error());
           } else if (d->status == 204) {
             ++deleted;
           } else if (d->status == 404) {
