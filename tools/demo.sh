@@ -50,12 +50,31 @@ port="${EONOPS_DEMO_PORT:-18080}"
 "$eonops" pce serve --config configs/pce.json --tracking-db "$out/eonops.db" --artifacts "$out/artifacts" \
   --state-db "$out/pce-state.db" --port "$port" > "$out/pce.log" 2>&1 &
 pce_pid=$!
-trap 'kill $pce_pid 2>/dev/null || true' EXIT
+trap 'kill "$pce_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   sleep 0.2
 done
 "$eonops" loadgen --pce "http://127.0.0.1:$port" --config configs/pce.json --load 250 --requests 5000 --warmup 1000 \
   --seed 1
+
+echo
+echo "== 6. Serve the shipped policy that beats the best heuristic (configs/policies/"
+echo "      deeprmsa-nsfnet-es-linear-k50) on its own PCE config (K = 50 fewest-hop paths, MSCL-KSP"
+echo "      fallback) and drive it the same way; 'fallbacks' counts the requests the policy did not decide"
+kill "$pce_pid" 2>/dev/null || true
+wait "$pce_pid" 2>/dev/null || true
+rm -f "$out/pce-k50-state.db"*
+"$eonops" pce serve --config configs/pce-nsfnet-k50.json \
+  --policy-dir configs/policies/deeprmsa-nsfnet-es-linear-k50 \
+  --state-db "$out/pce-k50-state.db" --port "$port" > "$out/pce-k50.log" 2>&1 &
+pce_pid=$!
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.2
+done
+"$eonops" loadgen --pce "http://127.0.0.1:$port" --config configs/pce-nsfnet-k50.json --load 250 \
+  --requests 5000 --warmup 1000 --seed 1
+
 echo
 echo "PCE log: $out/pce.log; tracking store: $out/eonops.db (eonops tracking serve --db $out/eonops.db --artifacts $out/artifacts)"
