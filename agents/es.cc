@@ -91,6 +91,7 @@ struct EsTrainer::Impl {
   int generation = 0;
   int64_t simulated_requests = 0;
   Rng rng;
+  json init_policy;  // where theta started, when not from the prior
 
   Impl(const ExperimentConfig& c, std::shared_ptr<const twin::NetworkModel> m, const twin::EnvConfig& e, EsSetup s)
       : config(c), model(std::move(m)), env(e), setup(std::move(s)) {
@@ -106,9 +107,40 @@ struct EsTrainer::Impl {
     network = std::make_shared<ActorCriticImpl>(spec.observation_size, spec.num_actions, config.model);
     actor_params = ActorParameters(*network);
     theta = GetFlat(actor_params);
+    if (!setup.init_policy_dir.empty()) InitFrom(setup.init_policy_dir);
     adam_m.assign(theta.size(), 0.0);
     adam_v.assign(theta.size(), 0.0);
     rng.seed(DeriveSeed(config.train.seed, 1));
+  }
+
+  // theta from another exported policy's actor; its scorer must be this one's, shape by shape.
+  void InitFrom(const std::string& dir) {
+    const Manifest source = ReadManifest(dir);
+    const ModelOptions& a = source.architecture;
+    const ModelOptions& b = config.model;
+    const std::string where = dir + ": cannot start ES from this policy: ";
+    if (source.network != NetworkKind::kActorCritic || a.policy != PolicyArchitecture::kCandidateScorer) {
+      throw ConfigError(where + "not a candidate scorer");
+    }
+    if (a.scorer_hidden_sizes != b.scorer_hidden_sizes || a.context_hidden_sizes != b.context_hidden_sizes ||
+        a.activation != b.activation || a.prior_scale != b.prior_scale || a.prior_feature != b.prior_feature ||
+        a.action_features_size != b.action_features_size) {
+      throw ConfigError(where + "its scorer (hidden sizes, context, activation, prior, action features) differs from model's");
+    }
+    auto net = std::dynamic_pointer_cast<ActorCriticImpl>(MakeNetwork(source));
+    LoadModule(*net, (fs::path(dir) / source.weights_file).string());
+    const std::vector<torch::Tensor> from = ActorParameters(*net);
+    if (from.size() != actor_params.size()) throw ConfigError(where + "another number of actor tensors");
+    for (size_t i = 0; i < from.size(); ++i) {
+      if (!from[i].sizes().equals(actor_params[i].sizes())) {
+        throw ConfigError(where + "actor tensor " + std::to_string(i) +
+                          " has another shape (a context network reads the whole observation, so it fits one network only)");
+      }
+    }
+    theta = GetFlat(from);
+    SetFlat(actor_params, theta);
+    init_policy = {{"dir", dir}, {"experiment", source.experiment}, {"run_id", source.run_id},
+                   {"network", source.env_config.value("network", json::object())}};
   }
 
   Manifest MakeManifest() const {
@@ -125,6 +157,7 @@ struct EsTrainer::Impl {
     manifest.seed = config.train.seed;
     manifest.created_at = UtcTimestamp();
     manifest.schedule = {{"es_generations", generation}};
+    if (!init_policy.is_null()) manifest.schedule["es_init_policy"] = init_policy;
     return manifest;
   }
 

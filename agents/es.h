@@ -9,7 +9,7 @@
 // blocking that a decision causes hundreds of requests later counts in its fitness.
 //
 //   EsTrainer es(config, model, env, setup);   // config.train.algorithm == es
-//   es.Train();                                 // config.es.generations
+//   es.Train();                                 // config.es.generations (0: export the start)
 //   es.ExportPolicy(out + "/policy");
 //
 // Reproducible for a given seed whatever the thread count (each simulation's seed and
@@ -49,6 +49,10 @@ struct EsSetup {
   RunLogger* logger = nullptr;
   std::string run_id;
   int threads = 1;  // simulations in parallel
+  // Start theta from this exported policy's actor instead of the prior (zero scorer): a policy
+  // of the same scorer architecture, e.g. trained on another network (a linear scorer or one
+  // without context reads only per-action features, so its weights fit any network). Empty: none.
+  std::string init_policy_dir;
   std::function<void(const EsProgress&)> on_progress;
   // Every es.eval_interval generations and at the end, with a snapshot of the centre policy.
   std::function<std::map<std::string, double>(const Policy&, int generation)> evaluate;

@@ -300,7 +300,7 @@ void ReadEs(ObjectReader& r, EsOptions* e) {
   r.Read("eval_interval", &e->eval_interval);
   r.Finish();
   const std::string& s = r.source();
-  Check(e->generations > 0, s, r.Path("generations"), "must be positive");
+  Check(e->generations >= 0, s, r.Path("generations"), "must be >= 0 (0: export the starting policy)");
   Check(e->pairs > 0, s, r.Path("pairs"), "must be positive");
   Check(e->sigma > 0, s, r.Path("sigma"), "must be positive");
   Check(e->learning_rate > 0, s, r.Path("learning_rate"), "must be positive");

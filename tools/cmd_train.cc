@@ -102,6 +102,7 @@ int TrainEs(const agents::ExperimentConfig& cfg, std::shared_ptr<const twin::Net
   setup.logger = &logger;
   setup.run_id = run_id;
   setup.threads = cfg.train.env_threads;
+  if (p.Has("init-policy")) setup.init_policy_dir = p.Get("init-policy");
   ProgressBar bar("train es");
   setup.on_progress = [&](const agents::EsProgress& pr) {
     std::ostringstream detail;
@@ -171,6 +172,10 @@ int RunTrain(int argc, char** argv) {
   p.Add("dist-timeout", "S", "seconds a rank waits for the others before failing", "120");
   p.Add("out", "DIR", "output directory (default out/<experiment>-seed<N>)");
   p.AddSwitch("resume", "continue from OUT/checkpoint");
+  p.Add("init-policy", "DIR",
+        "es only: start from this exported policy's scorer instead of the prior (same scorer "
+        "architecture; a linear scorer trained on another network fits); with es.generations 0 "
+        "it is evaluated zero-shot");
   p.Add("eval-requests", "N",
         "counted requests of each periodic evaluation (after the experiment's warm-up); 0 = none",
         "20000");
@@ -351,6 +356,9 @@ int RunTrain(int argc, char** argv) {
     };
   }
 
+  if (p.Has("init-policy") && cfg.train.algorithm != agents::Algorithm::kEs) {
+    throw UsageError("--init-policy starts an es run; this experiment's train.algorithm is not es");
+  }
   if (cfg.train.algorithm == agents::Algorithm::kEs) {
     if (dist.world_size > 1 || p.Has("twins")) {
       throw UsageError("train.algorithm es runs its simulations in-process (--env-threads); not with --world-size or --twins");
