@@ -90,8 +90,14 @@ inline ChromiumResult RunChromium(const std::vector<std::string>& extra, int tim
 }
 
 inline ChromiumResult DumpDom(const std::string& url, int virtual_time_budget_ms = 5000) {
-  return RunChromium({"--virtual-time-budget=" + std::to_string(virtual_time_budget_ms),
-                      "--window-size=1400,900", "--dump-dom", url});
+  const std::vector<std::string> args = {"--virtual-time-budget=" + std::to_string(virtual_time_budget_ms),
+                                         "--window-size=1400,900", "--dump-dom", url};
+  ChromiumResult r = RunChromium(args);
+  // Headless Chromium now and then hangs before loading anything on a loaded machine (seen once
+  // in an ASan suite run: killed after 90 s with no output). A page of ours that hangs or fails
+  // does so again; a browser that hung once gets one more try with a fresh profile.
+  if (r.exit_code == -1 && r.out.empty()) r = RunChromium(args);
+  return r;
 }
 
 inline ChromiumResult Screenshot(const std::string& url, const std::string& png,
