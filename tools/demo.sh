@@ -10,6 +10,14 @@ eonops="${EONOPS_BUILD_DIR:-build}/tools/eonops"
 out="${EONOPS_OUT:-out/demo}"
 mkdir -p "$out"
 
+# Up to 20 s for a server started in the background to listen on port $1.
+wait_for_port() {
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.2
+  done
+}
+
 echo "== 1. Lightpaths on NSFNET (C band, slot 100, 4 slots; C+L+S worst case over every occupancy)"
 "$eonops" qot --topology nsfnet --all-pairs > "$out/lightpaths.txt"
 head -25 "$out/lightpaths.txt"
@@ -51,10 +59,7 @@ port="${EONOPS_DEMO_PORT:-18080}"
   --state-db "$out/pce-state.db" --port "$port" > "$out/pce.log" 2>&1 &
 pce_pid=$!
 trap 'kill "$pce_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.2
-done
+wait_for_port "$port"
 "$eonops" loadgen --pce "http://127.0.0.1:$port" --config configs/pce.json --load 250 --requests 5000 --warmup 1000 \
   --seed 1
 
@@ -69,10 +74,7 @@ rm -f "$out/pce-k50-state.db"*
   --policy-dir configs/policies/deeprmsa-nsfnet-es-linear-k50 \
   --state-db "$out/pce-k50-state.db" --port "$port" > "$out/pce-k50.log" 2>&1 &
 pce_pid=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.2
-done
+wait_for_port "$port"
 "$eonops" loadgen --pce "http://127.0.0.1:$port" --config configs/pce-nsfnet-k50.json --load 250 \
   --requests 5000 --warmup 1000 --seed 1
 

@@ -100,9 +100,7 @@ TEST(Trace, RecorderMirrorsTheLiveServicesFromAnySnapshot) {
 }
 
 TEST(Replay, ThePcesOwnHeuristicOnItsOwnTraceDecidesExactlyAsLive) {
-  pce::PceConfig config = pce::testing::SmallConfig();
-  config.pce.fallback = "ksp-ff";  // no policy: KSP-FF decides everything
-  pce::Pce pce(config);
+  pce::Pce pce(pce::testing::SmallConfig());  // no policy: its fallback, KSP-FF, decides everything
   const TraceRecorder rec = Recorded(pce, 4, 1500);
   auto model = std::make_shared<const twin::NetworkModel>(pce.config().network);
   const auto ksp_ff = twin::MakeHeuristic("ksp-ff");
@@ -138,9 +136,7 @@ TEST(Replay, ThePcesOwnHeuristicOnItsOwnTraceDecidesExactlyAsLive) {
 }
 
 TEST(Replay, OtherUseCasesLoadTheNetworkAsTheyDidLive) {
-  pce::PceConfig config = pce::testing::SmallConfig();
-  config.pce.fallback = "ksp-ff";  // live decisions by the heuristic the replay judges with
-  pce::Pce pce(config);
+  pce::Pce pce(pce::testing::SmallConfig());  // live decisions by KSP-FF, which the replay judges with
   ReplayTrace t = Recorded(pce, 5, 600).Cut(600);
   // Judge only every other request; the rest replay as recorded.
   for (size_t i = 0; i < t.requests.size(); i += 2) t.requests[i].use_case = twin::UseCase::kLatencyRsa;

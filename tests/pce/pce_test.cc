@@ -5,10 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <set>
-#include <string>
 
 #include "pce/validation.h"
 #include "tests/pce/pce_test_util.h"
@@ -38,12 +36,7 @@ ServiceSpec Spec(int src, int dst, double gbps, const std::string& uuid = "") {
 TEST(PceTest, WithoutPolicyDecidesLikeTheTwinsHeuristicAndSaysSo) {
   Pce pce(SmallConfig());
   twin::NetworkState twin_state(std::make_shared<const twin::NetworkModel>(SmallConfig().network));
-  // The config's fallback, built as the PCE builds it (the widest request it plans for).
-  const std::string fallback = pce.config().pce.fallback;
-  twin::HeuristicOptions ho;
-  ho.max_bit_rate_gbps =
-      std::max(pce.config().traffic.MaxBitRateGbps(), pce.config().pce.default_bit_rate_gbps);
-  auto ksp = twin::MakeHeuristic(fallback, ho);
+  auto ksp = twin::MakeHeuristic("ksp-ff");  // SmallConfig's fallback
   for (int i = 0; i < 60; ++i) {
     const int src = i % 14, dst = (i * 5 + 3) % 14;
     if (src == dst) continue;
@@ -58,7 +51,7 @@ TEST(PceTest, WithoutPolicyDecidesLikeTheTwinsHeuristicAndSaysSo) {
     const PathDecision& d = created.decision;
     EXPECT_TRUE(d.fell_back);
     EXPECT_EQ(d.fallback_reason, "no policy served for deeprmsa");
-    EXPECT_EQ(d.decided_by, "heuristic:" + fallback);
+    EXPECT_EQ(d.decided_by, "heuristic:ksp-ff");
     if (!td.accepted) {
       EXPECT_EQ(created.error, ErrorKind::kBlocked);
       continue;

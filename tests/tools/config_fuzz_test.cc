@@ -63,8 +63,7 @@ std::function<void(const std::string& dir)> ReaderOf(const std::string& rel) {
       agents::Policy::Load(fs::path(d + "/" + rel).parent_path().string());  // manifest + weights
     };
   }
-  if (rel == "pce.json" || (rel.rfind("pce-", 0) == 0 && name.size() > 5 &&
-                             name.compare(name.size() - 5, 5, ".json") == 0)) {
+  if (rel == "pce.json" || rel.rfind("pce-", 0) == 0) {  // ShippedConfigs lists .json only
     return [rel](const std::string& d) {
       tapi::TapiServerOptions::FromConfig(pce::PceConfig::Load(d + "/" + rel));
     };
