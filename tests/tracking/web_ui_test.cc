@@ -106,6 +106,13 @@ class WebUiTest : public testing::DatabaseTest {
     if (server_) server_->Stop();
   }
 
+  // Where a view's screenshot goes: one file per backend, since ctest runs the sqlite and
+  // postgres instances of a test at the same time and one would delete the other's picture.
+  std::string ScreenshotPath(const std::string& view) const {
+    return std::string(EONOPS_BINARY_DIR) + "/tracking_ui_" + view + "_" +
+           testing::BackendName(::testing::TestParamInfo<testing::Backend>(GetParam(), 0)) + ".png";
+  }
+
   std::string Page(const std::string& hash) {
     auto r = DumpDom(base_ + hash);
     EXPECT_EQ(r.exit_code, 0);
@@ -189,7 +196,7 @@ TEST_P(WebUiTest, CompareViewOverlaysCurvesAndDiffsParams) {
   EXPECT_NE(metric_row.find(">-12.25<"), std::string::npos);
   EXPECT_NE(metric_row.find(">90.75<"), std::string::npos);
 
-  const std::string png = std::string(EONOPS_BINARY_DIR) + "/tracking_ui_compare.png";
+  const std::string png = ScreenshotPath("compare");
   std::filesystem::remove(png);
   auto shot = testing::Screenshot(base_ + "#/compare?runs=" + ids, png);
   EXPECT_EQ(shot.exit_code, 0);
@@ -217,7 +224,7 @@ TEST_P(WebUiTest, ModelPageShowsVersionsAliasesAndAliasHistory) {
   EXPECT_NE(Element(models, "<tr data-model=\"rmsa-nsfnet\"", "</tr>").find("@champion → v2"),
             std::string::npos);
 
-  const std::string png = std::string(EONOPS_BINARY_DIR) + "/tracking_ui_model.png";
+  const std::string png = ScreenshotPath("model");
   auto shot = testing::Screenshot(base_ + "#/models/rmsa-nsfnet", png);
   EXPECT_TRUE(std::filesystem::exists(png));
 }
@@ -227,7 +234,7 @@ TEST_P(WebUiTest, RunPageShowsParamsMetricsAndCurves) {
   EXPECT_EQ(Cell(dom, "params.algo"), "dqn");
   EXPECT_EQ(Cell(dom, "metrics.reward"), "-12.25");
   EXPECT_NE(dom.find("data-series=\"dqn-seed1\" data-points=\"500\""), std::string::npos);
-  const std::string png = std::string(EONOPS_BINARY_DIR) + "/tracking_ui_runs.png";
+  const std::string png = ScreenshotPath("runs");
   testing::Screenshot(base_ + "#/experiments/" + exp_, png);
   EXPECT_TRUE(std::filesystem::exists(png));
 }
@@ -274,7 +281,7 @@ TEST_P(WebUiTest, ModelTrendsDrawOneChartPerKpiWithVersionChangesMarked) {
   EXPECT_NE(row.find("v2 blocks 10%"), std::string::npos) << row;
   EXPECT_NE(row.find("baseline blocking 0.05"), std::string::npos) << row;
   EXPECT_NE(model.find("#/models/rmsa-nsfnet/trends"), std::string::npos);
-  const std::string png = std::string(EONOPS_BINARY_DIR) + "/tracking_ui_trends.png";
+  const std::string png = ScreenshotPath("trends");
   testing::Screenshot(base_ + "#/models/rmsa-nsfnet/trends", png);
   EXPECT_TRUE(std::filesystem::exists(png));
 }
