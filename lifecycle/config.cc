@@ -158,7 +158,8 @@ LifecycleConfig LifecycleConfig::FromJson(const Json& j, const std::string& orig
     const std::string w = origin + ".retrain";
     OnlyKeys(j["retrain"],
              {"on_drift", "every_s", "cooldown_s", "calibration_requests", "pair_smoothing",
-              "experiment", "overrides", "steps", "checkpoint_steps", "run_experiment"},
+              "experiment", "es_experiment", "overrides", "steps", "checkpoint_steps",
+              "run_experiment"},
              w);
     Reader r(j["retrain"], w);
     r.Bool("on_drift", &c.retrain.on_drift);
@@ -167,6 +168,7 @@ LifecycleConfig LifecycleConfig::FromJson(const Json& j, const std::string& orig
     r.Integer("calibration_requests", &c.retrain.calibration_requests, 50, 10000000);
     r.Number("pair_smoothing", &c.retrain.pair_smoothing, 0, 1000);
     r.String("experiment", &c.retrain.experiment);
+    r.String("es_experiment", &c.retrain.es_experiment);
     if (j["retrain"].contains("overrides")) {
       const Json& o = j["retrain"]["overrides"];
       if (!o.is_object()) Fail(w + ".overrides", "expected an object (merged into the experiment)");
@@ -250,6 +252,7 @@ Json LifecycleConfig::ToJson() const {
             {"calibration_requests", retrain.calibration_requests},
             {"pair_smoothing", retrain.pair_smoothing},
             {"experiment", retrain.experiment},
+            {"es_experiment", retrain.es_experiment},
             {"overrides", retrain.overrides},
             {"steps", retrain.steps},
             {"checkpoint_steps", retrain.checkpoint_steps},
@@ -288,5 +291,6 @@ std::string Resolve(const std::string& origin, const std::string& path) {
 
 std::string LifecycleConfig::PceConfigPath() const { return Resolve(origin, pce_config); }
 std::string LifecycleConfig::ExperimentPath() const { return Resolve(origin, retrain.experiment); }
+std::string LifecycleConfig::EsExperimentPath() const { return Resolve(origin, retrain.es_experiment); }
 
 }  // namespace eonops::lifecycle

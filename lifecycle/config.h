@@ -46,6 +46,10 @@ struct RetrainOptions {
   int64_t calibration_requests = 2000; // the latest arrivals the calibrated scenario is fitted to
   double pair_smoothing = 0.5;         // pseudo-count per node pair in the estimated matrix
   std::string experiment = "experiments/deeprmsa-nsfnet-ppo.json";  // learner sections
+  // Learner sections when the champion was trained by evolution strategies (its manifest's
+  // algorithm "es"): ES warm-starts from its weights, with as many generations as `steps`
+  // simulated requests allow (at least one).
+  std::string es_experiment = "experiments/deeprmsa-nsfnet-es-linear-k50-refine.json";
   nlohmann::json overrides = nlohmann::json::object();  // merged into the experiment JSON
   int64_t steps = 200000;              // training budget, environment steps
   int64_t checkpoint_steps = 0;        // checkpoint interval (0: only at the end)
@@ -93,9 +97,10 @@ struct LifecycleConfig {
   // Throws std::runtime_error "<origin>: <field>: <reason>".
   static LifecycleConfig FromJson(const nlohmann::json& j, const std::string& origin);
   nlohmann::json ToJson() const;
-  // pce_config and retrain.experiment resolved against the config directory (twin::ConfigDir()).
+  // pce_config, retrain.experiment and retrain.es_experiment resolved against the config directory (twin::ConfigDir()).
   std::string PceConfigPath() const;
   std::string ExperimentPath() const;
+  std::string EsExperimentPath() const;
 };
 
 }  // namespace eonops::lifecycle

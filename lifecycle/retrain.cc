@@ -1,5 +1,6 @@
 #include "lifecycle/retrain.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "agents/es.h"
 #include "twin/envs.h"
 #include "twin/json_util.h"
 
@@ -56,12 +58,14 @@ agents::ExperimentConfig RetrainExperiment(const LifecycleConfig& config,
                                            const std::optional<agents::Manifest>& parent,
                                            const twin::TrafficConfig& traffic, uint64_t seed,
                                            const std::string& name) {
-  const std::string path = config.ExperimentPath();
+  const bool es = parent && parent->algorithm == "es";
+  const std::string path = es ? config.EsExperimentPath() : config.ExperimentPath();
   nlohmann::json j;
   try {
     j = twin::ReadJsonFile(path);
   } catch (const std::exception& e) {
-    throw std::runtime_error(config.origin + ": retrain.experiment: " + e.what());
+    throw std::runtime_error(config.origin + (es ? ": retrain.es_experiment: " : ": retrain.experiment: ") +
+                             e.what());
   }
   if (!j.is_object()) throw std::runtime_error(path + ": expected an object");
   // The parent's twin: what its observation layout was built from.
@@ -83,12 +87,67 @@ agents::ExperimentConfig RetrainExperiment(const LifecycleConfig& config,
   cfg.train.checkpoint_interval = config.retrain.checkpoint_steps;
   cfg.train.seed = seed;
   if (parent) {
-    cfg.train.algorithm = parent->algorithm == "dqn" ? agents::Algorithm::kDqn : agents::Algorithm::kPpo;
+    cfg.train.algorithm = es                           ? agents::Algorithm::kEs
+                          : parent->algorithm == "dqn" ? agents::Algorithm::kDqn
+                                                       : agents::Algorithm::kPpo;
     cfg.model = parent->architecture;
     cfg.train.normalize_observations = parent->normalization.has_value();
   }
+  if (cfg.train.algorithm == agents::Algorithm::kEs) {
+    // The budget in simulated requests (warm-up included), as many whole generations as fit.
+    const int64_t per_generation = 2 * int64_t{cfg.es.pairs} * (cfg.es.requests + cfg.es.warmup);
+    cfg.es.generations = static_cast<int>(std::clamp<int64_t>(config.retrain.steps / per_generation, 1, 100000));
+  }
   return cfg;
 }
+
+namespace {
+
+// Evolution strategies from the parent's weights (agents/es.h); a checkpoint file in
+// `checkpoint_dir` is written after every generation and resumed after a crash.
+RetrainOutcome RetrainEs(const agents::ExperimentConfig& config, const twin::EnvConfig& env,
+                         std::shared_ptr<const twin::NetworkModel> model, const std::string& parent_dir,
+                         const std::string& checkpoint_dir, const std::string& tmp,
+                         const std::function<void(const agents::Progress&)>& on_progress) {
+  RetrainOutcome out;
+  agents::EsSetup setup;
+  setup.threads = std::max(1, config.train.env_threads);
+  if (!checkpoint_dir.empty()) {
+    fs::create_directories(checkpoint_dir);
+    setup.checkpoint_path = checkpoint_dir + "/es_state.json";
+  }
+  const bool resume = !setup.checkpoint_path.empty() && fs::exists(setup.checkpoint_path);
+  if (!resume) setup.init_policy_dir = parent_dir;
+  const int64_t per_generation = 2 * int64_t{config.es.pairs} * (config.es.requests + config.es.warmup);
+  setup.on_progress = [&](const agents::EsProgress& p) {
+    out.blocking = p.mean_blocking;
+    if (!on_progress) return;
+    agents::Progress q;
+    q.env_steps = p.generation * per_generation;
+    q.total_steps = p.generations * per_generation;
+    q.updates = p.generation;
+    q.elapsed_s = p.elapsed_s;
+    q.steps_per_second = p.simulated_requests_per_second;
+    q.mean_episode_reward = p.mean_fitness;
+    q.blocking = p.mean_blocking;
+    q.metrics["es/mean_fitness"] = p.mean_fitness;
+    q.metrics["es/best_fitness"] = p.best_fitness;
+    on_progress(q);
+  };
+  agents::EsTrainer trainer(config, std::move(model), env, setup);
+  if (resume) {
+    trainer.LoadCheckpoint(setup.checkpoint_path);
+    out.resumed = true;
+  } else {
+    out.warm_started = !parent_dir.empty();
+  }
+  trainer.Train();
+  trainer.ExportPolicy(tmp);
+  out.env_steps = trainer.MakeManifest().train_steps;
+  return out;
+}
+
+}  // namespace
 
 RetrainOutcome Retrain(const agents::ExperimentConfig& config, const std::string& parent_dir,
                        const std::string& checkpoint_dir, const std::string& out_dir,
@@ -96,6 +155,15 @@ RetrainOutcome Retrain(const agents::ExperimentConfig& config, const std::string
   const auto start = std::chrono::steady_clock::now();
   const twin::EnvConfig env = twin::EnvConfig::FromJson(config.twin, config.name);
   auto model = std::make_shared<const twin::NetworkModel>(env.network);
+  if (config.train.algorithm == agents::Algorithm::kEs) {
+    const std::string tmp = out_dir + ".tmp";
+    fs::remove_all(tmp);
+    RetrainOutcome out = RetrainEs(config, env, model, parent_dir, checkpoint_dir, tmp, on_progress);
+    fs::remove_all(out_dir);
+    fs::rename(tmp, out_dir);
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }
   agents::TrainerSetup setup;
   setup.checkpoint_dir = checkpoint_dir;
   setup.hooks.on_progress = std::move(on_progress);

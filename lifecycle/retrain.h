@@ -37,7 +37,9 @@ twin::TrafficConfig CalibrateTraffic(const twin::TrafficConfig& reference,
 // The challenger's experiment: the learner sections of the configured experiment file, the
 // parent's twin sections (its manifest's env_config, else the PCE config's), `overrides` merged
 // on top, the calibrated traffic, and the parent's algorithm, architecture and normalisation so
-// that it can warm-start; train.total_steps = retrain.steps.
+// that it can warm-start; train.total_steps = retrain.steps. A parent trained by evolution
+// strategies takes retrain.es_experiment's learner sections instead, and es.generations = as
+// many generations as retrain.steps simulated requests allow (at least one).
 agents::ExperimentConfig RetrainExperiment(const LifecycleConfig& config,
                                            const pce::PceConfig& pce_config,
                                            const std::optional<agents::Manifest>& parent,
@@ -51,8 +53,9 @@ struct RetrainOutcome {
   bool resumed = false, warm_started = false;
 };
 
-// Trains `config`: resumes from `checkpoint_dir` when it holds a checkpoint (a restart after a
-// crash), else warm-starts from `parent_dir` when given; exports the policy to `out_dir`
+// Trains `config` (PPO/DQN by agents::Trainer, ES by agents::EsTrainer): resumes from
+// `checkpoint_dir` when it holds a checkpoint (a restart after a crash), else warm-starts from
+// `parent_dir` when given; exports the policy to `out_dir`
 // (written beside it and renamed, so `out_dir` is complete or absent).
 RetrainOutcome Retrain(const agents::ExperimentConfig& config, const std::string& parent_dir,
                        const std::string& checkpoint_dir, const std::string& out_dir,

@@ -669,7 +669,7 @@ bool LifecycleService::StartAttempt(Track& t, const Json& trigger, std::string* 
       std::to_string(trace.requests.size()) + " requests and " + std::to_string(trace.initial.size()) +
       " lit lightpaths saved; " +
       (a.kind == "heuristic" ? "challenger " + a.heuristic
-                             : "training " + std::to_string(config_.retrain.steps) + " steps") +
+                             : "training budget " + std::to_string(config_.retrain.steps) + " steps") +
       " against v" + std::to_string(a.parent_version));
   Step(t, ToString(a.step));
   return true;
@@ -774,12 +774,20 @@ void LifecycleService::AdvanceAttempt(Track& t, pce::TrackingBackend& reg) {
       agents::ExperimentConfig cfg = experiment(manifest);
       cfg.train.log_interval = std::min<int64_t>(std::max<int64_t>(cfg.train.log_interval, 1), 4096);
       int64_t next_report = cfg.train.total_steps / 4;
+      const bool es = cfg.train.algorithm == agents::Algorithm::kEs;
       Log(t.uc + ": training " + a.id + (manifest ? " warm-started from v" + std::to_string(a.parent_version)
-                                                  : std::string(" from scratch (the champion is a heuristic)")));
+                                                  : std::string(" from scratch (the champion is a heuristic)")) +
+          (es ? " by evolution strategies, " + std::to_string(cfg.es.generations) + " generation(s) of " +
+                    std::to_string(2 * cfg.es.pairs) + " simulations x " +
+                    std::to_string(cfg.es.requests + cfg.es.warmup) + " requests"
+              : ""));
       const RetrainOutcome r = Retrain(cfg, parent_dir, dir + "/checkpoint", dir + "/policy",
                                        [&](const agents::Progress& p) {
                                          if (stop_) throw Cancelled{};
-                                         if (p.env_steps >= next_report && next_report > 0) {
+                                         if (es) {
+                                           Log(t.uc + ": training generation " + std::to_string(p.updates) + "/" +
+                                               std::to_string(cfg.es.generations) + ", blocking " + Pct(p.blocking));
+                                         } else if (p.env_steps >= next_report && next_report > 0) {
                                            Log(t.uc + ": training " + std::to_string(p.env_steps) + "/" +
                                                std::to_string(p.total_steps) + " steps, blocking " +
                                                Pct(p.blocking));

@@ -1,10 +1,12 @@
 #include "pce/config.h"
 
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 
 #include "twin/heuristics.h"
 #include "twin/json_util.h"
+#include "twin/topology.h"
 
 namespace eonops::pce {
 
@@ -31,6 +33,17 @@ std::string HeuristicAt(const nlohmann::json& j, const std::string& key, const s
   return name;
 }
 
+// A directory named in a config: relative to the config file that names it, or to configs/ for
+// a config built in code (origin not a file), as lifecycle.json resolves its paths.
+std::string ResolvePolicyDir(const std::string& origin_file, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::path(path).is_absolute()) return path;
+  const fs::path file(origin_file);
+  const fs::path base = !origin_file.empty() && fs::is_regular_file(file) ? file.parent_path()
+                                                                            : fs::path(twin::ConfigDir());
+  return fs::absolute(base / path).lexically_normal().string();
+}
+
 bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
             const std::string& where) {
   if (!j.contains(key)) return fallback;
@@ -39,7 +52,8 @@ bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
   return j[key].get<bool>();
 }
 
-PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
+PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where,
+                           const std::string& origin_file) {
   RejectUnknownKeys(j,
                     {"default_use_case", "fallback", "fallback_by_use_case", "policies",
                      "validation", "registry_poll_ms", "max_computed_paths", "durability",
@@ -69,13 +83,20 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where) {
     std::set<twin::UseCase> seen;
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string w = where + ".policies[" + std::to_string(i) + "]";
-      RejectUnknownKeys(list[i], {"use_case", "model", "alias", "production_stage"}, w);
+      RejectUnknownKeys(list[i], {"use_case", "model", "alias", "production_stage", "default_policy"}, w);
       PolicyBinding b;
       b.use_case = UseCaseAt(list[i], "use_case", w);
       b.model = twin::RequireString(list[i], "model", w);
       if (b.model.empty()) ConfigError(w + ".model", "must not be empty");
       if (list[i].contains("alias")) b.alias = twin::RequireString(list[i], "alias", w);
       b.production_stage = BoolAt(list[i], "production_stage", b.production_stage, w);
+      if (list[i].contains("default_policy")) {
+        b.default_policy = twin::RequireString(list[i], "default_policy", w);
+        if (b.default_policy.empty()) ConfigError(w + ".default_policy", "must not be empty");
+        b.default_policy = ResolvePolicyDir(origin_file, b.default_policy);
+        if (!std::filesystem::exists(std::filesystem::path(b.default_policy) / "manifest.json"))
+          ConfigError(w + ".default_policy", "no policy artifact (manifest.json) in " + b.default_policy);
+      }
       if (!seen.insert(b.use_case).second)
         ConfigError(w + ".use_case", "a use case may be bound to one model only");
       o.policies.push_back(b);
@@ -184,7 +205,7 @@ PceConfig PceConfig::FromJson(const nlohmann::json& j, const std::string& origin
   c.traffic = s.traffic;
   c.measurement = s.measurement;
   if (j.contains("env")) c.env = twin::EnvOptions::FromJson(j["env"], origin + ".env");
-  if (j.contains("pce")) c.pce = ParsePceOptions(j["pce"], origin + ".pce");
+  if (j.contains("pce")) c.pce = ParsePceOptions(j["pce"], origin + ".pce", origin);
   if (j.contains("tapi")) {
     if (!j["tapi"].is_object()) ConfigError(origin + ".tapi", "expected an object");
     c.tapi = j["tapi"];
@@ -199,6 +220,7 @@ nlohmann::json PceConfig::ToJson() const {
                         {"model", b.model},
                         {"alias", b.alias},
                         {"production_stage", b.production_stage}});
+    if (!b.default_policy.empty()) policies.back()["default_policy"] = b.default_policy;
   }
   nlohmann::json fb = nlohmann::json::object();
   for (const auto& [u, h] : pce.fallback_by_use_case) fb[twin::ToString(u)] = h;

@@ -11,7 +11,8 @@
 //    "pce": {"default_use_case": "deeprmsa", "fallback": "ksp-ff",
 //            "fallback_by_use_case": {"latency-rsa": "latency-aware"},
 //            "policies": [{"use_case": "deeprmsa", "model": "deeprmsa-nsfnet",
-//                          "alias": "champion"}],
+//                          "alias": "champion",
+//                          "default_policy": "policies/deeprmsa-nsfnet-es-linear-k50"}],
 //            "validation": {"gsnr_margin_db": 0.5, "qot": true},
 //            "registry_poll_ms": 250, "max_computed_paths": 10000, "durability": "normal",
 //            "trace_events": 50000,
@@ -41,6 +42,11 @@ struct PolicyBinding {
   std::string model;
   std::string alias = "champion";
   bool production_stage = true;
+  // A policy artifact directory served while the registry has no version for this binding (no
+  // tracking store, or nothing registered yet): the policy the configuration ships with. A
+  // registered version replaces it as soon as the poller sees one. Resolved at load: relative
+  // paths against the config file's directory. Empty: none (heuristic fallback only).
+  std::string default_policy;
 };
 
 struct ValidationOptions {

@@ -58,6 +58,27 @@ Pce::Pce(PceConfig config, PceSetup setup)
       st.last_error = "no tracking store configured (--tracking or --tracking-db)";
     policy_status_[b.use_case] = st;
   }
+  // The policies the config ships with: checked now (a default that does not fit this network
+  // is a config error, not something to find at the first request), served until the registry
+  // has a version of the binding's model.
+  for (size_t i = 0; i < config_.pce.policies.size(); ++i) {
+    const PolicyBinding& b = config_.pce.policies[i];
+    if (b.default_policy.empty()) continue;
+    try {
+      PolicyRef ref;
+      ref.model = "default:" + fs::path(b.default_policy).filename().string();
+      ref.run_id = agents::ReadManifest(b.default_policy).run_id;
+      default_policies_[b.use_case] =
+          LoadServedPolicy(b.default_policy, b.use_case, ref, b.default_policy, *model_, config_);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(config_.origin + ": pce.policies[" + std::to_string(i) +
+                               "].default_policy: " + e.what());
+    }
+    if (!setup_.tracking) {
+      PublishDefault(b, "served: no tracking store configured");
+      policy_status_[b.use_case].last_error.clear();
+    }
+  }
   if (!setup_.state_db.empty()) {
     store_ = std::make_unique<StateStore>(setup_.state_db, config_.pce.durability,
                                           model_->options().ToJson());
@@ -575,6 +596,25 @@ void Pce::Pin(twin::UseCase use_case, std::shared_ptr<const ServedPolicy> served
     decision_log_->SetTag("pce.policy." + std::string(twin::ToString(use_case)), ref.model);
 }
 
+void Pce::PublishDefault(const PolicyBinding& b, const std::string& why) {
+  const std::shared_ptr<const ServedPolicy>& served = default_policies_.at(b.use_case);
+  PolicySlot& slot = SlotFor(b.use_case);
+  if (slot.Get() != served) {
+    slot.Publish(served);
+    metrics_.PolicySwapped();
+    if (decision_log_)
+      decision_log_->SetTag("pce.policy." + std::string(twin::ToString(b.use_case)), served->ref.Label());
+  }
+  std::lock_guard<std::mutex> lock(policy_mutex_);
+  PolicyStatus& st = policy_status_[b.use_case];
+  st.served = served->ref;
+  st.note = "the config's default policy " + b.default_policy + " (" + why + ")" +
+            (served->note.empty() ? "" : "; " + served->note);
+  st.last_error.clear();
+  st.loaded_at_ms = served->loaded_at_ms;
+  st.load_ms = served->load_ms;
+}
+
 void Pce::RefreshPolicies() { PollOnce(); }
 
 std::string Pce::ScratchDir() {
@@ -639,6 +679,12 @@ void Pce::PollOnce() {
     std::shared_ptr<const ServedPolicy> current = slot.Get();
     const std::string uc = twin::ToString(b.use_case);
     if (!v) {
+      const std::string none = "no version of " + b.model + " has alias '" + b.alias + "'" +
+                               (b.production_stage ? " or stage Production" : "");
+      if (default_policies_.count(b.use_case)) {
+        PublishDefault(b, "served: " + none);
+        continue;
+      }
       if (current) {
         slot.Publish(nullptr);
         metrics_.PolicySwapped();
@@ -647,8 +693,7 @@ void Pce::PollOnce() {
       std::lock_guard<std::mutex> lock(policy_mutex_);
       PolicyStatus& st = policy_status_[b.use_case];
       st.served.reset();
-      st.last_error = "no version of " + b.model + " has alias '" + b.alias + "'" +
-                      (b.production_stage ? " or stage Production" : "");
+      st.last_error = none;
       continue;
     }
     if (current && current->ref.model == b.model && current->ref.version == v->version) continue;

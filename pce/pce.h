@@ -221,6 +221,8 @@ class Pce {
   void Relight(Service s);
   void PollLoop();
   void PollOnce();
+  // Serves the binding's default_policy (loaded at construction); `why` goes in its status note.
+  void PublishDefault(const PolicyBinding& b, const std::string& why);
   PolicySlot& SlotFor(twin::UseCase u);
   const twin::Heuristic& FallbackFor(twin::UseCase u) const;
   // 7. the decision log and metrics: one record per direction decided, or the refusal.
@@ -239,6 +241,8 @@ class Pce {
   Metrics metrics_;
   std::map<twin::UseCase, std::unique_ptr<twin::Heuristic>> fallbacks_;
   std::map<twin::UseCase, PolicySlot> slots_;
+  // The bindings' default_policy artifacts, loaded and checked once (pce.policies[].default_policy).
+  std::map<twin::UseCase, std::shared_ptr<const ServedPolicy>> default_policies_;
 
   // Network state and services: shared for reads, exclusive to change.
   mutable std::shared_mutex state_mutex_;

@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <ctime>
 #include <iomanip>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <sstream>
 
+#include "agents/manifest.h"
 #include "lifecycle/server.h"
 #include "lifecycle/service.h"
 #include "pce/served_policy.h"
@@ -34,6 +36,7 @@ namespace eonops::tools {
 namespace {
 
 using Json = nlohmann::json;
+namespace fs = std::filesystem;
 
 std::string Clock() {
   const auto now = std::chrono::system_clock::now();
@@ -233,29 +236,45 @@ int Status(int argc, char** argv) {
 
 int Register(int argc, char** argv) {
   ArgParser p("eonops lifecycle register",
-              "Register a heuristic (name + parameters, no weights) as a version of a model, so\n"
-              "it can be served by the PCE and be the champion a DRL policy has to beat.\n"
-              "Example:\n"
+              "Register a heuristic (name + parameters, no weights) or a policy artifact directory\n"
+              "(weights + manifest, e.g. a shipped one) as a version of a model, so it can be\n"
+              "served by the PCE and be the champion the lifecycle loop retrains and defends.\n"
+              "Examples:\n"
               "  eonops lifecycle register --tracking http://127.0.0.1:5000 --model deeprmsa-nsfnet "
-              "--heuristic ksp-ff --alias champion");
+              "--heuristic ksp-ff --alias champion\n"
+              "  eonops lifecycle register --tracking http://127.0.0.1:5000 --model deeprmsa-nsfnet "
+              "--policy-dir configs/policies/deeprmsa-nsfnet-es-linear-k50 --alias champion");
   AddTrackingFlags(p);
   p.Add("model", "NAME", "registered model (created when absent)");
   p.Add("heuristic", "NAME", "twin heuristic: sp-ff, ksp-ff, ksp-bf, ksp-lf, ...");
   p.Add("k", "N", "candidate paths it considers (default: all the network's)");
+  p.Add("policy-dir", "DIR", "a policy artifact directory: its files are logged to a new run and "
+        "registered from there");
   p.Add("alias", "NAME", "point this alias at the new version (e.g. champion)");
   if (!p.Parse(argc, argv)) return 0;
-  if (!p.Has("model") || !p.Has("heuristic")) throw UsageError("--model and --heuristic are required");
+  if (!p.Has("model") || p.Has("heuristic") == p.Has("policy-dir"))
+    throw UsageError("--model and one of --heuristic or --policy-dir are required");
   pce::HeuristicSource h;
-  h.name = p.Get("heuristic");
-  if (p.Has("k")) {
-    const long long k = p.GetInt("k");
-    if (k < 1 || k > 50) throw UsageError("--k must be within 1..50");
-    h.k = static_cast<int>(k);
-  }
-  try {
-    pce::HeuristicSource::Parse(h.ToSource());
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+  agents::Manifest manifest;
+  if (p.Has("heuristic")) {
+    h.name = p.Get("heuristic");
+    if (p.Has("k")) {
+      const long long k = p.GetInt("k");
+      if (k < 1 || k > 50) throw UsageError("--k must be within 1..50");
+      h.k = static_cast<int>(k);
+    }
+    try {
+      pce::HeuristicSource::Parse(h.ToSource());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  } else {
+    if (p.Has("k")) throw UsageError("--k applies to --heuristic only");
+    try {
+      manifest = agents::ReadManifest(p.Get("policy-dir"));  // a directory with a manifest, or why not
+    } catch (const std::exception& e) {
+      throw UsageError("--policy-dir: " + std::string(e.what()));
+    }
   }
   std::unique_ptr<tracking::TrackingStore> store;
   std::string desc;
@@ -266,19 +285,41 @@ int Register(int argc, char** argv) {
   } catch (const tracking::TrackingError& e) {
     if (e.code() != tracking::ErrorCode::kResourceAlreadyExists) throw;
   }
-  const tracking::ModelVersion v = reg->CreateModelVersion(
-      model, h.ToSource(), "", "heuristic " + h.name + " (name + parameters, no weights)",
-      {{"eonops.policy.kind", "heuristic"}});
+  tracking::ModelVersion v;
+  std::string what;
+  if (p.Has("heuristic")) {
+    what = "heuristic " + h.ToSource();
+    v = reg->CreateModelVersion(model, h.ToSource(), "", "heuristic " + h.name + " (name + parameters, no weights)",
+                                {{"eonops.policy.kind", "heuristic"}});
+  } else {
+    // The files go to a run of their own, so the version does not depend on this directory
+    // staying where it is (or on the PCE seeing this machine's files).
+    const std::string dir = fs::path(p.Get("policy-dir")).lexically_normal().string();
+    tracking::CreateRunOptions o;
+    o.experiment_id = reg->GetOrCreateExperiment("registered-policies");
+    o.run_name = "register " + fs::path(dir).filename().string();
+    o.user_id = "eonops-lifecycle";
+    o.tags = {{"eonops.kind", "registered-policy"},
+              {"eonops.policy.source_dir", dir},
+              {"eonops.policy.trained_run", manifest.run_id}};
+    const std::string run = reg->CreateRun(o).info.run_id;
+    for (const auto& f : fs::directory_iterator(dir))
+      if (f.is_regular_file()) reg->LogArtifact(run, f.path().string(), "policy");
+    reg->EndRun(run, tracking::RunStatus::kFinished);
+    what = "policy " + dir + " (" + manifest.algorithm + ", run " + manifest.run_id + ")";
+    v = reg->CreateModelVersion(model, "runs:/" + run + "/policy", run, what,
+                                {{"eonops.policy.kind", manifest.algorithm}});
+  }
   if (p.Has("alias")) {
     tracking::RecordDecisionRequest r;
     r.name = model;
     r.version = v.version;
     r.kind = "register";
-    r.reason = "heuristic " + h.ToSource() + " registered by hand as @" + p.Get("alias");
+    r.reason = what + " registered by hand as @" + p.Get("alias");
     r.alias = p.Get("alias");
     reg->RecordModelDecision(r);
   }
-  std::cout << model << "/" << v.version << "  " << h.ToSource()
+  std::cout << model << "/" << v.version << "  " << (p.Has("heuristic") ? h.ToSource() : v.source)
             << (p.Has("alias") ? "  @" + p.Get("alias") : std::string()) << "\n";
   return 0;
 }
@@ -287,7 +328,7 @@ const char kUsage[] =
     "usage: eonops lifecycle <serve|status|register> [flags]\n"
     "  serve      watch a PCE: KPIs, drift, retraining, gated promotion, rollback\n"
     "  status     print the lifecycle service's view (champion, challenger, drift, decisions)\n"
-    "  register   register a heuristic as a model version (name + parameters, no weights)\n";
+    "  register   register a heuristic or a policy directory as a model version\n";
 
 }  // namespace
 

@@ -159,6 +159,7 @@ int Serve(int argc, char** argv) {
               << (st.served ? st.served->Label() : std::string("none (heuristic only)"));
     if (!st.binding.model.empty())
       std::cout << " <- " << st.binding.model << "@" << st.binding.alias;
+    if (!st.note.empty()) std::cout << "; " << st.note;
     if (!st.last_error.empty()) std::cout << " [" << st.last_error << "]";
     std::cout << "\n";
   }

@@ -58,12 +58,14 @@ step "2. Train the champion (masked PPO, ${EONOPS_DEMO_STEPS:-200000} steps at 2
   --eval-requests 5000 | grep -E '^(trained|registered)'
 
 step "3. The PCE serves $model@champion; the lifecycle service watches it"
-"$eonops" pce serve --config configs/pce.json --tracking "$tracking" --state-db :memory: \
+"$eonops" pce serve --config configs/pce-nsfnet-k5.json --tracking "$tracking" --state-db :memory: \
   --port "$pport" > "$out/pce.log" 2>&1 &
 pids+=($!)
 wait_port "$pport"
-# The shipped lifecycle settings with a short retraining budget and windows for a demo.
-sed -e "s|\"pce_config\": \"pce.json\"|\"pce_config\": \"$PWD/configs/pce.json\"|" \
+# The shipped lifecycle settings with a short retraining budget and windows for a demo, on the
+# DeepRMSA K = 5 network where a PPO champion trains in a minute (the default PCE config serves the
+# shipped ES policy, which the loop retrains by ES: README "The lifecycle service").
+sed -e "s|\"pce_config\": \"pce.json\"|\"pce_config\": \"$PWD/configs/pce-nsfnet-k5.json\"|" \
     -e "s|\"experiment\": \"experiments/deeprmsa-nsfnet-ppo.json\"|\"experiment\": \"$PWD/configs/experiments/deeprmsa-nsfnet-ppo.json\"|" \
     -e "s|\"steps\": 500000|\"steps\": ${EONOPS_RETRAIN_STEPS:-20000}|" \
     -e "s|\"checkpoint_steps\": 100000|\"checkpoint_steps\": 10000|" \
@@ -96,7 +98,7 @@ cat > "$out/phases.json" <<EOF
   {"at_request": 5000, "label": "hot spot at Lincoln (node 6)", "load_erlang": 350, "traffic_matrix": "hotspot.json"}
 ]}
 EOF
-"$eonops" loadgen --pce "$pce" --config configs/pce.json --requests 16000 --warmup 0 --rate 400 \
+"$eonops" loadgen --pce "$pce" --config configs/pce-nsfnet-k5.json --requests 16000 --warmup 0 --rate 400 \
   --phases "$out/phases.json" --seed 1 > "$out/loadgen-drift.txt" 2>&1 &
 load_pid=$!
 pids+=($load_pid)
@@ -109,7 +111,7 @@ step "5. A deliberately poor version: a policy trained for 2048 steps, promoted 
 "$eonops" train configs/experiments/deeprmsa-nsfnet-ppo.json --steps 2048 --seed 7 \
   --out "$out/poor" --tracking "$tracking" --register "$model" | grep -E '^registered' | tee "$out/poor.txt"
 poor=$(sed -n 's/.*version \([0-9]*\).*/\1/p' "$out/poor.txt")
-"$eonops" loadgen --pce "$pce" --config configs/pce.json --requests 8000 --warmup 0 --rate 400 \
+"$eonops" loadgen --pce "$pce" --config configs/pce-nsfnet-k5.json --requests 8000 --warmup 0 --rate 400 \
   --seed 2 > "$out/loadgen-rollback.txt" 2>&1 &
 load_pid=$!
 pids+=($load_pid)

@@ -1,7 +1,7 @@
 // bench_lifecycle: how fast the lifecycle service takes back a poor promotion under live load.
 //
 //   BM_PromotionToRollback/<requests per s>
-//     The PCE of configs/pce.json (DeepRMSA NSFNET, 250 Erlang, registry polled every 250 ms)
+//     The PCE of configs/pce-nsfnet-k5.json (DeepRMSA NSFNET, 250 Erlang, registry polled every 250 ms)
 //     serves KSP-FF as the registered champion behind its TAPI server; `eonops loadgen`'s
 //     client drives it at the given rate; the lifecycle service (configs/lifecycle.json's
 //     rollback settings: first look after 300 requests, 2000-request baseline, 5% relative,
@@ -43,13 +43,13 @@ using Clock = std::chrono::steady_clock;
 bench::ScratchDir& Tmp() { return bench::Scratch("eonops-bench-lifecycle"); }
 
 pce::PceConfig Config() {
-  pce::PceConfig c = pce::PceConfig::Load(twin::ConfigDir() + "/pce.json");
-  c.pce.policies = {{twin::UseCase::kDeepRmsa, "bench", "champion", true}};
+  pce::PceConfig c = pce::PceConfig::Load(twin::ConfigDir() + "/pce-nsfnet-k5.json");
+  c.pce.policies = {{twin::UseCase::kDeepRmsa, "bench", "champion", true, ""}};
   c.pce.decision_log.enabled = false;
   return c;
 }
 
-// A near-untrained policy of configs/pce.json's network: it picks its path almost at random.
+// A near-untrained policy of configs/pce-nsfnet-k5.json's network: it picks its path almost at random.
 std::string PoorPolicy() {
   const std::string out = Tmp().dir + "/poor-policy";
   if (fs::exists(out + "/manifest.json")) return out;

@@ -1,4 +1,4 @@
-// bench_pce: how fast the PCE answers, on configs/pce.json (the DeepRMSA NSFNET network) at
+// bench_pce: how fast the PCE answers, on configs/pce-nsfnet-k5.json (the DeepRMSA NSFNET network, K = 5 by km) at
 // its steady state under 250 Erlang (about 240 lit lightpaths).
 //
 //   BM_ComputeInProcess/ksp-ff, /drl   Pce::ComputePath back to back; counters p50_us, p99_us
@@ -43,7 +43,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 PceConfig BenchConfig() {
-  PceConfig c = PceConfig::Load(twin::ConfigDir() + "/pce.json");
+  PceConfig c = PceConfig::Load(twin::ConfigDir() + "/pce-nsfnet-k5.json");
   c.pce.policies.clear();
   c.pce.decision_log.enabled = false;
   return c;
@@ -51,7 +51,7 @@ PceConfig BenchConfig() {
 
 bench::ScratchDir& Tmp() { return bench::Scratch("eonops-bench-pce"); }
 
-// A policy artifact for configs/pce.json: EONOPS_BENCH_POLICY, else a briefly trained one with
+// A policy artifact for configs/pce-nsfnet-k5.json: EONOPS_BENCH_POLICY, else a briefly trained one with
 // the DeepRMSA experiment's architecture.
 std::string PolicyDir(uint64_t seed = 1) {
   if (const char* env = std::getenv("EONOPS_BENCH_POLICY"); env && seed == 1) return env;
@@ -295,7 +295,7 @@ BENCHMARK(BM_PolicyLoadAndSwap)->Unit(benchmark::kMillisecond);
 
 void BM_AliasMoveToServed(benchmark::State& state) {
   PceConfig c = BenchConfig();
-  c.pce.policies = {{twin::UseCase::kDeepRmsa, "bench-model", "champion", true}};
+  c.pce.policies = {{twin::UseCase::kDeepRmsa, "bench-model", "champion", true, ""}};
   tracking::StoreOptions so;
   so.db_path = Tmp().dir + "/tracking.db";
   so.artifact_root = Tmp().dir + "/artifacts";

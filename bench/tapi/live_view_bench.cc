@@ -28,7 +28,7 @@ namespace {
 constexpr int kServices = 500;
 
 pce::PceConfig UsnetConfig() {
-  pce::PceConfig c = pce::PceConfig::Load(twin::ConfigDir() + "/pce.json");
+  pce::PceConfig c = pce::PceConfig::Load(twin::ConfigDir() + "/pce-nsfnet-k5.json");
   c.network.topology = "usnet";
   c.network.bands = {"C", "L", "S"};
   c.network.slots_per_band = 0;

@@ -28,6 +28,7 @@ TEST(LifecycleConfigTest, ShippedConfigLoadsResolvesItsPathsAndRoundTrips) {
   EXPECT_EQ(c.drift.window_requests, 1000);
   EXPECT_TRUE(std::filesystem::exists(c.PceConfigPath())) << c.PceConfigPath();
   EXPECT_TRUE(std::filesystem::exists(c.ExperimentPath())) << c.ExperimentPath();
+  EXPECT_TRUE(std::filesystem::exists(c.EsExperimentPath())) << c.EsExperimentPath();
   const LifecycleConfig back = LifecycleConfig::FromJson(c.ToJson(), "back");
   EXPECT_EQ(back.ToJson(), c.ToJson());
 }

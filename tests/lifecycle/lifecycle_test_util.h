@@ -111,12 +111,12 @@ inline pce::PceConfig BoundConfig(const std::string& model = "rmsa") {
   return c;
 }
 
-// The shipped PCE config (DeepRMSA NSFNET, 100 slots, K = 5, 250 Erlang, where KSP-FF blocks
-// about 5%) with the deeprmsa use case bound to `model`@champion; short environment episodes so
-// that a policy trains in a second.
+// The DeepRMSA-setting PCE config (configs/pce-nsfnet-k5.json: NSFNET, 100 slots, K = 5 by km,
+// 250 Erlang, where KSP-FF blocks about 5%) with the deeprmsa use case bound to
+// `model`@champion; short environment episodes so that a policy trains in a second.
 inline pce::PceConfig ShippedBoundConfig(const std::string& model = "rmsa") {
   pce::PceConfig c = BoundConfig(model);
-  const pce::PceConfig shipped = pce::testing::ShippedConfig();
+  const pce::PceConfig shipped = pce::testing::DeepRmsaK5Config();
   c.network = shipped.network;
   c.traffic = shipped.traffic;
   c.env = shipped.env;

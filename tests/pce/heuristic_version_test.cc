@@ -47,7 +47,7 @@ TEST(HeuristicVersionTest, ServesFromTheRegistryAsTheSameHeuristicDoesAsFallback
   const int64_t v2 = store.CreateModelVersion("rmsa", "heuristic:ksp-ff").version;
   store.SetAlias("rmsa", "champion", v1);
   PceConfig c = SmallConfig();
-  c.pce.policies = {{twin::UseCase::kDeepRmsa, "rmsa", "champion", true}};
+  c.pce.policies = {{twin::UseCase::kDeepRmsa, "rmsa", "champion", true, ""}};
   c.pce.fallback = "sp-ff";  // what the served SP-FF blocks, the fallback blocks too
   c.pce.fallback_by_use_case.clear();
   PceSetup setup;

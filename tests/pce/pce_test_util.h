@@ -46,15 +46,23 @@ class TempDir {
   std::string path_;
 };
 
+// The default config: K = 50 fewest-hop paths, serving the shipped ES policy (default_policy)
+// until the registry has a champion.
 inline PceConfig ShippedConfig() {
   return PceConfig::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/pce.json");
+}
+
+// DeepRMSA's own setting (K = 5 by km, one block per path): the network the PPO/DQN experiment
+// trains on, with no policy bound.
+inline PceConfig DeepRmsaK5Config() {
+  return PceConfig::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/pce-nsfnet-k5.json");
 }
 
 // NSFNET with 40 slots of C band and K = 3: small enough that blocking and fallbacks happen
 // within a few hundred requests and that a policy trains in about a second. The fallback is
 // KSP-FF, whose decisions the tests reproduce by hand (the shipped config's is MSCL-KSP).
 inline PceConfig SmallConfig() {
-  PceConfig c = ShippedConfig();
+  PceConfig c = DeepRmsaK5Config();
   c.pce.fallback = "ksp-ff";
   c.network.slots_per_band = 40;
   c.network.k_paths = 3;

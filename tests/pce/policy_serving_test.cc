@@ -104,7 +104,7 @@ TEST(PolicyServingTest, ThePceDecidesAsTheTwinsEnvironmentWithTheSamePolicy) {
 TEST(PolicyServingTest, ServesTheChampionAndSwapsWithinASecondWithoutFailingRequests) {
   TempDir dir;
   PceConfig c = SmallConfig();
-  c.pce.policies = {{twin::UseCase::kDeepRmsa, kModel, "champion", true}};
+  c.pce.policies = {{twin::UseCase::kDeepRmsa, kModel, "champion", true, ""}};
   tracking::TrackingStore store(testing::StoreIn(dir));
   const int64_t v1 =
       testing::RegisterPolicy(store, testing::TrainTinyPolicy(c, dir / "p1", 1), kModel);
@@ -206,17 +206,19 @@ TEST(PolicyServingTest, ServesTheChampionAndSwapsWithinASecondWithoutFailingRequ
   EXPECT_EQ(d.fallback_reason, "no policy served for deeprmsa");
 }
 
-// The shipped trained policy on its shipped PCE config (configs/pce-nsfnet-k50.json): accepted by
-// the compatibility checks, and it decides (no fallback) every request that has a feasible
-// lightpath, with the PCE's own validation (spectrum, actual-occupancy GSNR) passing each one.
-TEST(PolicyServingTest, TheShippedEsPolicyServesOnItsShippedConfig) {
-  PceConfig c = PceConfig::Load(std::string(EONOPS_SOURCE_DIR) + "/configs/pce-nsfnet-k50.json");
-  c.pce.policies.clear();
+// The default PCE config (configs/pce.json), unchanged, with no tracking store: it serves its
+// default_policy, the shipped trained ES policy, which passes the compatibility checks and
+// decides (no fallback) every request that has a feasible lightpath, with the PCE's own
+// validation (spectrum, actual-occupancy GSNR) passing each one.
+TEST(PolicyServingTest, TheDefaultConfigServesTheShippedEsPolicy) {
+  PceConfig c = testing::ShippedConfig();
   c.pce.decision_log.enabled = false;
   Pce pce(c);
-  pce.ServePolicyDir(twin::UseCase::kDeepRmsa,
-                     std::string(EONOPS_SOURCE_DIR) + "/configs/policies/deeprmsa-nsfnet-es-linear-k50");
   ASSERT_TRUE(pce.ServedFor(twin::UseCase::kDeepRmsa));
+  ASSERT_EQ(pce.Policies().size(), 1u);
+  EXPECT_EQ(pce.Policies()[0].served->model, "default:deeprmsa-nsfnet-es-linear-k50");
+  EXPECT_EQ(pce.Policies()[0].last_error, "");
+  EXPECT_NE(pce.Policies()[0].note.find("no tracking store"), std::string::npos) << pce.Policies()[0].note;
   int accepted = 0, by_policy = 0, fell_back = 0;
   Replay(pce, c, 11, 3000, [&](const twin::Request&, const Result<Service>& res) {
     if (!res.ok()) return;
@@ -230,6 +232,58 @@ TEST(PolicyServingTest, TheShippedEsPolicyServesOnItsShippedConfig) {
   EXPECT_EQ(pce.CheckInvariants(), "");
 }
 
+// With a registry, the default policy serves until the bound model has a champion, which then
+// replaces it; when the alias goes away, the default serves again (not the bare heuristic).
+TEST(PolicyServingTest, ARegisteredChampionReplacesTheDefaultPolicyAndItsRemovalRestoresIt) {
+  TempDir dir;
+  tracking::TrackingStore store(testing::StoreIn(dir));
+  PceConfig c = testing::ShippedConfig();
+  c.pce.decision_log.enabled = false;
+  const std::string model = c.pce.policies.at(0).model;
+  PceSetup setup;
+  setup.tracking = StoreConnector(&store);
+  setup.poll_registry = false;
+  Pce pce(c, setup);
+  ASSERT_TRUE(pce.ServedFor(twin::UseCase::kDeepRmsa));
+  EXPECT_EQ(pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.model, "default:deeprmsa-nsfnet-es-linear-k50");
+  EXPECT_NE(pce.Policies()[0].note.find("no version of " + model), std::string::npos) << pce.Policies()[0].note;
+
+  // The same artifact, registered: served from the registry as version 1.
+  const int64_t v = testing::RegisterPolicy(
+      store, std::string(EONOPS_SOURCE_DIR) + "/configs/policies/deeprmsa-nsfnet-es-linear-k50", model);
+  pce.RefreshPolicies();
+  ASSERT_TRUE(pce.ServedFor(twin::UseCase::kDeepRmsa));
+  EXPECT_EQ(pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.model, model);
+  EXPECT_EQ(pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.version, v);
+  EXPECT_EQ(pce.Policies()[0].last_error, "");
+
+  store.DeleteAlias(model, "champion", "test");
+  pce.RefreshPolicies();
+  ASSERT_TRUE(pce.ServedFor(twin::UseCase::kDeepRmsa));
+  EXPECT_EQ(pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.model, "default:deeprmsa-nsfnet-es-linear-k50");
+  PathRequest r;
+  r.src = 0;
+  r.dst = 13;
+  r.bit_rate_gbps = 100;
+  const PathDecision d = pce.ComputePath(r);
+  EXPECT_TRUE(d.feasible);
+  EXPECT_EQ(d.decided_by, "policy");
+}
+
+// A default_policy that does not fit the network is refused when the PCE starts, naming the key.
+TEST(PolicyServingTest, ADefaultPolicyOfAnotherNetworkIsAConfigError) {
+  PceConfig c = testing::DeepRmsaK5Config();
+  c.pce.decision_log.enabled = false;
+  c.pce.policies.at(0).default_policy =
+      std::string(EONOPS_SOURCE_DIR) + "/configs/policies/deeprmsa-nsfnet-es-linear-k50";
+  try {
+    Pce pce(c);
+    ADD_FAILURE() << "a K = 50 policy was accepted on a K = 5 network";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("pce.policies[0].default_policy"), std::string::npos) << e.what();
+  }
+}
+
 TEST(PolicyServingTest, APolicyOfAnotherNetworkIsRefusedAndTheHeuristicServes) {
   TempDir dir;
   PceConfig other = SmallConfig();
@@ -237,7 +291,7 @@ TEST(PolicyServingTest, APolicyOfAnotherNetworkIsRefusedAndTheHeuristicServes) {
   tracking::TrackingStore store(testing::StoreIn(dir));
   testing::RegisterPolicy(store, testing::TrainTinyPolicy(other, dir / "p", 3, 256), kModel);
   PceConfig c = SmallConfig();
-  c.pce.policies = {{twin::UseCase::kDeepRmsa, kModel, "champion", true}};
+  c.pce.policies = {{twin::UseCase::kDeepRmsa, kModel, "champion", true, ""}};
   PceSetup setup;
   setup.tracking = StoreConnector(&store);
   setup.poll_registry = false;

@@ -1,5 +1,6 @@
 // Pins pce/ted.h (stable TAPI identities and lookups), pce/routing.h (constrained k shortest
 // paths) and pce/config.h (configs/pce.json and its errors).
+#include <filesystem>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -101,6 +102,12 @@ TEST(PceConfigTest, TheShippedConfigLoadsAndBadFieldsAreNamed) {
   EXPECT_EQ(c.pce.FallbackFor(twin::UseCase::kEnergyRmsa), "energy-aware");
   ASSERT_EQ(c.pce.policies.size(), 1u);
   EXPECT_EQ(c.pce.policies[0].alias, "champion");
+  // The default policy, resolved against the config file's directory (configs/).
+  EXPECT_EQ(c.pce.policies[0].default_policy,
+            std::filesystem::path(std::string(EONOPS_SOURCE_DIR) + "/configs/policies/deeprmsa-nsfnet-es-linear-k50")
+                .lexically_normal()
+                .string());
+  EXPECT_EQ(c.network.k_paths, 50);
   EXPECT_EQ(c.ToScenario().network.ToJson(), c.network.ToJson());
   // Round trip through ToJson.
   EXPECT_EQ(PceConfig::FromJson(c.ToJson(), "rt").ToJson(), c.ToJson());
@@ -128,6 +135,12 @@ TEST(PceConfigTest, TheShippedConfigLoadsAndBadFieldsAreNamed) {
   bad = j;
   bad["pce"]["validation"]["gsnr_margin_db"] = -1;
   expect_error(bad, "gsnr_margin_db");
+  bad = j;
+  bad["pce"]["policies"][0]["default_policy"] = "policies/no-such-policy";
+  expect_error(bad, "pce.json.pce.policies[0].default_policy");
+  bad = j;
+  bad["pce"]["policies"][0]["default_policy"] = "";
+  expect_error(bad, "default_policy");
   bad = j;
   bad["routing"] = 1;
   expect_error(bad, "pce.json.routing");

@@ -23,7 +23,7 @@ using testing::Server;
 using testing::TempDir;
 
 TEST(LoadgenTest, BlockingOverRestEqualsTheSimulatorsWithKspFf) {
-  pce::PceConfig c = pce::testing::ShippedConfig();  // the DeepRMSA NSFNET benchmark, 250 Erlang
+  pce::PceConfig c = pce::testing::DeepRmsaK5Config();  // the DeepRMSA NSFNET benchmark, 250 Erlang
   c.pce.policies.clear();
   c.pce.fallback = "ksp-ff";
   Server s(c);
@@ -106,7 +106,7 @@ TEST(LoadgenTest, BlockingOverRestEqualsTheTwinsEnvironmentWithTheSamePolicy) {
 TEST(LoadgenTest, ChampionSwapOverRestFailsNoInFlightRequest) {
   TempDir dir;
   pce::PceConfig c = pce::testing::SmallConfig();
-  c.pce.policies = {{twin::UseCase::kDeepRmsa, "rest-model", "champion", true}};
+  c.pce.policies = {{twin::UseCase::kDeepRmsa, "rest-model", "champion", true, ""}};
   tracking::TrackingStore store(pce::testing::StoreIn(dir));
   const int64_t v1 = pce::testing::RegisterPolicy(
       store, pce::testing::TrainTinyPolicy(c, dir / "p1", 1), "rest-model");

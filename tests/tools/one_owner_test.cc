@@ -1,7 +1,8 @@
 // One owner: the real `eonops` executable started twice. A second server on a busy port exits
 // non-zero naming the port (no SO_REUSEPORT sharing); a second PCE on a state database in use
 // exits non-zero naming the holder's pid; a config that is not what the command reads is refused
-// naming the file; an installed eonops finds its configs beside it, from any directory.
+// naming the file; an installed eonops finds its configs beside it, from any directory. Also the
+// `lifecycle register --policy-dir` command as a process, with the PCE that serves its version.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -212,10 +213,48 @@ TEST(OneOwnerTest, AnInstalledPceFindsItsDefaultConfigBesideTheExecutable) {
             elsewhere.path());
   ASSERT_TRUE(p.WaitFor("serving TAPI on")) << p.out() << p.err();
   EXPECT_NE(p.out().find("NSFNET"), std::string::npos) << p.out();
+  // ... and serves the default policy that config names, from the installed copy.
+  ASSERT_TRUE(p.WaitFor("policy deeprmsa")) << p.out() << p.err();
+  EXPECT_NE(p.out().find("default:deeprmsa-nsfnet-es-linear-k50/0"), std::string::npos) << p.out();
+  EXPECT_NE(p.out().find(prefix / "share/eonops/configs/policies/deeprmsa-nsfnet-es-linear-k50"),
+            std::string::npos)
+      << p.out();
   Process help({prefix / "bin/eonops", "pce", "serve", "--help"}, elsewhere.path());
   help.Wait();
   EXPECT_NE(help.out().find(prefix / "share/eonops/configs/pce.json"), std::string::npos)
       << help.out();
+}
+
+// `lifecycle register --policy-dir` puts a policy directory's files in a run of their own and
+// registers them as a version; the default PCE then serves that version instead of its default
+// policy. Bad input (no manifest, both kinds, neither) exits 2 with the reason.
+TEST(RegisterTest, APolicyDirectoryBecomesTheChampionThePceServes) {
+  TempDir dir;
+  const std::string policy = kSource + "/configs/policies/deeprmsa-nsfnet-es-linear-k50";
+  auto reg = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {kEonops,         "lifecycle", "register", "--tracking-db", dir / "t.db",
+                                  "--artifacts", dir / "art", "--model", "deeprmsa-nsfnet"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  Process ok(reg({"--policy-dir", policy, "--alias", "champion"}));
+  ASSERT_EQ(ok.Wait(), 0) << ok.err();
+  EXPECT_NE(ok.out().find("deeprmsa-nsfnet/1  runs:/"), std::string::npos) << ok.out();
+  EXPECT_NE(ok.out().find("@champion"), std::string::npos) << ok.out();
+
+  Process none(reg({"--policy-dir", dir / "nothing-here"}));
+  EXPECT_EQ(none.Wait(), 2);
+  EXPECT_NE(none.err().find("--policy-dir"), std::string::npos) << none.err();
+  Process both(reg({"--policy-dir", policy, "--heuristic", "ksp-ff"}));
+  EXPECT_EQ(both.Wait(), 2);
+  Process neither(reg({}));
+  EXPECT_EQ(neither.Wait(), 2);
+
+  Process pce({kEonops, "pce", "serve", "--port", "0", "--state-db", ":memory:", "--no-decision-log",
+               "--tracking-db", dir / "t.db", "--artifacts", dir / "art"});
+  ASSERT_TRUE(pce.WaitFor("policy deeprmsa")) << pce.out() << pce.err();
+  EXPECT_NE(pce.out().find("policy deeprmsa: deeprmsa-nsfnet/1 <- deeprmsa-nsfnet@champion"), std::string::npos)
+      << pce.out();
 }
 
 }  // namespace
