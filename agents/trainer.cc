@@ -345,6 +345,7 @@ struct Trainer::Impl {
   // One PPO iteration: a rollout of rollout_steps vector steps, then one update.
   void PpoIteration() {
     const PpoOptions& p = config.ppo;
+    const Clock::time_point rollout_start = Clock::now();
     for (int t = 0; t < p.rollout_steps; ++t) {
       torch::Tensor obs = CurrentObservations(/*update_statistics=*/true);
       torch::Tensor masks = MaskTensor(vec->Masks(), num_envs, num_actions);
@@ -369,9 +370,13 @@ struct Trainer::Impl {
       last_value = ppo->model()->Value(CurrentObservations(/*update_statistics=*/false));
     }
     storage->ComputeReturns(last_value, p.gamma, p.gae_lambda);
+    const Clock::time_point update_start = Clock::now();
     UpdateStats stats = ppo->Update(*storage);
     ++updates;
     last_metrics = stats.ToMetrics();
+    // Where the iteration's time went: acting and stepping the environments, or learning.
+    last_metrics["time/rollout_s"] = Seconds(update_start - rollout_start);
+    last_metrics["time/update_s"] = Seconds(Clock::now() - update_start);
     if (config.ppo.reward_centering) last_metrics["train/reward_mean"] = reward_mean;
   }
 
