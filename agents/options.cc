@@ -330,6 +330,7 @@ void ReadTrain(ObjectReader& r, TrainOptions* t) {
   r.Read("num_envs", &t->num_envs);
   r.Read("env_threads", &t->env_threads);
   r.Read("torch_threads", &t->torch_threads);
+  r.Read("learner_threads", &t->learner_threads);
   r.Read("seed", &t->seed);
   r.Read("normalize_observations", &t->normalize_observations);
   r.Read("observation_clip", &t->observation_clip);
@@ -344,6 +345,7 @@ void ReadTrain(ObjectReader& r, TrainOptions* t) {
   Check(t->num_envs > 0, s, r.Path("num_envs"), "must be positive");
   Check(t->env_threads > 0, s, r.Path("env_threads"), "must be positive");
   Check(t->torch_threads > 0, s, r.Path("torch_threads"), "must be positive");
+  Check(t->learner_threads > 0 && t->learner_threads <= 64, s, r.Path("learner_threads"), "must be within 1..64");
   Check(t->observation_clip > 0, s, r.Path("observation_clip"), "must be positive");
   Check(t->log_interval > 0, s, r.Path("log_interval"), "must be positive");
   Check(t->eval_interval >= 0, s, r.Path("eval_interval"), "must be >= 0 (0 disables)");
@@ -462,6 +464,7 @@ json ToJson(const ExperimentConfig& c) {
                 {"num_envs", t.num_envs},
                 {"env_threads", t.env_threads},
                 {"torch_threads", t.torch_threads},
+                {"learner_threads", t.learner_threads},
                 {"seed", t.seed},
                 {"normalize_observations", t.normalize_observations},
                 {"observation_clip", Short(t.observation_clip)},

@@ -152,6 +152,10 @@ struct TrainOptions {
   int num_envs = 8;
   int env_threads = 1;    // VecEnv worker threads
   int torch_threads = 1;  // at::set_num_threads
+  // PPO: threads that share each minibatch's forward and backward passes (Ppo::SetLearnerReplicas).
+  // On 2 cores, 2 uses the core the environments leave idle during the update; more than the
+  // cores only adds contention.
+  int learner_threads = 1;
   uint64_t seed = 1;
   bool normalize_observations = true;
   float observation_clip = 10.0f;   // normalised observations are clipped to +-this

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "agents/model.h"
 #include "agents/options.h"
@@ -63,6 +64,13 @@ class Ppo {
   void set_after_backward(std::function<void(double* approx_kl)> hook) {
     after_backward_ = std::move(hook);
   }
+  // Learner threads: each minibatch's forward and backward passes are split in
+  // replicas.size() + 1 contiguous parts, run at once on this thread (the model) and one thread
+  // per replica (a copy of the model's architecture, kept equal to it after every step); the
+  // replicas' gradients are added to the model's before clipping and the step. The losses are
+  // the same sums over the minibatch divided by its size, so the update is the single-thread
+  // one up to the order of float additions. Empty: one thread, the minibatch's mean as before.
+  void SetLearnerReplicas(std::vector<ActorCritic> replicas);
 
  private:
   ActorCritic model_;
@@ -71,8 +79,17 @@ class Ppo {
   int64_t updates_done_ = 0;
   double lr_scale_ = -1;  // < 0: decay over total_updates_
   torch::optim::Adam optimizer_;
+  // One part of a minibatch on `model`: its losses (sums over rows [begin, end) divided by the
+  // minibatch size n), backward, and the figures the update reports.
+  struct PartResult {
+    double policy_loss = 0, value_loss = 0, entropy = 0, kl_sum = 0, clipped = 0;
+  };
+  PartResult ForwardBackward(ActorCritic& model, const MiniBatch& mb, const torch::Tensor& advantages,
+                             int64_t begin, int64_t end, int64_t n);
+
   Rng rng_;  // minibatch shuffling
   std::function<void(double*)> after_backward_;
+  std::vector<ActorCritic> replicas_;
 };
 
 }  // namespace eonops::agents

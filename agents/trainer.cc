@@ -125,6 +125,17 @@ struct Trainer::Impl {
       const int64_t total_updates = (t.total_steps + rollout - 1) / rollout;
       ppo = std::make_unique<Ppo>(ActorCritic(obs_size, num_actions, config.model), p,
                                   total_updates, RankSeed(DeriveSeed(t.seed, 2), rank()));
+      if (t.learner_threads > 1) {
+        // Building the replicas draws initial weights (overwritten by the model's): keep torch's
+        // generator where it was, so that the rest of the run is as with one learner thread.
+        at::Generator gen = at::detail::getDefaultCPUGenerator();
+        const at::Tensor rng_state = gen.get_state();
+        std::vector<ActorCritic> replicas;
+        for (int i = 1; i < t.learner_threads; ++i)
+          replicas.push_back(ActorCritic(obs_size, num_actions, config.model));
+        gen.set_state(rng_state);
+        ppo->SetLearnerReplicas(std::move(replicas));
+      }
       if (dp()) {
         BroadcastParameters(*dp(), *ppo->model());
         ppo->set_after_backward(
@@ -346,14 +357,17 @@ struct Trainer::Impl {
   void PpoIteration() {
     const PpoOptions& p = config.ppo;
     const Clock::time_point rollout_start = Clock::now();
+    double act_seconds = 0;
     for (int t = 0; t < p.rollout_steps; ++t) {
       torch::Tensor obs = CurrentObservations(/*update_statistics=*/true);
       torch::Tensor masks = MaskTensor(vec->Masks(), num_envs, num_actions);
       ActOutput act;
+      const Clock::time_point act_start = Clock::now();
       {
         torch::NoGradGuard no_grad;
         act = ppo->model()->Act(obs, masks, &act_rng);
       }
+      act_seconds += Seconds(Clock::now() - act_start);
       const int64_t* a = act.action.data_ptr<int64_t>();
       for (int i = 0; i < num_envs; ++i) actions[i] = static_cast<int32_t>(a[i]);
       vec->Step(actions.data());
@@ -377,6 +391,7 @@ struct Trainer::Impl {
     // Where the iteration's time went: acting and stepping the environments, or learning.
     last_metrics["time/rollout_s"] = Seconds(update_start - rollout_start);
     last_metrics["time/update_s"] = Seconds(Clock::now() - update_start);
+    last_metrics["time/act_s"] = act_seconds;
     if (config.ppo.reward_centering) last_metrics["train/reward_mean"] = reward_mean;
   }
 

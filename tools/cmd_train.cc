@@ -1,6 +1,7 @@
 // eonops train: train a masked PPO or DQN agent on one of the twin's environments, from an
 // experiment file (configs/experiments/), with periodic evaluation against KSP-FF on the same
 // seeds, resumable checkpoints and an exported policy artifact.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -237,6 +238,12 @@ int RunTrain(int argc, char** argv) {
   }
   if (lead) fs::create_directories(out);
 
+  // Every PPO minibatch allocates and frees the same few 0.25-1 MB tensors; with glibc's default
+  // (dynamic) mmap threshold part of them went to mmap/munmap, and the page faults of fresh pages
+  // cost about 10% of a PPO run (perf: clear_page, exc_page_fault). Keeping them on the heap
+  // removes that (15.3k -> 17.0k steps/s on deeprmsa-nsfnet-ppo.json, 2 cores).
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   const twin::EnvConfig env = twin::EnvConfig::FromJson(cfg.twin, path);
   const twin::Scenario scenario = twin::Scenario::FromJson(cfg.twin, path);
   auto model = std::make_shared<const twin::NetworkModel>(env.network);

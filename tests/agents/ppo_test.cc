@@ -71,6 +71,45 @@ TEST(Ppo, GradientNormClippingIsApplied) {
   EXPECT_GT(clipped.grad_norm, 1e-3);
 }
 
+// Learner threads split each minibatch's passes over replicas: the same update as one thread,
+// up to the order of float additions (losses, statistics and every weight after 4 epochs), and
+// with clipping and the KL early stop seeing the same figures.
+TEST(Ppo, LearnerThreadsGiveTheSingleThreadUpdate) {
+  at::set_num_threads(1);
+  auto run = [](int threads, UpdateStats* stats) {
+    torch::manual_seed(3);
+    ActorCritic net(kObs, kActions, SmallModel());
+    RolloutStorage s(kSteps, kEnvs, kObs, kActions);
+    Fill(net, s, 11);
+    PpoOptions o;
+    o.anneal_learning_rate = false;
+    o.minibatches = 2;
+    o.max_grad_norm = 0.5f;
+    Ppo ppo(net, o, 10, 1);
+    std::vector<ActorCritic> replicas;
+    for (int i = 1; i < threads; ++i) replicas.push_back(ActorCritic(kObs, kActions, SmallModel()));
+    if (threads > 1) ppo.SetLearnerReplicas(std::move(replicas));
+    *stats = ppo.Update(s);
+    *stats = ppo.Update(s);  // a second update: the replicas followed the first one's steps
+    return Snapshot(net);
+  };
+  UpdateStats one, two, three;
+  const auto w1 = run(1, &one), w2 = run(2, &two), w3 = run(3, &three);
+  double scale = 0;
+  for (const auto& t : w1) scale += t.pow(2).sum().item<double>();
+  EXPECT_LT(Distance(w1, w2), 1e-5 * std::sqrt(scale));
+  EXPECT_LT(Distance(w1, w3), 1e-5 * std::sqrt(scale));
+  for (const UpdateStats* s : {&two, &three}) {
+    EXPECT_NEAR(s->policy_loss, one.policy_loss, 1e-5);
+    EXPECT_NEAR(s->value_loss, one.value_loss, 1e-4 * std::abs(one.value_loss));
+    EXPECT_NEAR(s->entropy, one.entropy, 1e-5);
+    EXPECT_NEAR(s->approx_kl, one.approx_kl, 1e-6);
+    EXPECT_NEAR(s->clip_fraction, one.clip_fraction, 1e-9);
+    EXPECT_NEAR(s->grad_norm, one.grad_norm, 1e-4 * one.grad_norm);
+    EXPECT_EQ(s->minibatch_steps, one.minibatch_steps);
+  }
+}
+
 TEST(Ppo, LearningRateDecaysLinearly) {
   at::set_num_threads(1);
   ActorCritic net(kObs, kActions, SmallModel());
