@@ -58,27 +58,6 @@ Pce::Pce(PceConfig config, PceSetup setup)
       st.last_error = "no tracking store configured (--tracking or --tracking-db)";
     policy_status_[b.use_case] = st;
   }
-  // The policies the config ships with: checked now (a default that does not fit this network
-  // is a config error, not something to find at the first request), served until the registry
-  // has a version of the binding's model.
-  for (size_t i = 0; i < config_.pce.policies.size(); ++i) {
-    const PolicyBinding& b = config_.pce.policies[i];
-    if (b.default_policy.empty()) continue;
-    try {
-      PolicyRef ref;
-      ref.model = "default:" + fs::path(b.default_policy).filename().string();
-      ref.run_id = agents::ReadManifest(b.default_policy).run_id;
-      default_policies_[b.use_case] =
-          LoadServedPolicy(b.default_policy, b.use_case, ref, b.default_policy, *model_, config_);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(config_.origin + ": pce.policies[" + std::to_string(i) +
-                               "].default_policy: " + e.what());
-    }
-    if (!setup_.tracking) {
-      PublishDefault(b, "served: no tracking store configured");
-      policy_status_[b.use_case].last_error.clear();
-    }
-  }
   if (!setup_.state_db.empty()) {
     store_ = std::make_unique<StateStore>(setup_.state_db, config_.pce.durability,
                                           model_->options().ToJson());
@@ -122,6 +101,27 @@ Pce::Pce(PceConfig config, PceSetup setup)
     }
     decision_log_ =
         std::make_unique<DecisionLog>(config_.pce.decision_log, setup_.tracking, params, &metrics_);
+  }
+  // The policies the config ships with: checked now (a default that does not fit this network
+  // is a config error, not something to find at the first request), served until the registry
+  // has a version of the binding's model.
+  for (size_t i = 0; i < config_.pce.policies.size(); ++i) {
+    const PolicyBinding& b = config_.pce.policies[i];
+    if (b.default_policy.empty()) continue;
+    try {
+      PolicyRef ref;
+      ref.model = "default:" + fs::path(b.default_policy).filename().string();
+      ref.run_id = agents::ReadManifest(b.default_policy).run_id;
+      default_policies_[b.use_case] =
+          LoadServedPolicy(b.default_policy, b.use_case, ref, b.default_policy, *model_, config_);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(config_.origin + ": pce.policies[" + std::to_string(i) +
+                               "].default_policy: " + e.what());
+    }
+    // Served from the start, also when a configured registry cannot be reached yet; the first
+    // poll that finds a version replaces it.
+    PublishDefault(b, setup_.tracking ? "served until the registry names a version"
+                                      : "served: no tracking store configured");
   }
   scratch_dir_ = setup_.scratch_dir;  // empty: made on the first download (ScratchDir)
   if (setup_.tracking && !config_.pce.policies.empty()) {

@@ -270,6 +270,28 @@ TEST(PolicyServingTest, ARegisteredChampionReplacesTheDefaultPolicyAndItsRemoval
   EXPECT_EQ(d.decided_by, "policy");
 }
 
+// A registry that cannot be reached when the PCE starts: the default policy serves meanwhile,
+// and the status says why the registry was not read.
+TEST(PolicyServingTest, TheDefaultPolicyServesWhileTheRegistryIsUnreachable) {
+  PceConfig c = testing::ShippedConfig();
+  c.pce.decision_log.enabled = false;
+  PceSetup setup;
+  setup.tracking = []() -> std::unique_ptr<TrackingBackend> {
+    throw std::runtime_error("connection refused");
+  };
+  setup.poll_registry = false;
+  Pce pce(c, setup);
+  ASSERT_TRUE(pce.ServedFor(twin::UseCase::kDeepRmsa));
+  EXPECT_EQ(pce.ServedFor(twin::UseCase::kDeepRmsa)->ref.model, "default:deeprmsa-nsfnet-es-linear-k50");
+  EXPECT_NE(pce.Policies()[0].last_error.find("connection refused"), std::string::npos)
+      << pce.Policies()[0].last_error;
+  PathRequest r;
+  r.src = 3;
+  r.dst = 11;
+  r.bit_rate_gbps = 100;
+  EXPECT_EQ(pce.ComputePath(r).decided_by, "policy");
+}
+
 // A default_policy that does not fit the network is refused when the PCE starts, naming the key.
 TEST(PolicyServingTest, ADefaultPolicyOfAnotherNetworkIsAConfigError) {
   PceConfig c = testing::DeepRmsaK5Config();
