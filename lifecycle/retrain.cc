@@ -104,7 +104,8 @@ agents::ExperimentConfig RetrainExperiment(const LifecycleConfig& config,
 namespace {
 
 // Evolution strategies from the parent's weights (agents/es.h); a checkpoint file in
-// `checkpoint_dir` is written after every generation and resumed after a crash.
+// `checkpoint_dir` is written every es.eval_interval generations and at the end, and resumed
+// after a crash (from the last one written).
 RetrainOutcome RetrainEs(const agents::ExperimentConfig& config, const twin::EnvConfig& env,
                          std::shared_ptr<const twin::NetworkModel> model, const std::string& parent_dir,
                          const std::string& checkpoint_dir, const std::string& tmp,
