@@ -1,7 +1,6 @@
 #include "lifecycle/config.h"
 
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -279,12 +278,8 @@ Json LifecycleConfig::ToJson() const {
 namespace {
 
 std::string Resolve(const std::string& origin, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (fs::path(path).is_absolute()) return path;
   // Relative to the config file that named it; a config built in code resolves against configs/.
-  const fs::path file(origin);
-  if (origin != "defaults" && fs::exists(file)) return (file.parent_path() / path).string();
-  return twin::ConfigDir() + "/" + path;
+  return twin::ResolveConfigPath(origin == "defaults" ? "" : origin, path);
 }
 
 }  // namespace

@@ -33,17 +33,6 @@ std::string HeuristicAt(const nlohmann::json& j, const std::string& key, const s
   return name;
 }
 
-// A directory named in a config: relative to the config file that names it, or to configs/ for
-// a config built in code (origin not a file), as lifecycle.json resolves its paths.
-std::string ResolvePolicyDir(const std::string& origin_file, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (fs::path(path).is_absolute()) return path;
-  const fs::path file(origin_file);
-  const fs::path base = !origin_file.empty() && fs::is_regular_file(file) ? file.parent_path()
-                                                                            : fs::path(twin::ConfigDir());
-  return fs::absolute(base / path).lexically_normal().string();
-}
-
 bool BoolAt(const nlohmann::json& j, const std::string& key, bool fallback,
             const std::string& where) {
   if (!j.contains(key)) return fallback;
@@ -93,7 +82,10 @@ PceOptions ParsePceOptions(const nlohmann::json& j, const std::string& where,
       if (list[i].contains("default_policy")) {
         b.default_policy = twin::RequireString(list[i], "default_policy", w);
         if (b.default_policy.empty()) ConfigError(w + ".default_policy", "must not be empty");
-        b.default_policy = ResolvePolicyDir(origin_file, b.default_policy);
+        // Absolute, so that the status and the round trip through ToJson name the same folder.
+        b.default_policy = std::filesystem::absolute(twin::ResolveConfigPath(origin_file, b.default_policy))
+                               .lexically_normal()
+                               .string();
         if (!std::filesystem::exists(std::filesystem::path(b.default_policy) / "manifest.json"))
           ConfigError(w + ".default_policy", "no policy artifact (manifest.json) in " + b.default_policy);
       }

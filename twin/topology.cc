@@ -144,4 +144,12 @@ std::string ResolveTopologyPath(const std::string& name_or_path) {
   return ConfigDir() + "/topologies/" + name_or_path + ".json";
 }
 
+std::string ResolveConfigPath(const std::string& origin_file, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::path(path).is_absolute()) return path;
+  const fs::path file(origin_file);
+  if (!origin_file.empty() && fs::is_regular_file(file)) return (file.parent_path() / path).string();
+  return ConfigDir() + "/" + path;
+}
+
 }  // namespace eonops::twin

@@ -76,5 +76,9 @@ class Topology {
 // beside it (a build tree inside the source tree); else ./configs of the working directory.
 std::string ConfigDir();
 std::string ResolveTopologyPath(const std::string& name_or_path);
+// A path named inside a config file: as it is when absolute, else relative to the directory of
+// the file that names it (`origin_file`), or to ConfigDir() for a config not read from a file
+// (`origin_file` empty or not a regular file: built in code).
+std::string ResolveConfigPath(const std::string& origin_file, const std::string& path);
 
 }  // namespace eonops::twin
