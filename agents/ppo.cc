@@ -62,60 +62,19 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
   double clipped = 0;
   for (int epoch = 0; epoch < options_.epochs && !stats.early_stopped; ++epoch) {
     for (const MiniBatch& mb : storage.MiniBatches(options_.minibatches, rng_)) {
-      double approx_kl, policy_loss_value, value_loss_value, entropy_value;
-      if (replicas_.empty()) {
-        EvaluateOutput ev = model_->Evaluate(mb.observations, mb.masks, mb.actions);
-        torch::Tensor log_ratio = ev.log_prob - mb.old_log_probs;
-        torch::Tensor ratio = log_ratio.exp();
-        {
-          torch::NoGradGuard no_grad;
-          // The low-variance estimator k3 = (r - 1) - log r (Schulman, "Approximating KL").
-          approx_kl = ((ratio - 1) - log_ratio).mean().item<double>();
-          clipped += ((ratio - 1).abs() > options_.clip).sum().item<double>();
-          samples += ratio.numel();
-        }
-
-        torch::Tensor advantages = mb.advantages;
-        if (options_.normalize_advantages && advantages.numel() > 1) {
-          advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
-        }
-        torch::Tensor surrogate = advantages * ratio;
-        torch::Tensor surrogate_clipped =
-            advantages * ratio.clamp(1.0 - options_.clip, 1.0 + options_.clip);
-        torch::Tensor policy_loss = -torch::min(surrogate, surrogate_clipped).mean();
-
-        torch::Tensor value_loss;
-        if (options_.clip_value) {
-          torch::Tensor value_clipped =
-              mb.old_values +
-              (ev.value - mb.old_values).clamp(-options_.value_clip, options_.value_clip);
-          value_loss =
-              0.5 *
-              torch::max((ev.value - mb.returns).pow(2), (value_clipped - mb.returns).pow(2)).mean();
-        } else {
-          value_loss = 0.5 * (ev.value - mb.returns).pow(2).mean();
-        }
-        torch::Tensor entropy = ev.entropy.mean();
-        torch::Tensor loss =
-            policy_loss + options_.value_coef * value_loss - options_.entropy_coef * entropy;
-
-        optimizer_.zero_grad();
-        loss.backward();
-        policy_loss_value = policy_loss.item<double>();
-        value_loss_value = value_loss.item<double>();
-        entropy_value = entropy.item<double>();
+      // The advantages are normalised over the whole minibatch, whichever thread takes which rows.
+      torch::Tensor advantages = mb.advantages;
+      if (options_.normalize_advantages && advantages.numel() > 1) {
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+      }
+      const int64_t n = mb.actions.size(0);
+      const int64_t parts = static_cast<int64_t>(replicas_.size()) + 1;
+      optimizer_.zero_grad();
+      for (auto& r : replicas_) r->zero_grad();
+      std::vector<PartResult> results(static_cast<size_t>(parts));
+      if (parts == 1) {
+        results[0] = ForwardBackward(model_, mb, advantages, 0, n, n);
       } else {
-        // The advantages are normalised over the whole minibatch, as on one thread.
-        torch::Tensor advantages = mb.advantages;
-        if (options_.normalize_advantages && advantages.numel() > 1) {
-          torch::NoGradGuard no_grad;
-          advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
-        }
-        const int64_t n = mb.actions.size(0);
-        const int64_t parts = static_cast<int64_t>(replicas_.size()) + 1;
-        optimizer_.zero_grad();
-        for (auto& r : replicas_) r->zero_grad();
-        std::vector<PartResult> results(static_cast<size_t>(parts));
         std::vector<std::thread> threads;
         std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
         auto bounds = [&](int64_t i) { return std::make_pair(n * i / parts, n * (i + 1) / parts); };
@@ -142,30 +101,28 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
         for (auto& t : threads) t.join();
         for (const auto& e : errors)
           if (e) std::rethrow_exception(e);
-        {
-          torch::NoGradGuard no_grad;
-          for (const auto& r : replicas_) {
-            const std::vector<torch::Tensor> rp = r->parameters();
-            for (size_t k = 0; k < params.size(); ++k) {
-              if (!rp[k].grad().defined()) continue;
-              if (params[k].grad().defined()) {
-                params[k].mutable_grad().add_(rp[k].grad());
-              } else {
-                params[k].mutable_grad() = rp[k].grad().clone();
-              }
+        torch::NoGradGuard no_grad;
+        for (const auto& r : replicas_) {
+          const std::vector<torch::Tensor> rp = r->parameters();
+          for (size_t k = 0; k < params.size(); ++k) {
+            if (!rp[k].grad().defined()) continue;
+            if (params[k].grad().defined()) {
+              params[k].mutable_grad().add_(rp[k].grad());
+            } else {
+              params[k].mutable_grad() = rp[k].grad().clone();
             }
           }
         }
-        approx_kl = policy_loss_value = value_loss_value = entropy_value = 0;
-        for (const PartResult& r : results) {
-          approx_kl += r.kl_sum / n;
-          clipped += r.clipped;
-          policy_loss_value += r.policy_loss;
-          value_loss_value += r.value_loss;
-          entropy_value += r.entropy;
-        }
-        samples += n;
       }
+      double approx_kl = 0, policy_loss_value = 0, value_loss_value = 0, entropy_value = 0;
+      for (const PartResult& r : results) {
+        approx_kl += r.kl;
+        clipped += r.clipped;
+        policy_loss_value += r.policy_loss;
+        value_loss_value += r.value_loss;
+        entropy_value += r.entropy;
+      }
+      samples += n;
       if (after_backward_) after_backward_(&approx_kl);
       // The early stop looks at the KL before this minibatch's step (its gradient is dropped).
       if (options_.target_kl > 0 && approx_kl > 1.5 * options_.target_kl) {
@@ -213,29 +170,35 @@ Ppo::PartResult Ppo::ForwardBackward(ActorCritic& model, const MiniBatch& mb, co
   PartResult out;
   if (end <= begin) return out;
   const int64_t len = end - begin;
-  auto rows = [&](const torch::Tensor& t) { return t.narrow(0, begin, len); };
+  // The whole minibatch: its means, as one thread always computed them. A part: its sums over
+  // the minibatch size, so that the parts' losses and gradients add up to those means.
+  const bool whole = begin == 0 && end == n;
+  const double inv_n = 1.0 / static_cast<double>(n);
+  auto reduce = [&](const torch::Tensor& t) { return whole ? t.mean() : t.sum() * inv_n; };
+  auto rows = [&](const torch::Tensor& t) { return whole ? t : t.narrow(0, begin, len); };
   EvaluateOutput ev = model->Evaluate(rows(mb.observations), rows(mb.masks), rows(mb.actions));
   torch::Tensor log_ratio = ev.log_prob - rows(mb.old_log_probs);
   torch::Tensor ratio = log_ratio.exp();
   {
     torch::NoGradGuard no_grad;
-    out.kl_sum = ((ratio - 1) - log_ratio).sum().item<double>();
+    // The low-variance estimator k3 = (r - 1) - log r (Schulman, "Approximating KL").
+    out.kl = reduce((ratio - 1) - log_ratio).item<double>();
     out.clipped = ((ratio - 1).abs() > options_.clip).sum().item<double>();
   }
-  const double inv_n = 1.0 / static_cast<double>(n);
   torch::Tensor adv = rows(advantages);
-  torch::Tensor policy_loss =
-      -torch::min(adv * ratio, adv * ratio.clamp(1.0 - options_.clip, 1.0 + options_.clip)).sum() * inv_n;
-  torch::Tensor value = ev.value, old_values = rows(mb.old_values), returns = rows(mb.returns);
+  torch::Tensor surrogate = adv * ratio;
+  torch::Tensor surrogate_clipped = adv * ratio.clamp(1.0 - options_.clip, 1.0 + options_.clip);
+  torch::Tensor policy_loss = -reduce(torch::min(surrogate, surrogate_clipped));
+  torch::Tensor old_values = rows(mb.old_values), returns = rows(mb.returns);
   torch::Tensor value_loss;
   if (options_.clip_value) {
     torch::Tensor value_clipped =
-        old_values + (value - old_values).clamp(-options_.value_clip, options_.value_clip);
-    value_loss = 0.5 * torch::max((value - returns).pow(2), (value_clipped - returns).pow(2)).sum() * inv_n;
+        old_values + (ev.value - old_values).clamp(-options_.value_clip, options_.value_clip);
+    value_loss = 0.5 * reduce(torch::max((ev.value - returns).pow(2), (value_clipped - returns).pow(2)));
   } else {
-    value_loss = 0.5 * (value - returns).pow(2).sum() * inv_n;
+    value_loss = 0.5 * reduce((ev.value - returns).pow(2));
   }
-  torch::Tensor entropy = ev.entropy.sum() * inv_n;
+  torch::Tensor entropy = reduce(ev.entropy);
   torch::Tensor loss = policy_loss + options_.value_coef * value_loss - options_.entropy_coef * entropy;
   loss.backward();
   out.policy_loss = policy_loss.item<double>();

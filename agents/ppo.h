@@ -69,7 +69,7 @@ class Ppo {
   // per replica (a copy of the model's architecture, kept equal to it after every step); the
   // replicas' gradients are added to the model's before clipping and the step. The losses are
   // the same sums over the minibatch divided by its size, so the update is the single-thread
-  // one up to the order of float additions. Empty: one thread, the minibatch's mean as before.
+  // one up to the order of float additions. Empty: one thread, the minibatch's means.
   void SetLearnerReplicas(std::vector<ActorCritic> replicas);
 
  private:
@@ -79,10 +79,10 @@ class Ppo {
   int64_t updates_done_ = 0;
   double lr_scale_ = -1;  // < 0: decay over total_updates_
   torch::optim::Adam optimizer_;
-  // One part of a minibatch on `model`: its losses (sums over rows [begin, end) divided by the
-  // minibatch size n), backward, and the figures the update reports.
+  // Rows [begin, end) of a minibatch of n on `model`: forward, losses, backward, and the figures
+  // the update reports, each the part's share of the minibatch mean (clipped: a count).
   struct PartResult {
-    double policy_loss = 0, value_loss = 0, entropy = 0, kl_sum = 0, clipped = 0;
+    double policy_loss = 0, value_loss = 0, entropy = 0, kl = 0, clipped = 0;
   };
   PartResult ForwardBackward(ActorCritic& model, const MiniBatch& mb, const torch::Tensor& advantages,
                              int64_t begin, int64_t end, int64_t n);
