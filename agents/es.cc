@@ -233,7 +233,7 @@ struct EsTrainer::Impl {
     }
     SetFlat(actor_params, theta);
     ++generation;
-    simulated_requests += 2 * n * (es.requests + es.warmup);
+    simulated_requests += es.RequestsPerGeneration();
 
     double mean_f = 0, best_f = -1e300, mean_b = 0;
     for (int i = 0; i < 2 * n; ++i) {

@@ -140,6 +140,9 @@ struct EsOptions {
   std::string fitness = "blocking";
   float power_weight = 0.0f;
   int eval_interval = 10;        // generations between evaluations of the centre policy
+
+  // Requests one generation simulates, warm-ups included (its training "steps").
+  int64_t RequestsPerGeneration() const { return 2 * int64_t{pairs} * (requests + warmup); }
 };
 
 struct TrainOptions {

@@ -95,8 +95,8 @@ agents::ExperimentConfig RetrainExperiment(const LifecycleConfig& config,
   }
   if (cfg.train.algorithm == agents::Algorithm::kEs) {
     // The budget in simulated requests (warm-up included), as many whole generations as fit.
-    const int64_t per_generation = 2 * int64_t{cfg.es.pairs} * (cfg.es.requests + cfg.es.warmup);
-    cfg.es.generations = static_cast<int>(std::clamp<int64_t>(config.retrain.steps / per_generation, 1, 100000));
+    cfg.es.generations = static_cast<int>(
+        std::clamp<int64_t>(config.retrain.steps / cfg.es.RequestsPerGeneration(), 1, 100000));
   }
   return cfg;
 }
@@ -119,7 +119,7 @@ RetrainOutcome RetrainEs(const agents::ExperimentConfig& config, const twin::Env
   }
   const bool resume = !setup.checkpoint_path.empty() && fs::exists(setup.checkpoint_path);
   if (!resume) setup.init_policy_dir = parent_dir;
-  const int64_t per_generation = 2 * int64_t{config.es.pairs} * (config.es.requests + config.es.warmup);
+  const int64_t per_generation = config.es.RequestsPerGeneration();
   setup.on_progress = [&](const agents::EsProgress& p) {
     out.blocking = p.mean_blocking;
     if (!on_progress) return;
@@ -148,27 +148,15 @@ RetrainOutcome RetrainEs(const agents::ExperimentConfig& config, const twin::Env
   return out;
 }
 
-}  // namespace
-
-RetrainOutcome Retrain(const agents::ExperimentConfig& config, const std::string& parent_dir,
-                       const std::string& checkpoint_dir, const std::string& out_dir,
-                       std::function<void(const agents::Progress&)> on_progress) {
-  const auto start = std::chrono::steady_clock::now();
-  const twin::EnvConfig env = twin::EnvConfig::FromJson(config.twin, config.name);
-  auto model = std::make_shared<const twin::NetworkModel>(env.network);
-  if (config.train.algorithm == agents::Algorithm::kEs) {
-    const std::string tmp = out_dir + ".tmp";
-    fs::remove_all(tmp);
-    RetrainOutcome out = RetrainEs(config, env, model, parent_dir, checkpoint_dir, tmp, on_progress);
-    fs::remove_all(out_dir);
-    fs::rename(tmp, out_dir);
-    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return out;
-  }
+// PPO or DQN (agents::Trainer) from the parent's weights, or its own checkpoint after a crash.
+RetrainOutcome RetrainGradient(const agents::ExperimentConfig& config, const twin::EnvConfig& env,
+                               std::shared_ptr<const twin::NetworkModel> model, const std::string& parent_dir,
+                               const std::string& checkpoint_dir, const std::string& tmp,
+                               std::function<void(const agents::Progress&)> on_progress) {
   agents::TrainerSetup setup;
   setup.checkpoint_dir = checkpoint_dir;
   setup.hooks.on_progress = std::move(on_progress);
-  agents::Trainer trainer(config, twin::MakeEnvFactory(model, env), setup);
+  agents::Trainer trainer(config, twin::MakeEnvFactory(std::move(model), env), setup);
   RetrainOutcome out;
   if (!checkpoint_dir.empty() && fs::exists(fs::path(checkpoint_dir) / "state.json")) {
     trainer.LoadCheckpoint(checkpoint_dir);
@@ -178,13 +166,28 @@ RetrainOutcome Retrain(const agents::ExperimentConfig& config, const std::string
     out.warm_started = true;
   }
   const agents::TrainResult r = trainer.Train();
-  const std::string tmp = out_dir + ".tmp";
-  fs::remove_all(tmp);
   trainer.ExportPolicy(tmp);
-  fs::remove_all(out_dir);
-  fs::rename(tmp, out_dir);
   out.env_steps = trainer.env_steps();
   out.blocking = r.blocking;
+  return out;
+}
+
+}  // namespace
+
+RetrainOutcome Retrain(const agents::ExperimentConfig& config, const std::string& parent_dir,
+                       const std::string& checkpoint_dir, const std::string& out_dir,
+                       std::function<void(const agents::Progress&)> on_progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const twin::EnvConfig env = twin::EnvConfig::FromJson(config.twin, config.name);
+  auto model = std::make_shared<const twin::NetworkModel>(env.network);
+  const std::string tmp = out_dir + ".tmp";
+  fs::remove_all(tmp);
+  RetrainOutcome out =
+      config.train.algorithm == agents::Algorithm::kEs
+          ? RetrainEs(config, env, model, parent_dir, checkpoint_dir, tmp, on_progress)
+          : RetrainGradient(config, env, model, parent_dir, checkpoint_dir, tmp, std::move(on_progress));
+  fs::remove_all(out_dir);
+  fs::rename(tmp, out_dir);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
