@@ -31,6 +31,15 @@ std::string SanitiseName(const std::string& s) {
   return out.substr(0, 64);
 }
 
+// The status of a use case whose slot now holds `served`.
+void RecordServed(PolicyStatus& st, const ServedPolicy& served, std::string note) {
+  st.served = served.ref;
+  st.note = std::move(note);
+  st.last_error.clear();
+  st.loaded_at_ms = served.loaded_at_ms;
+  st.load_ms = served.load_ms;
+}
+
 }  // namespace
 
 Pce::Pce(PceConfig config, PceSetup setup)
@@ -587,11 +596,7 @@ void Pce::Pin(twin::UseCase use_case, std::shared_ptr<const ServedPolicy> served
   metrics_.PolicySwapped();
   PolicyStatus& st = policy_status_[use_case];
   st.use_case = use_case;
-  st.served = served->ref;
-  st.note = served->note;
-  st.last_error.clear();
-  st.loaded_at_ms = served->loaded_at_ms;
-  st.load_ms = served->load_ms;
+  RecordServed(st, *served, served->note);
   if (decision_log_)
     decision_log_->SetTag("pce.policy." + std::string(twin::ToString(use_case)), ref.model);
 }
@@ -606,13 +611,9 @@ void Pce::PublishDefault(const PolicyBinding& b, const std::string& why) {
       decision_log_->SetTag("pce.policy." + std::string(twin::ToString(b.use_case)), served->ref.Label());
   }
   std::lock_guard<std::mutex> lock(policy_mutex_);
-  PolicyStatus& st = policy_status_[b.use_case];
-  st.served = served->ref;
-  st.note = "the config's default policy " + b.default_policy + " (" + why + ")" +
-            (served->note.empty() ? "" : "; " + served->note);
-  st.last_error.clear();
-  st.loaded_at_ms = served->loaded_at_ms;
-  st.load_ms = served->load_ms;
+  RecordServed(policy_status_[b.use_case], *served,
+               "the config's default policy " + b.default_policy + " (" + why + ")" +
+                   (served->note.empty() ? "" : "; " + served->note));
 }
 
 void Pce::RefreshPolicies() { PollOnce(); }
@@ -720,12 +721,7 @@ void Pce::PollOnce() {
       metrics_.PolicySwapped();
       if (decision_log_) decision_log_->SetTag("pce.policy." + uc, served->ref.Label());
       std::lock_guard<std::mutex> lock(policy_mutex_);
-      PolicyStatus& st = policy_status_[b.use_case];
-      st.served = served->ref;
-      st.note = served->note;
-      st.last_error.clear();
-      st.loaded_at_ms = served->loaded_at_ms;
-      st.load_ms = served->load_ms;
+      RecordServed(policy_status_[b.use_case], *served, served->note);
       failed_version_.erase(b.use_case);
     } catch (const std::exception& e) {
       metrics_.PolicyLoadFailed();
