@@ -44,13 +44,22 @@ double Distance(const std::vector<torch::Tensor>& a, const std::vector<torch::Te
   return std::sqrt(d);
 }
 
+// The model every test starts from (torch seed 3) and a rollout of its own actions.
+struct SeededRollout {
+  ActorCritic net;
+  RolloutStorage storage;
+};
+SeededRollout MakeRollout(uint64_t fill_seed) {
+  torch::manual_seed(3);
+  SeededRollout r{ActorCritic(kObs, kActions, SmallModel()), RolloutStorage(kSteps, kEnvs, kObs, kActions)};
+  Fill(r.net, r.storage, fill_seed);
+  return r;
+}
+
 // How far one Update moves the weights, with a given max_grad_norm.
 double Step(float max_grad_norm, UpdateStats* stats) {
   at::set_num_threads(1);
-  torch::manual_seed(3);
-  ActorCritic net(kObs, kActions, SmallModel());
-  RolloutStorage s(kSteps, kEnvs, kObs, kActions);
-  Fill(net, s, 11);
+  auto [net, s] = MakeRollout(11);
   PpoOptions o;
   o.max_grad_norm = max_grad_norm;
   o.anneal_learning_rate = false;
@@ -77,10 +86,7 @@ TEST(Ppo, GradientNormClippingIsApplied) {
 TEST(Ppo, LearnerThreadsGiveTheSingleThreadUpdate) {
   at::set_num_threads(1);
   auto run = [](int threads, UpdateStats* stats) {
-    torch::manual_seed(3);
-    ActorCritic net(kObs, kActions, SmallModel());
-    RolloutStorage s(kSteps, kEnvs, kObs, kActions);
-    Fill(net, s, 11);
+    auto [net, s] = MakeRollout(11);
     PpoOptions o;
     o.anneal_learning_rate = false;
     o.minibatches = 2;
@@ -132,10 +138,7 @@ TEST(Ppo, LearningRateDecaysLinearly) {
 TEST(Ppo, TargetKlStopsEpochsEarly) {
   at::set_num_threads(1);
   for (float target_kl : {0.0f, 1e-6f}) {
-    torch::manual_seed(3);
-    ActorCritic net(kObs, kActions, SmallModel());
-    RolloutStorage s(kSteps, kEnvs, kObs, kActions);
-    Fill(net, s, 2);
+    auto [net, s] = MakeRollout(2);
     PpoOptions o;
     o.learning_rate = 0.05f;
     o.epochs = 8;
