@@ -121,6 +121,11 @@ TEST(Options, OutOfRangeValuesAreNamed) {
   EXPECT_NE(ErrorOf({{"dqn", {{"tau", 0}}}}).find("dqn.tau: must be in (0, 1]"), std::string::npos);
   EXPECT_NE(ErrorOf({{"train", {{"seed", -1}}}}).find("train.seed: must be in [0,"),
             std::string::npos);
+  for (int threads : {0, 65}) {
+    EXPECT_NE(ErrorOf({{"train", {{"learner_threads", threads}}}}).find("train.learner_threads: must be within 1..64"),
+              std::string::npos)
+        << threads;
+  }
 }
 
 TEST(Options, FileErrorsNameTheFile) {
