@@ -29,7 +29,14 @@ Ppo::Ppo(ActorCritic model, const PpoOptions& options, int64_t total_updates, ui
       total_updates_(std::max<int64_t>(total_updates, 1)),
       optimizer_(model_->parameters(),
                  torch::optim::AdamOptions(options.learning_rate).eps(options.adam_epsilon)),
-      rng_(seed) {}
+      rng_(seed) {
+  set_fused(true);
+}
+
+void Ppo::set_fused(bool on) {
+  fused_.reset();
+  if (on && FusedActorCritic::Supports(model_->options())) fused_ = std::make_unique<FusedActorCritic>(model_);
+}
 
 double Ppo::LearningRate() const {
   if (lr_scale_ >= 0) return options_.learning_rate * lr_scale_;
@@ -57,7 +64,15 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
   const std::vector<torch::Tensor> params = model_->parameters();
   // The replicas start every update equal to the model (it may have been loaded or warm-started
   // since the last one).
-  for (auto& r : replicas_) CopyParameters(*model_, *r);
+  if (!fused_) {
+    for (auto& r : replicas_) CopyParameters(*model_, *r);
+  }
+  const int64_t parts = static_cast<int64_t>(replicas_.size()) + 1;
+  if (fused_) {
+    workspaces_.resize(static_cast<size_t>(parts));
+    part_grads_.resize(static_cast<size_t>(parts));
+    for (auto& g : part_grads_) g.resize(static_cast<size_t>(fused_->num_parameters()));
+  }
   int64_t samples = 0;
   double clipped = 0;
   for (int epoch = 0; epoch < options_.epochs && !stats.early_stopped; ++epoch) {
@@ -68,13 +83,15 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
       }
       const int64_t n = mb.actions.size(0);
-      const int64_t parts = static_cast<int64_t>(replicas_.size()) + 1;
-      optimizer_.zero_grad();
-      for (auto& r : replicas_) r->zero_grad();
       std::vector<PartResult> results(static_cast<size_t>(parts));
-      if (parts == 1) {
+      if (fused_) {
+        results = FusedForwardBackward(mb, advantages.contiguous(), n, parts);
+      } else if (parts == 1) {
+        optimizer_.zero_grad();
         results[0] = ForwardBackward(model_, mb, advantages, 0, n, n);
       } else {
+        optimizer_.zero_grad();
+        for (auto& r : replicas_) r->zero_grad();
         std::vector<std::thread> threads;
         std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
         auto bounds = [&](int64_t i) { return std::make_pair(n * i / parts, n * (i + 1) / parts); };
@@ -123,6 +140,10 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
         entropy_value += r.entropy;
       }
       samples += n;
+      // The fused path keeps the gradient in its own buffer unless a data-parallel hook must
+      // see it in the parameters' .grad tensors.
+      const bool fused_step = fused_ && !after_backward_;
+      if (fused_ && !fused_step) fused_->CopyGradientsTo(part_grads_[0].data());
       if (after_backward_) after_backward_(&approx_kl);
       // The early stop looks at the KL before this minibatch's step (its gradient is dropped).
       if (options_.target_kl > 0 && approx_kl > 1.5 * options_.target_kl) {
@@ -130,13 +151,20 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
         break;
       }
       double grad_norm;
-      if (options_.max_grad_norm > 0) {
-        grad_norm = torch::nn::utils::clip_grad_norm_(params, options_.max_grad_norm);
+      if (fused_step) {
+        grad_norm = ClipGradientNorm(part_grads_[0].data(), fused_->num_parameters(), options_.max_grad_norm);
+        fused_->AdamStep(optimizer_, part_grads_[0].data());
       } else {
-        grad_norm = torch::nn::utils::clip_grad_norm_(params, 1e30);  // measures only
+        if (options_.max_grad_norm > 0) {
+          grad_norm = torch::nn::utils::clip_grad_norm_(params, options_.max_grad_norm);
+        } else {
+          grad_norm = torch::nn::utils::clip_grad_norm_(params, 1e30);  // measures only
+        }
+        optimizer_.step();
       }
-      optimizer_.step();
-      for (auto& r : replicas_) CopyParameters(*model_, *r);
+      if (!fused_) {
+        for (auto& r : replicas_) CopyParameters(*model_, *r);
+      }
 
       stats.policy_loss += policy_loss_value;
       stats.value_loss += value_loss_value;
@@ -163,6 +191,37 @@ UpdateStats Ppo::Update(RolloutStorage& storage) {
 void Ppo::SetLearnerReplicas(std::vector<ActorCritic> replicas) {
   replicas_ = std::move(replicas);
   for (auto& r : replicas_) CopyParameters(*model_, *r);
+}
+
+std::vector<Ppo::PartResult> Ppo::FusedForwardBackward(const MiniBatch& mb, const torch::Tensor& advantages,
+                                                      int64_t n, int64_t parts) {
+  FusedActorCritic::Batch batch;
+  batch.observations = mb.observations.data_ptr<float>();
+  batch.masks = mb.masks.data_ptr<bool>();
+  batch.actions = mb.actions.data_ptr<int64_t>();
+  batch.old_log_probs = mb.old_log_probs.data_ptr<float>();
+  batch.old_values = mb.old_values.data_ptr<float>();
+  batch.returns = mb.returns.data_ptr<float>();
+  batch.advantages = advantages.data_ptr<float>();
+  std::vector<PartResult> results(static_cast<size_t>(parts));
+  auto run = [&](int64_t i) {
+    const FusedActorCritic::PartLoss loss =
+        fused_->ForwardBackward(batch, n * i / parts, n * (i + 1) / parts, n, options_,
+                                part_grads_[i].data(), workspaces_[i]);
+    results[i] = {loss.policy_loss, loss.value_loss, loss.entropy, loss.kl, loss.clipped};
+  };
+  // The parts only read the model and write their own buffers; nothing here throws once the
+  // buffers are sized, so the threads need no error channel.
+  std::vector<std::thread> threads;
+  for (int64_t i = 1; i < parts; ++i) threads.emplace_back(run, i);
+  run(0);
+  for (auto& t : threads) t.join();
+  std::vector<float>& sum = part_grads_[0];
+  for (int64_t i = 1; i < parts; ++i) {
+    const std::vector<float>& g = part_grads_[i];
+    for (size_t k = 0; k < sum.size(); ++k) sum[k] += g[k];
+  }
+  return results;
 }
 
 Ppo::PartResult Ppo::ForwardBackward(ActorCritic& model, const MiniBatch& mb, const torch::Tensor& advantages,

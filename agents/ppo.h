@@ -15,9 +15,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "agents/fused_mlp.h"
 #include "agents/model.h"
 #include "agents/options.h"
 #include "agents/random.h"
@@ -71,6 +73,12 @@ class Ppo {
   // the same sums over the minibatch divided by its size, so the update is the single-thread
   // one up to the order of float additions. Empty: one thread, the minibatch's means.
   void SetLearnerReplicas(std::vector<ActorCritic> replicas);
+  // The torch-free loops (agents/fused_mlp.h) for an architecture they support: on by default
+  // there; off, every minibatch goes through torch's autograd (tests compare the two). With
+  // them the replicas above only set the number of parts: the parts read the model's weights.
+  void set_fused(bool on);
+  // The fused network, or null when the model runs on torch (the trainer acts with it too).
+  const FusedActorCritic* fused() const { return fused_.get(); }
 
  private:
   ActorCritic model_;
@@ -86,6 +94,15 @@ class Ppo {
   };
   PartResult ForwardBackward(ActorCritic& model, const MiniBatch& mb, const torch::Tensor& advantages,
                              int64_t begin, int64_t end, int64_t n);
+
+  std::unique_ptr<FusedActorCritic> fused_;
+  std::vector<FusedActorCritic::Workspace> workspaces_;  // one per part
+  std::vector<std::vector<float>> part_grads_;          // one per part
+
+  // The same on the fused network: every part at once (this thread and one per replica), their
+  // gradients summed into part_grads_[0].
+  std::vector<PartResult> FusedForwardBackward(const MiniBatch& mb, const torch::Tensor& advantages, int64_t n,
+                                               int64_t parts);
 
   Rng rng_;  // minibatch shuffling
   std::function<void(double*)> after_backward_;

@@ -51,6 +51,9 @@ struct Trainer::Impl {
   // PPO
   std::unique_ptr<Ppo> ppo;
   std::unique_ptr<RolloutStorage> storage;
+  // The fused rollout path's outputs (overwritten each step; the storage copies them).
+  torch::Tensor act_actions, act_log_probs, act_values;
+  FusedActorCritic::Workspace act_workspace;
   // DQN
   std::unique_ptr<Dqn> dqn;
   std::unique_ptr<ReplayBuffer> replay;
@@ -143,6 +146,9 @@ struct Trainer::Impl {
         if (normalizer) rank_statistics.emplace(obs_size, t.observation_clip);
       }
       storage = std::make_unique<RolloutStorage>(p.rollout_steps, num_envs, obs_size, num_actions);
+      act_actions = torch::zeros({num_envs}, torch::kLong);
+      act_log_probs = torch::zeros({num_envs});
+      act_values = torch::zeros({num_envs});
     } else {
       dqn = std::make_unique<Dqn>(QNetwork(obs_size, num_actions, config.model), config.dqn,
                                   DeriveSeed(t.seed, 2));
@@ -363,7 +369,13 @@ struct Trainer::Impl {
       torch::Tensor masks = MaskTensor(vec->Masks(), num_envs, num_actions);
       ActOutput act;
       const Clock::time_point act_start = Clock::now();
-      {
+      if (const FusedActorCritic* fused = ppo->fused()) {
+        // The same sampling without torch's per-operation dispatch (agents/fused_mlp.h).
+        fused->Act(obs.data_ptr<float>(), masks.data_ptr<bool>(), num_envs, act_rng,
+                   act_actions.data_ptr<int64_t>(), act_log_probs.data_ptr<float>(),
+                   act_values.data_ptr<float>(), act_workspace);
+        act = {act_actions, act_log_probs, act_values};
+      } else {
         torch::NoGradGuard no_grad;
         act = ppo->model()->Act(obs, masks, &act_rng);
       }

@@ -11,6 +11,8 @@ packages=(
   # Debian's libtorch calls the system BLAS (libblas.so.3); the reference BLAS makes training
   # ~8x slower than OpenBLAS, which registers itself as the higher-priority alternative.
   libopenblas0-pthread
+  # CBLAS header and libblas.so for agents/fused_mlp.cc (the same alternative libtorch calls).
+  libblas-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-graph-dev
   libcpp-httplib-dev
