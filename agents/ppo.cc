@@ -204,18 +204,25 @@ std::vector<Ppo::PartResult> Ppo::FusedForwardBackward(const MiniBatch& mb, cons
   batch.returns = mb.returns.data_ptr<float>();
   batch.advantages = advantages.data_ptr<float>();
   std::vector<PartResult> results(static_cast<size_t>(parts));
+  // The parts only read the model and write their own buffers and workspaces. A workspace
+  // grows on its first use (an allocation that may fail): errors come back to this thread.
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
   auto run = [&](int64_t i) {
-    const FusedActorCritic::PartLoss loss =
-        fused_->ForwardBackward(batch, n * i / parts, n * (i + 1) / parts, n, options_,
-                                part_grads_[i].data(), workspaces_[i]);
-    results[i] = {loss.policy_loss, loss.value_loss, loss.entropy, loss.kl, loss.clipped};
+    try {
+      const FusedActorCritic::PartLoss loss =
+          fused_->ForwardBackward(batch, n * i / parts, n * (i + 1) / parts, n, options_,
+                                  part_grads_[i].data(), workspaces_[i]);
+      results[i] = {loss.policy_loss, loss.value_loss, loss.entropy, loss.kl, loss.clipped};
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
   };
-  // The parts only read the model and write their own buffers; nothing here throws once the
-  // buffers are sized, so the threads need no error channel.
   std::vector<std::thread> threads;
   for (int64_t i = 1; i < parts; ++i) threads.emplace_back(run, i);
   run(0);
   for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
   std::vector<float>& sum = part_grads_[0];
   for (int64_t i = 1; i < parts; ++i) {
     const std::vector<float>& g = part_grads_[i];
