@@ -68,9 +68,7 @@ __attribute__((target_clones("avx2", "default"))) void TanhInPlace(float* x, int
   }
 }
 
-namespace {
-
-void Activate(Activation activation, float* x, int64_t n) {
+void ActivateInPlace(Activation activation, float* x, int64_t n) {
   switch (activation) {
     case Activation::kTanh:
       TanhInPlace(x, n);
@@ -86,6 +84,8 @@ void Activate(Activation activation, float* x, int64_t n) {
       break;
   }
 }
+
+namespace {
 
 // d *= the activation's derivative, from its output y (each of these is a function of y).
 void ActivationBackward(Activation activation, const float* y, float* d, int64_t n) {
@@ -153,6 +153,7 @@ void FusedActorCritic::Prepare(Workspace& ws, int64_t rows, const std::vector<La
   }
   ws.logits.resize(ws.rows * num_actions);
   ws.probs.resize(ws.rows * num_actions);
+  ws.act_probs.resize(ws.rows * num_actions);
   ws.log_probs.resize(ws.rows * num_actions);
   ws.d_logits.resize(ws.rows * num_actions);
   ws.values.resize(ws.rows);
@@ -173,7 +174,7 @@ void FusedActorCritic::Forward(const float* observations, int64_t rows, Workspac
       // y[rows, out] += x[rows, in] W[out, in]^T
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), layer.out, layer.in, 1.0f, x,
                   layer.in, Data(layer.weight), layer.in, 1.0f, y, layer.out);
-      if (l + 1 < net.size()) Activate(activation_, y, rows * layer.out);
+      if (l + 1 < net.size()) ActivateInPlace(activation_, y, rows * layer.out);
       x = y;
     }
   };
@@ -198,17 +199,20 @@ void FusedActorCritic::Act(const float* observations, const bool* masks, int64_t
     double sum = 0.0;
     for (int a = 0; a < a_count; ++a) sum += std::exp(logit(a) - max);
     const double log_sum = std::log(sum);
+    // The probabilities in double, once, for the total and the inverse-CDF walk alike.
+    double* p = &ws.act_probs[r * a_count];
     double total = 0.0;
     int64_t last = -1;
     for (int a = 0; a < a_count; ++a) {
-      if (!any || m[a]) total += std::exp(logit(a) - max - log_sum), last = a;
+      p[a] = std::exp(logit(a) - max - log_sum);
+      if (!any || m[a]) total += p[a], last = a;
     }
     const double target = Uniform01(rng) * total;
     int64_t chosen = last;
     double cumulative = 0.0;
     for (int a = 0; a < a_count; ++a) {
       if (any && !m[a]) continue;
-      cumulative += std::exp(logit(a) - max - log_sum);
+      cumulative += p[a];
       if (target < cumulative) {
         chosen = a;
         break;
@@ -224,8 +228,10 @@ FusedActorCritic::PartLoss FusedActorCritic::ForwardBackward(const Batch& batch,
                                                             int64_t n, const PpoOptions& o, float* grads,
                                                             Workspace& ws) const {
   PartLoss out;
-  std::fill_n(grads, total_, 0.0f);
-  if (end <= begin) return out;
+  if (end <= begin) {
+    std::fill_n(grads, total_, 0.0f);
+    return out;
+  }
   const int64_t len = end - begin;
   const int a_count = num_actions_;
   const float* obs = batch.observations + begin * observation_size_;
@@ -313,6 +319,7 @@ FusedActorCritic::PartLoss FusedActorCritic::ForwardBackward(const Batch& batch,
       // dW[out, in] = dz[len, out]^T x[len, in]
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, layer.out, layer.in, static_cast<int>(len), 1.0f, dz,
                   layer.out, x, layer.in, 0.0f, dw, layer.in);
+      std::fill_n(db, layer.out, 0.0f);  // the weights' gradient is written whole by sgemm
       for (int64_t r = 0; r < len; ++r) {
         const float* row = dz + r * layer.out;
         for (int k = 0; k < layer.out; ++k) db[k] += row[k];
@@ -331,18 +338,23 @@ FusedActorCritic::PartLoss FusedActorCritic::ForwardBackward(const Batch& batch,
   return out;
 }
 
+template <typename Fn>
+void FusedActorCritic::ForEachParameter(Fn&& fn) const {
+  for (const auto* net : {&actor_, &critic_}) {
+    for (const Layer& l : *net) {
+      fn(l.weight, l.offset);
+      fn(l.bias, l.offset + l.out * l.in);
+    }
+  }
+}
+
 void FusedActorCritic::CopyGradientsTo(const float* grads) const {
   torch::NoGradGuard no_grad;
   auto copy = [](torch::Tensor param, const float* from) {
     if (!param.grad().defined()) param.mutable_grad() = torch::zeros_like(param);
     std::copy_n(from, param.numel(), param.mutable_grad().data_ptr<float>());
   };
-  for (const auto* net : {&actor_, &critic_}) {
-    for (const Layer& l : *net) {
-      copy(l.weight, grads + l.offset);
-      copy(l.bias, grads + l.offset + static_cast<size_t>(l.out) * l.in);
-    }
-  }
+  ForEachParameter([&](const torch::Tensor& param, int offset) { copy(param, grads + offset); });
 }
 
 double ClipGradientNorm(float* grads, int64_t n, double max_norm) {
@@ -395,13 +407,7 @@ void FusedActorCritic::AdamStep(torch::optim::Adam& optimizer, const float* grad
       p[i] -= step_size * m[i] / (std::sqrt(v[i]) / root_correction2 + eps);
     }
   };
-  for (const auto* net : {&actor_, &critic_}) {
-    for (const Layer& l : *net) {
-      torch::Tensor weight = l.weight, bias = l.bias;
-      step(weight, grads + l.offset);
-      step(bias, grads + l.offset + static_cast<size_t>(l.out) * l.in);
-    }
-  }
+  ForEachParameter([&](torch::Tensor param, int offset) { step(param, grads + offset); });
 }
 
 }  // namespace eonops::agents

@@ -32,6 +32,9 @@ namespace eonops::agents {
 
 // tanh for a whole array, vectorisable (no libm call per element), within 2e-7 of std::tanh.
 void TanhInPlace(float* x, int64_t n);
+// x = activation(x), element-wise: what the MLP layers compute, here and in the exported
+// policy's inference path (agents/policy.cc), so a served policy computes what was trained.
+void ActivateInPlace(Activation activation, float* x, int64_t n);
 
 // Scales a gradient buffer as torch::nn::utils::clip_grad_norm_ does (by max_norm / (norm +
 // 1e-6) when that is below 1; max_norm <= 0 only measures) and returns the norm before.
@@ -50,6 +53,7 @@ class FusedActorCritic {
     std::vector<std::vector<float>> actor, critic;  // hidden activations per layer
     std::vector<float> logits, values, d_logits, d_values, d_hidden, d_prev;
     std::vector<float> probs, log_probs;
+    std::vector<double> act_probs;  // Act's sampling probabilities
   };
 
   // One minibatch, as raw rows (RolloutStorage's MiniBatch tensors' data).
@@ -99,6 +103,9 @@ class FusedActorCritic {
     int offset = 0;  // of the weight's gradient in a buffer; the bias's follows it
   };
   void Forward(const float* observations, int64_t rows, Workspace& ws) const;
+  // fn(parameter, offset of its gradient in a buffer) for every weight and bias, in buffer order.
+  template <typename Fn>
+  void ForEachParameter(Fn&& fn) const;
   static void Prepare(Workspace& ws, int64_t rows, const std::vector<Layer>& actor,
                       const std::vector<Layer>& critic, int num_actions);
 

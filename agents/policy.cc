@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "agents/fused_mlp.h"
 #include "agents/model.h"
 #include "agents/torch_policy.h"
 
@@ -142,23 +143,6 @@ struct DenseLayer {
     }
   }
 };
-
-void ActivateInPlace(Activation activation, float* x, int n) {
-  switch (activation) {
-    case Activation::kTanh:
-      for (int i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
-      break;
-    case Activation::kRelu:
-      for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-      break;
-    case Activation::kElu:
-      for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : std::expm1(x[i]);
-      break;
-    case Activation::kLeakyRelu:
-      for (int i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.01f * x[i];
-      break;
-  }
-}
 
 // Hidden layers (each followed by the activation) with their own output buffers.
 class DenseChain {
