@@ -56,6 +56,7 @@ Pce::Pce(PceConfig config, PceSetup setup)
     twin::HeuristicOptions ho;  // the widest request the capacity-loss rules plan for
     ho.max_bit_rate_gbps =
         std::max(config_.traffic.MaxBitRateGbps(), config_.pce.default_bit_rate_gbps);
+    ho.latency_bound_us = config_.traffic.LoosestLatencyBoundUs();
     fallbacks_[u] = twin::MakeHeuristic(config_.pce.FallbackFor(u), ho);
     slots_[u];
   }

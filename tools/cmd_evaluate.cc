@@ -178,9 +178,7 @@ int RunEvaluate(int argc, char** argv) {
       }
     }
   }
-  twin::HeuristicOptions heuristic_options;
-  heuristic_options.max_bit_rate_gbps = env.traffic.MaxBitRateGbps();
-  heuristic_options.bit_rates = env.traffic.BitRateDistribution();
+  twin::HeuristicOptions heuristic_options = twin::HeuristicOptions::ForTraffic(env.traffic);
   const std::vector<double> loads = p.Has("loads") ? ParseRange("loads", p.Get("loads"))
                                                    : std::vector<double>{env.traffic.load_erlang};
   for (double l : loads) {

@@ -21,7 +21,8 @@ int RunSimulate(int argc, char** argv) {
               "  eonops simulate --config configs/benchmarks/deeprmsa-nsfnet.json --policy ksp-ff --json");
   AddScenarioFlags(p);
   p.Add("policy", "NAME",
-        "sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, qot-aware, latency-aware, energy-aware",
+        "sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, wmscl-ksp, lmscl-ksp, qot-aware, "
+        "latency-aware, energy-aware",
         "ksp-ff");
   p.Add("policies", "LIST", "several policies, comma-separated, side by side");
   p.Add("loads", "FROM:TO:STEP", "sweep the load (Erlang), e.g. 150:350:50, or a comma list");

@@ -346,9 +346,7 @@ int RunTrain(int argc, char** argv) {
       agents::PolicyHeuristic drl(policy, model, env);
       twin::SimulationResult r = twin::Simulate(model, env.traffic, drl, eval);
       if (!kspff_blocking) {
-        twin::HeuristicOptions ho;
-        ho.max_bit_rate_gbps = env.traffic.MaxBitRateGbps();
-        ho.bit_rates = env.traffic.BitRateDistribution();
+        const twin::HeuristicOptions ho = twin::HeuristicOptions::ForTraffic(env.traffic);
         kspff_blocking =
             twin::Simulate(model, env.traffic, *twin::MakeHeuristic(eval_baseline, ho), eval).blocking.mean;
       }

@@ -1,7 +1,9 @@
 #include "twin/capacity_loss.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace eonops::twin {
 
@@ -18,22 +20,34 @@ inline int64_t SumMin(int64_t d, int64_t off, int64_t w) {
 }  // namespace
 
 CapacityLoss::CapacityLoss(const NetworkModel& model, int max_width,
-                           std::vector<std::pair<double, double>> bit_rates)
+                           std::vector<std::pair<double, double>> bit_rates, double reference_latency_bound_us)
     : model_(model),
       w_(std::max(1, max_width)),
       bit_rates_(std::move(bit_rates)),
       n_(model.topology().NumNodes()),
       k_(model.k()),
-      fibre_words_((model.topology().NumFibres() + 63) / 64) {
+      fibre_words_((model.topology().NumFibres() + 63) / 64),
+      reference_bound_us_(reference_latency_bound_us) {
+  if (std::isnan(reference_bound_us_) || reference_bound_us_ <= 0) {
+    throw std::invalid_argument("capacity loss: the reference latency bound must be positive");
+  }
+  const bool bounded = std::isfinite(reference_bound_us_);
   const size_t routes = static_cast<size_t>(n_) * n_ * k_;
   routes_.assign(routes, nullptr);
   fibre_sets_.assign(routes, {});
   for (int s = 0; s < n_; ++s) {
     for (int d = 0; d < n_; ++d) {
       const auto& ps = model.paths().Get(s, d);
+      bool pair_done = false;
       for (size_t i = 0; i < ps.size(); ++i) {
         const size_t id = (static_cast<size_t>(s) * n_ + d) * k_ + i;
         routes_[id] = &ps[i];
+        // A pair's reference route: its first candidate, or under a bound its first candidate
+        // within the bound (none when every candidate is over it).
+        if (s != d && !pair_done && (!bounded || model.latency().PathLatencyUs(ps[i]) <= reference_bound_us_)) {
+          references_.push_back(static_cast<int>(id));
+          pair_done = true;
+        }
         fibre_sets_[id].assign(fibre_words_, 0);
         for (int f : ps[i].fibres) fibre_sets_[id][f >> 6] |= uint64_t{1} << (f & 63);
       }
@@ -78,15 +92,11 @@ std::vector<int> CapacityLoss::InterferersOf(const Path& path) const {
   std::vector<uint64_t> mine(fibre_words_, 0);
   for (int f : path.fibres) mine[f >> 6] |= uint64_t{1} << (f & 63);
   std::vector<int> out;
-  for (int s = 0; s < n_; ++s) {
-    for (int d = 0; d < n_; ++d) {
-      const size_t ref = (static_cast<size_t>(s) * n_ + d) * k_;
-      if (s == d || routes_[ref] == nullptr) continue;
-      for (int w = 0; w < fibre_words_; ++w) {
-        if (mine[w] & fibre_sets_[ref][w]) {
-          out.push_back(static_cast<int>(ref));
-          break;
-        }
+  for (int ref : references_) {
+    for (int w = 0; w < fibre_words_; ++w) {
+      if (mine[w] & fibre_sets_[ref][w]) {
+        out.push_back(ref);
+        break;
       }
     }
   }

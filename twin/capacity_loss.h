@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -67,8 +68,11 @@ class CapacityLoss {
   // `bit_rates` (bit rate, probability), when given, sets each route's own request-size
   // distribution for ExpectedLoss and CriticalRoutes: the widths requests of that route's pair
   // would need on it, in its format.
+  // `reference_latency_bound_us`: infinite for the published reference routes (each pair's
+  // first candidate), else each pair's first candidate within that latency (see above).
   CapacityLoss(const NetworkModel& model, int max_width,
-               std::vector<std::pair<double, double>> bit_rates = {});
+               std::vector<std::pair<double, double>> bit_rates = {},
+               double reference_latency_bound_us = std::numeric_limits<double>::infinity());
 
   // W for requests up to `max_bit_rate_gbps` on any of the model's candidate paths and bands:
   // the slots of that bit rate in the least efficient format any path uses (as XLRON takes
@@ -76,6 +80,7 @@ class CapacityLoss {
   static int MaxRequestWidth(const NetworkModel& model, double max_bit_rate_gbps);
 
   int max_width() const { return w_; }
+  double reference_latency_bound_us() const { return reference_bound_us_; }
 
   // loss[s] for s in [0, num_slots - width] (the drop if [s, s + width) were lit on `path` in
   // `band`); entries past that are left alone. The block need not be free: callers keep only
@@ -125,6 +130,8 @@ class CapacityLoss {
   mutable RouteSizes scratch_sizes_;
   int n_, k_, fibre_words_;
   std::vector<const Path*> routes_;            // by route id; null where a pair has fewer paths
+  double reference_bound_us_;
+  std::vector<int> references_;                // the reference route ids, ascending (one per pair at most)
   std::vector<std::vector<uint64_t>> fibre_sets_;  // per route id: fibres as a bitset
   mutable std::vector<std::vector<int>> interferers_;  // per route id, built on first use
   mutable std::vector<char> interferers_built_;

@@ -37,7 +37,7 @@ const std::set<std::string> kEnvKeys = {"use_case",         "j_blocks",        "
                                         "warmup_policy",    "latency_weight",  "qot_weight",     "margin_cap_db",
                                         "energy_weight",    "energy_reference_w", "block_rules", "action_features",
                                         "link_features",    "top_candidates",  "mask_qot_impact", "_comment",
-                                        "_source"};
+                                        "_source",          "loss_reference_bound_us"};
 const std::set<std::string> kBlockRules = {"first-fit", "last-fit", "best-fit", "exact-fit", "mscl"};
 }  // namespace
 
@@ -88,6 +88,10 @@ EnvOptions EnvOptions::FromJson(const nlohmann::json& j, const std::string& orig
   o.margin_cap_db = NumberOr(j, "margin_cap_db", o.margin_cap_db, origin);
   o.energy_weight = NumberOr(j, "energy_weight", o.energy_weight, origin);
   o.energy_reference_w = NumberOr(j, "energy_reference_w", o.energy_reference_w, origin);
+  if (j.contains("loss_reference_bound_us")) {
+    o.loss_reference_bound_us = RequireNumber(j, "loss_reference_bound_us", origin);
+    if (!(o.loss_reference_bound_us > 0)) ConfigError(origin + ".loss_reference_bound_us", "must be positive");
+  }
   if (j.contains("mask_qot_impact")) {
     if (!j["mask_qot_impact"].is_boolean()) ConfigError(origin + ".mask_qot_impact", "expected true or false");
     o.mask_qot_impact = j["mask_qot_impact"].get<bool>();
@@ -113,6 +117,7 @@ nlohmann::json EnvOptions::ToJson() const {
   if (link_features) j["link_features"] = true;
   // Only when on, so that the config hash of every existing experiment stays what it was.
   if (mask_qot_impact) j["mask_qot_impact"] = true;
+  if (std::isfinite(loss_reference_bound_us)) j["loss_reference_bound_us"] = loss_reference_bound_us;
   return j;
 }
 
@@ -140,7 +145,8 @@ ObservationLayout ObservationLayout::Make(const NetworkModel& model, const EnvOp
   l.observation_size = l.base_size + l.link_features_size + (l.num_actions - 1) * l.action_features_size;
   if (need_loss) {
     l.capacity_loss =
-        std::make_shared<const CapacityLoss>(model, CapacityLoss::MaxRequestWidth(model, max_bit_rate_gbps));
+        std::make_shared<const CapacityLoss>(model, CapacityLoss::MaxRequestWidth(model, max_bit_rate_gbps),
+                                             std::vector<std::pair<double, double>>{}, options.loss_reference_bound_us);
   }
   return l;
 }
@@ -458,9 +464,7 @@ RsaEnv::RsaEnv(std::shared_ptr<const NetworkModel> model, const TrafficConfig& t
   if (options.mask_qot_impact) engine_.EnableQotTracking();
   layout_ = ObservationLayout::Make(*model, options, max_rate);
   spec_ = layout_.MakeSpec(config_hash);
-  HeuristicOptions warmup_options;
-  warmup_options.max_bit_rate_gbps = max_rate;
-  warmup_policy_ = MakeHeuristic(options.warmup_policy, warmup_options);
+  warmup_policy_ = MakeHeuristic(options.warmup_policy, HeuristicOptions::ForTraffic(traffic));
   mask_copy_.resize(layout_.num_actions);
 }
 

@@ -74,6 +74,10 @@ struct EnvOptions {
   // Per-action features after the classic observation (see the header comment): what a
   // per-candidate scorer needs to rank the actions, capacity loss included.
   bool action_features = false;
+  // The capacity loss (features, the mscl rule, the top-candidate ranking) counts, for each
+  // node pair, its first candidate route within this latency instead of its first candidate
+  // (CapacityLoss, the lmscl-ksp rule); set it to the traffic's bound. Infinite: the first.
+  double loss_reference_bound_us = std::numeric_limits<double>::infinity();
   // Per-fibre, per-band occupancy and fragmentation after the classic observation (before the
   // action features): what a critic needs to see the network's load.
   bool link_features = false;

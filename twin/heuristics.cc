@@ -1,6 +1,7 @@
 #include "twin/heuristics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -140,9 +141,11 @@ class FfKsp : public Rule {
 // The capacity-loss rules share the lazily built CapacityLoss of the model they are used on.
 class CapacityLossRule : public Rule {
  public:
-  CapacityLossRule(std::string name, int k, const HeuristicOptions& o, bool over_all_paths, bool size_aware)
+  CapacityLossRule(std::string name, int k, const HeuristicOptions& o, bool over_all_paths, bool size_aware,
+                   bool bounded_references = false)
       : Rule(std::move(name), k),
         max_bit_rate_gbps_(o.max_bit_rate_gbps),
+        reference_bound_us_(bounded_references ? o.latency_bound_us : std::numeric_limits<double>::infinity()),
         bit_rates_(o.bit_rates.empty() ? std::vector<std::pair<double, double>>{{o.max_bit_rate_gbps, 1.0}}
                                        : o.bit_rates),
         over_all_paths_(over_all_paths),
@@ -194,12 +197,13 @@ class CapacityLossRule : public Rule {
       model_ = state.model_ptr();
       loss_ = std::make_shared<const CapacityLoss>(
           *model_, CapacityLoss::MaxRequestWidth(*model_, max_bit_rate_gbps_),
-          size_aware_ ? bit_rates_ : std::vector<std::pair<double, double>>{});
+          size_aware_ ? bit_rates_ : std::vector<std::pair<double, double>>{}, reference_bound_us_);
     }
     return loss_;
   }
 
   double max_bit_rate_gbps_;
+  double reference_bound_us_;
   std::vector<std::pair<double, double>> bit_rates_;
   bool over_all_paths_;
   bool size_aware_;
@@ -244,9 +248,17 @@ std::unique_ptr<Heuristic> MakeBestOf(std::string name, int k, FitPolicy fit, Sc
 
 }  // namespace
 
+HeuristicOptions HeuristicOptions::ForTraffic(const TrafficConfig& traffic) {
+  HeuristicOptions o;
+  o.max_bit_rate_gbps = traffic.MaxBitRateGbps();
+  o.bit_rates = traffic.BitRateDistribution();
+  o.latency_bound_us = traffic.LoosestLatencyBoundUs();
+  return o;
+}
+
 std::vector<std::string> HeuristicNames() {
   return {"sp-ff",    "ksp-ff",   "ksp-bf",    "ksp-lf",        "ksp-ef",      "ff-ksp",
-          "ksp-mscl", "mscl-ksp", "wmscl-ksp", "qot-aware", "latency-aware", "energy-aware"};
+          "ksp-mscl", "mscl-ksp", "wmscl-ksp", "lmscl-ksp", "qot-aware", "latency-aware", "energy-aware"};
 }
 
 bool IsHeuristicName(const std::string& name) {
@@ -266,6 +278,12 @@ std::unique_ptr<Heuristic> MakeHeuristic(const std::string& name, const Heuristi
   if (name == "ksp-mscl") return std::make_unique<CapacityLossRule>(name, o.k, o, false, false);
   if (name == "mscl-ksp") return std::make_unique<CapacityLossRule>(name, o.k, o, true, false);
   if (name == "wmscl-ksp") return std::make_unique<CapacityLossRule>(name, o.k, o, true, true);
+  if (name == "lmscl-ksp") {
+    if (std::isnan(o.latency_bound_us) || o.latency_bound_us <= 0) {
+      throw std::invalid_argument("lmscl-ksp: the latency bound must be positive");
+    }
+    return std::make_unique<CapacityLossRule>(name, o.k, o, true, false, true);
+  }
   if (name == "qot-aware") {
     // The most spectrally efficient modulation the GSNR allows: fewest slots, then highest
     // GSNR margin above the format's threshold.

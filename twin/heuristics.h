@@ -22,6 +22,10 @@
 //   wmscl-ksp      as mscl-ksp, but the loss counts each route's placements weighted by that
 //                  route's own request-size distribution (CapacityLoss::ExpectedLoss): ours,
 //                  not from the literature
+//   lmscl-ksp      as mscl-ksp, but under the traffic's latency bound (HeuristicOptions::
+//                  latency_bound_us) each node pair's reference route in the loss is its first
+//                  candidate within the bound, not its first candidate (CapacityLoss): ours;
+//                  without a bound it is mscl-ksp
 //   qot-aware      fewest slots, then highest GSNR margin
 //   latency-aware  lowest latency
 //   energy-aware   least incremental power
@@ -29,6 +33,7 @@
 // ~10-60 us per request on NSFNET K = 5 (bench/twin CapacityLoss*), the others ~1 us.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -84,9 +89,15 @@ struct HeuristicOptions {
   // BitRateDistribution): what wmscl-ksp weighs each route's request sizes by. Empty: every
   // request at max_bit_rate_gbps.
   std::vector<std::pair<double, double>> bit_rates;
+  // The latency bound the traffic puts on every request (TrafficConfig::latency_bound_us;
+  // infinite: none): the routes lmscl-ksp's capacity loss counts.
+  double latency_bound_us = std::numeric_limits<double>::infinity();
+
+  // What the traffic sets (the widest request, the bit-rate mix, the loosest bound), k = all.
+  static HeuristicOptions ForTraffic(const TrafficConfig& traffic);
 };
 
-// Names: sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, qot-aware,
+// Names: sp-ff, ksp-ff, ksp-bf, ksp-lf, ksp-ef, ff-ksp, ksp-mscl, mscl-ksp, wmscl-ksp, lmscl-ksp, qot-aware,
 // latency-aware, energy-aware. Throws std::invalid_argument listing the known names for an
 // unknown one. The capacity-loss rules build their route tables on first use, for the model of
 // the state they are given.

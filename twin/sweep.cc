@@ -68,9 +68,7 @@ nlohmann::json Summarise(const Point& p) {
 }  // namespace
 
 SweepPolicy HeuristicPolicy(const std::string& name, const Scenario& scenario) {
-  HeuristicOptions options;
-  options.max_bit_rate_gbps = scenario.traffic.MaxBitRateGbps();
-  options.bit_rates = scenario.traffic.BitRateDistribution();
+  const HeuristicOptions options = HeuristicOptions::ForTraffic(scenario.traffic);
   MakeHeuristic(name, options);  // an unknown name fails here, with the list of known ones
   return {name, [name, options] { return MakeHeuristic(name, options); }};
 }

@@ -29,6 +29,13 @@ double TrafficConfig::MaxBitRateGbps() const {
   return m;
 }
 
+double TrafficConfig::LoosestLatencyBoundUs() const {
+  if (classes.empty()) return latency_bound_us;
+  double m = 0.0;
+  for (const auto& c : classes) m = std::max(m, c.latency_bound_us);
+  return m;
+}
+
 std::vector<std::pair<double, double>> TrafficConfig::BitRateDistribution() const {
   std::vector<std::pair<double, double>> d;
   if (classes.empty()) {

@@ -46,6 +46,8 @@ struct TrafficConfig {
   double ArrivalRate() const { return load_erlang / mean_holding_time; }
   // The largest bit rate a request can ask for (the classes' or the uniform range's).
   double MaxBitRateGbps() const;
+  // The loosest latency bound a request can carry (infinite when some request has none).
+  double LoosestLatencyBoundUs() const;
   // Every bit rate a request can ask for, with its probability (sums to 1).
   std::vector<std::pair<double, double>> BitRateDistribution() const;
   // Throws "<origin>.<field>: <reason>" on bad values. Unknown keys are rejected.

@@ -127,7 +127,7 @@ int HeuristicAction(const twin::RsaEnv& env, const twin::Heuristic& h, std::vect
 // for the environment's traffic.
 class HeuristicCache {
  public:
-  explicit HeuristicCache(const twin::TrafficConfig& traffic) { options_.max_bit_rate_gbps = traffic.MaxBitRateGbps(); }
+  explicit HeuristicCache(const twin::TrafficConfig& traffic) : options_(twin::HeuristicOptions::ForTraffic(traffic)) {}
 
   const twin::Heuristic& Get(const std::string& name) {
     auto it = cache_.find(name);

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -41,16 +44,26 @@ bool SharesFibre(const Path& a, const Path& b) {
   return false;
 }
 
-// The definition, recounted from scratch: the drop of C over the first path of every ordered
-// pair sharing a fibre with `path`, plus `path` itself when it is not such a first path.
-int64_t BruteLoss(const NetworkState& s, const Path& path, int band, int slot, int width, int w) {
+// The definition, recounted from scratch: the drop of C over the reference route of every
+// ordered pair sharing a fibre with `path` (its first path; under a latency bound its first
+// path within the bound, if any), plus `path` itself when it is not such a reference route.
+int64_t BruteLoss(const NetworkState& s, const Path& path, int band, int slot, int width, int w,
+                  double bound_us = std::numeric_limits<double>::infinity()) {
   const NetworkModel& m = s.model();
   int64_t loss = 0;
   bool self = false;
   for (int a = 0; a < m.topology().NumNodes(); ++a) {
     for (int b = 0; b < m.topology().NumNodes(); ++b) {
       if (a == b) continue;
-      const Path& q = m.paths().Get(a, b)[0];
+      const Path* ref = nullptr;
+      for (const Path& p : m.paths().Get(a, b)) {
+        if (m.latency().PathLatencyUs(p) <= bound_us) {
+          ref = &p;
+          break;
+        }
+      }
+      if (ref == nullptr) continue;
+      const Path& q = *ref;
       if (!SharesFibre(q, path)) continue;
       self |= q.nodes == path.nodes;
       loss += BruteCapacity(s, q, band, w, {}, 0, 0) - BruteCapacity(s, q, band, w, path.fibres, slot, width);
@@ -99,6 +112,61 @@ TEST(CapacityLossTest, MatchesABruteForceRecountOnALoadedNsfnet) {
     if (d.accepted) engine.Commit(d.candidate, d.slot);
   }
   EXPECT_GT(checked, 1000);
+}
+
+// Under a latency bound the reference route of a pair is its first candidate within the bound.
+// NSFNET over the 5 fewest-hop paths at 18 ms: the fewest-hop routes of some pairs are over
+// the bound (so another route, or none, stands in), and the loss is recounted from scratch.
+TEST(CapacityLossTest, LatencyBoundedReferencesMatchTheRecount) {
+  NetworkOptions o = fixtures::DeepRmsaScenario().network;
+  o.path_order = PathOrder::kHops;
+  const auto model = fixtures::MakeModel(o);
+  const double bound = 18000.0;
+  int replaced = 0, dropped = 0;
+  for (int a = 0; a < model->topology().NumNodes(); ++a) {
+    for (int b = 0; b < model->topology().NumNodes(); ++b) {
+      if (a == b) continue;
+      const auto& ps = model->paths().Get(a, b);
+      if (model->latency().PathLatencyUs(ps[0]) <= bound) continue;
+      bool any = false;
+      for (const Path& p : ps) any |= model->latency().PathLatencyUs(p) <= bound;
+      ++(any ? replaced : dropped);
+    }
+  }
+  ASSERT_GT(replaced, 0);  // the test would not tell the two definitions apart otherwise
+  const int w = CapacityLoss::MaxRequestWidth(*model, 100);
+  CapacityLoss bounded(*model, w, {}, bound);
+  CapacityLoss published(*model, w);
+  EXPECT_EQ(bounded.reference_latency_bound_us(), bound);
+  TrafficConfig traffic;
+  traffic.load_erlang = 200;
+  Engine engine(model, traffic, 11);
+  const auto ff = MakeHeuristic("ksp-ff");
+  std::vector<int64_t> all(100);
+  int checked = 0, differ = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const Request& r = engine.Advance();
+    if (i % 400 == 399) {
+      for (int k = 0; k < model->k(); ++k) {
+        const Candidate c = model->Evaluate(r, k, 0);
+        if (!c.usable()) continue;
+        bounded.LossAll(engine.state(), *c.path, 0, c.width, all.data());
+        for (int slot = 0; slot + c.width <= 100; slot += 7) {
+          const int64_t expect = BruteLoss(engine.state(), *c.path, 0, slot, c.width, w, bound);
+          ASSERT_EQ(all[slot], expect) << "request " << i << " path " << k << " slot " << slot;
+          ASSERT_EQ(bounded.Loss(engine.state(), *c.path, 0, slot, c.width), expect);
+          differ += published.Loss(engine.state(), *c.path, 0, slot, c.width) != expect;
+          ++checked;
+        }
+      }
+    }
+    const Decision d = ff->Decide(r, engine.state());
+    if (d.accepted) engine.Commit(d.candidate, d.slot);
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(differ, 0);
+  EXPECT_THROW(CapacityLoss(*model, w, {}, 0.0), std::invalid_argument);
+  EXPECT_THROW(CapacityLoss(*model, w, {}, std::nan("")), std::invalid_argument);
 }
 
 TEST(CapacityLossTest, HandComputedOnAFourNodeRing) {

@@ -200,6 +200,48 @@ TEST(EnvsTest, TopCandidatesAreRankedByLossAndStartWithMsclKsp) {
   EXPECT_GT(checked, 90);
 }
 
+// loss_reference_bound_us: the capacity loss behind the features and the ranking counts each
+// pair's first route within the bound, so action 0 is lmscl-ksp's choice under that bound.
+TEST(EnvsTest, BoundedLossReferencesRankAsLmsclKsp) {
+  nlohmann::json j = RulesConfig("latency-rsa", {"C"}, "reach").ToJson();
+  j["network"]["k_paths"] = 20;
+  j["network"]["path_order"] = "hops";
+  j["traffic"]["latency_bound_us"] = 18000.0;
+  j["env"]["top_candidates"] = 8;
+  j["env"]["loss_reference_bound_us"] = 18000.0;
+  const EnvConfig cfg = EnvConfig::FromJson(j, "test");
+  EXPECT_EQ(cfg.env.loss_reference_bound_us, 18000.0);
+  EXPECT_EQ(cfg.ToJson()["env"]["loss_reference_bound_us"], 18000.0);
+  EXPECT_FALSE(RulesConfig("latency-rsa", {"C"}, "reach").ToJson()["env"].contains("loss_reference_bound_us"));
+  auto model = std::make_shared<const NetworkModel>(cfg.network);
+  auto env = MakeEnv(model, cfg);
+  EXPECT_EQ(env->layout().capacity_loss->reference_latency_bound_us(), 18000.0);
+  std::vector<float> obs(env->Spec().observation_size);
+  std::vector<uint8_t> mask(env->Spec().num_actions);
+  env->Reset(3, obs.data(), mask.data());
+  const auto lmscl = MakeHeuristic("lmscl-ksp", HeuristicOptions::ForTraffic(cfg.traffic));
+  int checked = 0;
+  for (int t = 0; t < 100; ++t) {
+    if (!mask[env->layout().RejectAction()]) {
+      EXPECT_EQ(env->ExpertAction(*lmscl), 0) << "step " << t;
+      ++checked;
+    }
+    int a = 0;
+    while (!mask[a]) ++a;
+    env->Step(a, obs.data(), mask.data());
+  }
+  EXPECT_GT(checked, 80);
+  for (const nlohmann::json& bad : {nlohmann::json(0.0), nlohmann::json(-5.0), nlohmann::json("20ms")}) {
+    j["env"]["loss_reference_bound_us"] = bad;
+    try {
+      EnvConfig::FromJson(j, "test");
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("test.env.loss_reference_bound_us"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(EnvsTest, EpisodesEndAsTruncations) {
   EnvConfig cfg = Config("deeprmsa", {"C"}, "reach");
   auto model = std::make_shared<const NetworkModel>(cfg.network);

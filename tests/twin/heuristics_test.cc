@@ -418,6 +418,57 @@ TEST(HeuristicsTest, MsclRulesChooseTheLeastCapacityLoss) {
   EXPECT_GT(differs, 10);  // the rule is not first fit in disguise
 }
 
+TEST(HeuristicsTest, LmsclKspIsMsclKspWithBoundedReferenceRoutes) {
+  // Hop-ordered NSFNET under an 18 ms bound on every request: some pairs' fewest-hop routes
+  // are over it. lmscl-ksp takes the least loss counted over each pair's first route within
+  // the bound; without a bound it is mscl-ksp.
+  NetworkOptions o = fixtures::DeepRmsaScenario().network;
+  o.path_order = PathOrder::kHops;
+  const auto model = fixtures::MakeModel(o);
+  TrafficConfig traffic;
+  traffic.load_erlang = 250;
+  traffic.latency_bound_us = 18000.0;
+  Engine engine(model, traffic, 3);
+  const HeuristicOptions bounded = HeuristicOptions::ForTraffic(traffic);
+  EXPECT_EQ(bounded.latency_bound_us, 18000.0);
+  const auto lmscl = MakeHeuristic("lmscl-ksp", bounded);
+  const auto mscl = MakeHeuristic("mscl-ksp", bounded);
+  const auto unbounded = MakeHeuristic("lmscl-ksp");
+  CapacityLoss cl(*model, CapacityLoss::MaxRequestWidth(*model, 100), {}, 18000.0);
+  int differs = 0, checked = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const Request& r = engine.Advance();
+    const NetworkState& s = engine.state();
+    const Decision a = lmscl->Decide(r, s);
+    const Decision b = mscl->Decide(r, s);
+    const Decision c = unbounded->Decide(r, s);
+    ASSERT_EQ(a.accepted, b.accepted);  // the same feasible set, another ranking
+    ASSERT_EQ(c.accepted, b.accepted);
+    if (b.accepted) {
+      EXPECT_EQ(c.candidate.path_index, b.candidate.path_index);
+      EXPECT_EQ(c.slot, b.slot);
+      differs += a.candidate.path_index != b.candidate.path_index || a.slot != b.slot;
+    }
+    if (a.accepted && i % 100 == 0) {
+      const int64_t la = cl.Loss(s, *a.candidate.path, 0, a.slot, a.candidate.width);
+      for (int k = 0; k < model->k(); ++k) {
+        const Candidate x = model->Evaluate(r, k, 0);
+        if (!x.usable()) continue;
+        for (int slot = 0; slot + x.width <= 100; ++slot) {
+          if (s.spectrum().IsFree(x.path->fibres, 0, slot, x.width)) EXPECT_GE(cl.Loss(s, *x.path, 0, slot, x.width), la);
+        }
+      }
+      ++checked;
+    }
+    if (a.accepted) engine.Commit(a.candidate, a.slot);
+  }
+  EXPECT_GT(checked, 20);
+  EXPECT_GT(differs, 0);
+  HeuristicOptions bad;
+  bad.latency_bound_us = -1;
+  EXPECT_THROW(MakeHeuristic("lmscl-ksp", bad), std::invalid_argument);
+}
+
 TEST(HeuristicsTest, DecideAmongTheModelsOwnPathsDecidesAsDecide) {
   // The explicit-candidate entry (PCE constraints) with a copy of the model's candidate list
   // gives the same path index, band and slot as the table-based one, for every rule.
