@@ -39,7 +39,7 @@ Contender LoadContender(pce::TrackingBackend& backend, const tracking::ModelVers
   try {
     if (auto h = pce::HeuristicSource::Parse(v.source)) {
       c.served = pce::LoadServedHeuristic(*h, use_case, ref, *model,
-                                          pce_config.traffic.MaxBitRateGbps());
+                                          twin::HeuristicOptions::ForTraffic(pce_config.traffic));
     } else {
       const std::string dir =
           (fs::path(scratch_dir) / (v.name + "-v" + std::to_string(v.version))).string();
@@ -59,13 +59,13 @@ Contender LoadContender(pce::TrackingBackend& backend, const tracking::ModelVers
 }
 
 Contender HeuristicContender(const std::string& name_or_source, twin::UseCase use_case,
-                             const twin::NetworkModel& model, double max_bit_rate_gbps) {
+                             const twin::NetworkModel& model, const twin::HeuristicOptions& base) {
   std::optional<pce::HeuristicSource> h = pce::HeuristicSource::Parse(name_or_source);
   if (!h) h = pce::HeuristicSource::Parse(pce::HeuristicSource::kScheme + name_or_source);
   Contender c;
   c.label = h->k > 0 ? h->ToSource().substr(std::string(pce::HeuristicSource::kScheme).size())
                      : h->name;
-  c.served = pce::LoadServedHeuristic(*h, use_case, pce::PolicyRef{}, model, max_bit_rate_gbps);
+  c.served = pce::LoadServedHeuristic(*h, use_case, pce::PolicyRef{}, model, base);
   return c;
 }
 

@@ -53,9 +53,9 @@ Contender LoadContender(pce::TrackingBackend& backend, const tracking::ModelVers
                         twin::UseCase use_case, std::shared_ptr<const twin::NetworkModel> model,
                         const pce::PceConfig& pce_config, const std::string& scratch_dir);
 
-// A plain heuristic (not registered), e.g. "ksp-ff" or "heuristic:ksp-ff?k=3"; `max_bit_rate_gbps`
-// as the traffic's (the capacity-loss rules need it).
+// A plain heuristic (not registered), e.g. "ksp-ff" or "heuristic:ksp-ff?k=3"; `base` as the
+// traffic sets it (twin::HeuristicOptions::ForTraffic: the capacity-loss rules need it).
 Contender HeuristicContender(const std::string& name_or_source, twin::UseCase use_case,
-                             const twin::NetworkModel& model, double max_bit_rate_gbps = 100.0);
+                             const twin::NetworkModel& model, const twin::HeuristicOptions& base = {});
 
 }  // namespace eonops::lifecycle

@@ -946,7 +946,7 @@ Json LifecycleService::Evaluate(Track& t, Attempt& a, pce::TrackingBackend& reg)
   std::vector<Contender> heuristics;
   for (const auto& name : config_.gate.heuristics)
     heuristics.push_back(
-        HeuristicContender(name, t.use_case, *model_, pce_config_.traffic.MaxBitRateGbps()));
+        HeuristicContender(name, t.use_case, *model_, twin::HeuristicOptions::ForTraffic(pce_config_.traffic)));
   const GateVerdict v = JudgeChallenger(
       champion, *challenger, heuristics, trace, t.use_case, model_,
       twin::TrafficConfig::FromJson(a.traffic, a.id + " calibrated traffic"), config_.gate);

@@ -711,7 +711,7 @@ void Pce::PollOnce() {
       const PolicyRef ref{b.model, v->version, v->run_id};
       std::shared_ptr<const ServedPolicy> served;
       if (auto h = HeuristicSource::Parse(v->source)) {
-        served = LoadServedHeuristic(*h, b.use_case, ref, *model_, config_.traffic.MaxBitRateGbps());
+        served = LoadServedHeuristic(*h, b.use_case, ref, *model_, twin::HeuristicOptions::ForTraffic(config_.traffic));
       } else {
         dir = ScratchDir() + "/" + SanitiseName(b.model) + "-v" + std::to_string(v->version) +
               "-" + std::to_string(fetch_counter_++);

@@ -27,11 +27,9 @@ std::string HeuristicSource::ToSource() const {
   return kScheme + name + (k > 0 ? "?k=" + std::to_string(k) : "");
 }
 
-twin::HeuristicOptions HeuristicSource::Options(double max_bit_rate_gbps) const {
-  twin::HeuristicOptions o;
-  o.k = k;
-  o.max_bit_rate_gbps = max_bit_rate_gbps;
-  return o;
+twin::HeuristicOptions HeuristicSource::Options(twin::HeuristicOptions base) const {
+  base.k = k;
+  return base;
 }
 
 std::optional<HeuristicSource> HeuristicSource::Parse(const std::string& source) {
@@ -75,7 +73,7 @@ std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& s
                                                         twin::UseCase use_case,
                                                         const PolicyRef& ref,
                                                         const twin::NetworkModel& model,
-                                                        double max_bit_rate_gbps) {
+                                                        const twin::HeuristicOptions& base) {
   const auto start = std::chrono::steady_clock::now();
   const std::string who = ref.model.empty() ? source.ToSource() : ref.Label();
   if (source.k > model.k()) {
@@ -84,7 +82,7 @@ std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& s
                                 std::to_string(model.k()));
   }
   auto served = std::make_shared<ServedPolicy>();
-  served->heuristic = twin::MakeHeuristic(source.name, source.Options(max_bit_rate_gbps));
+  served->heuristic = twin::MakeHeuristic(source.name, source.Options(base));
   served->use_case = use_case;
   served->ref = ref;
   served->source = source.ToSource();

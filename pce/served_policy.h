@@ -43,8 +43,10 @@ struct HeuristicSource {
   std::string name;
   int k = 0;  // candidate paths considered; 0: all the network's
   std::string ToSource() const;
-  // `max_bit_rate_gbps`: the largest request the traffic brings (capacity-loss rules need it).
-  twin::HeuristicOptions Options(double max_bit_rate_gbps = 100.0) const;
+  // `base` with this source's k: what the traffic sets (HeuristicOptions::ForTraffic: the widest
+  // request and the bit-rate mix the capacity-loss rules plan for, the latency bound lmscl-ksp
+  // counts routes within).
+  twin::HeuristicOptions Options(twin::HeuristicOptions base = {}) const;
   // nullopt when `source` is not a heuristic source; std::invalid_argument when it is one but
   // names an unknown heuristic or a bad parameter.
   static std::optional<HeuristicSource> Parse(const std::string& source);
@@ -84,7 +86,7 @@ std::shared_ptr<const ServedPolicy> LoadServedHeuristic(const HeuristicSource& s
                                                         twin::UseCase use_case,
                                                         const PolicyRef& ref,
                                                         const twin::NetworkModel& model,
-                                                        double max_bit_rate_gbps = 100.0);
+                                                        const twin::HeuristicOptions& base = {});
 
 class PolicySlot {
  public:

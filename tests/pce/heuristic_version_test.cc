@@ -32,6 +32,31 @@ TEST(HeuristicSourceTest, ParsesNameAndParametersAndRefusesTheRest) {
   }
 }
 
+// A heuristic version gets what the PCE's traffic sets (the bit-rate mix, the latency bound
+// lmscl-ksp counts routes within) with its own k.
+TEST(HeuristicSourceTest, OptionsCarryTheTrafficsSettingsAndTheSourcesK) {
+  twin::TrafficConfig traffic;
+  traffic.bit_rate_min_gbps = 40;
+  traffic.bit_rate_max_gbps = 200;
+  traffic.latency_bound_us = 15000.0;
+  const auto h = HeuristicSource::Parse("heuristic:lmscl-ksp?k=3");
+  ASSERT_TRUE(h);
+  const twin::HeuristicOptions o = h->Options(twin::HeuristicOptions::ForTraffic(traffic));
+  EXPECT_EQ(o.k, 3);
+  EXPECT_EQ(o.max_bit_rate_gbps, 200.0);
+  EXPECT_EQ(o.latency_bound_us, 15000.0);
+  EXPECT_EQ(o.bit_rates.size(), 161u);
+  const PceConfig c = SmallConfig();
+  const twin::NetworkModel model(c.network);
+  const auto served = LoadServedHeuristic(*h, twin::UseCase::kLatencyRsa, {}, model,
+                                          twin::HeuristicOptions::ForTraffic(traffic));
+  EXPECT_EQ(served->heuristic->Name(), "lmscl-ksp");
+  // The options reach the rule: lmscl-ksp refuses a bound that is not positive.
+  twin::HeuristicOptions bad = twin::HeuristicOptions::ForTraffic(traffic);
+  bad.latency_bound_us = 0.0;
+  EXPECT_THROW(LoadServedHeuristic(*h, twin::UseCase::kLatencyRsa, {}, model, bad), std::invalid_argument);
+}
+
 // Which of `n` requests of the twin's traffic `pce` accepted.
 std::vector<bool> Serve(Pce& pce, uint64_t seed, int n) {
   std::vector<bool> out;
