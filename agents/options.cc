@@ -236,6 +236,7 @@ void ReadPpo(ObjectReader& r, PpoOptions* p) {
   r.Read("normalize_advantages", &p->normalize_advantages);
   r.Read("target_kl", &p->target_kl);
   r.Read("reward_centering", &p->reward_centering);
+  r.Read("fused", &p->fused);
   r.Finish();
   const std::string& s = r.source();
   Check(p->rollout_steps > 0, s, r.Path("rollout_steps"), "must be positive");
@@ -490,6 +491,8 @@ json ToJson(const ExperimentConfig& c) {
               {"normalize_advantages", p.normalize_advantages},
               {"target_kl", Short(p.target_kl)},
               {"reward_centering", p.reward_centering}};
+  // Written only when off, so that the config of every existing experiment stays what it was.
+  if (!p.fused) j["ppo"]["fused"] = false;
   j["dqn"] = {{"learning_rate", Short(d.learning_rate)},
               {"adam_epsilon", Short(d.adam_epsilon)},
               {"gamma", Short(d.gamma)},

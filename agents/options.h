@@ -100,6 +100,10 @@ struct PpoOptions {
   // r_mean / (1 - gamma), which the critic must first learn before advantages mean anything.
   // The ranking of policies is unchanged (a constant offset per step).
   bool reward_centering = false;
+  // The torch-free loops of agents/fused_mlp.h for the MLP actor-critic (the same update as
+  // torch's to float rounding, twice as fast); false runs every pass through torch, to compare.
+  // Architectures the fused loops do not cover use torch whatever this says.
+  bool fused = true;
 };
 
 struct DqnOptions {

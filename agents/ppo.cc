@@ -30,7 +30,7 @@ Ppo::Ppo(ActorCritic model, const PpoOptions& options, int64_t total_updates, ui
       optimizer_(model_->parameters(),
                  torch::optim::AdamOptions(options.learning_rate).eps(options.adam_epsilon)),
       rng_(seed) {
-  set_fused(true);
+  set_fused(options.fused);
 }
 
 void Ppo::set_fused(bool on) {

@@ -264,6 +264,12 @@ TEST(FusedMlp, OnlyThePlainActorCriticIsFused) {
   EXPECT_THROW(FusedActorCritic{shared}, std::invalid_argument);
   Ppo ppo(shared, PpoOptions{}, 1, 1);
   EXPECT_EQ(ppo.fused(), nullptr);  // the shared trunk stays on torch
+  // The experiment file's ppo.fused chooses for the plain actor-critic.
+  ActorCritic plain(kObs, kActions, TwoLayers());
+  EXPECT_NE(Ppo(plain, PpoOptions{}, 1, 1).fused(), nullptr);
+  PpoOptions off;
+  off.fused = false;
+  EXPECT_EQ(Ppo(plain, off, 1, 1).fused(), nullptr);
 }
 
 }  // namespace

@@ -78,6 +78,17 @@ TEST(Options, ToJsonRoundTrips) {
   EXPECT_EQ(dumped["ppo"]["clip"], 0.3);  // written as it was, not 0.30000001192092896
   ExperimentConfig b = ParseExperimentConfig(dumped, "b");
   EXPECT_EQ(ToJson(b), dumped);
+  // ppo.fused: on by default and then not written (existing configs keep their form); off
+  // round-trips.
+  EXPECT_TRUE(a.ppo.fused);
+  EXPECT_FALSE(dumped["ppo"].contains("fused"));
+  j["ppo"]["fused"] = false;
+  ExperimentConfig c = ParseExperimentConfig(j, "c");
+  EXPECT_FALSE(c.ppo.fused);
+  EXPECT_EQ(ToJson(c)["ppo"]["fused"], false);
+  EXPECT_FALSE(ParseExperimentConfig(ToJson(c), "d").ppo.fused);
+  j["ppo"]["fused"] = "yes";
+  EXPECT_THROW(ParseExperimentConfig(j, "e"), std::exception);
 }
 
 TEST(Options, UnknownKeyNamesFileAndKeyAndSuggests) {
